@@ -1,0 +1,89 @@
+/**
+ * The validated, immutable configuration the proxy runs with.
+ *
+ * Built once by `load.ts` from defaults, the config file and CLI flags; nothing reads raw JSON after that.
+ *
+ * @module
+ */
+
+import type { ConfigFile } from "./schema.ts";
+
+/** How an OpenAI upstream is told to think when an Anthropic request carries `thinking`. */
+export type ReasoningStyle = "none" | "reasoning_effort" | "chat_template_kwargs" | "thinking_object";
+
+/** One upstream server. */
+export interface UpstreamConfig {
+  /** Unique name. */
+  readonly name: string;
+  /** Base URL without a trailing slash, with or without a version segment such as `/v1`. */
+  readonly baseUrl: string;
+  /** Key that replaces the client's credentials, when configured. */
+  readonly apiKey: string | undefined;
+  /** Longest time to connect. */
+  readonly connectTimeoutMs: number;
+  /** Longest wait for the response headers. */
+  readonly responseTimeoutMs: number;
+  /** Longest idle time between two chunks of the response body. */
+  readonly idleTimeoutMs: number;
+  /** Serves OpenAI Chat Completions. */
+  readonly supportsOpenAI: boolean;
+  /** Serves Anthropic Messages. */
+  readonly supportsAnthropic: boolean;
+  /** Extra headers for every request to this upstream. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** How to pass a thinking switch when converting Anthropic → OpenAI. */
+  readonly reasoningStyle: ReasoningStyle;
+  /** `max_tokens` for Anthropic requests converted from OpenAI clients that gave none. */
+  readonly defaultMaxTokens: number;
+  /** Has a llama.cpp-style `/tokenize` endpoint. */
+  readonly tokenize: boolean;
+}
+
+/** A model pattern bound to an upstream, in config order. */
+export interface Binding {
+  readonly pattern: string;
+  readonly upstream: string;
+}
+
+/** Where the proxy listens. */
+export interface ListenConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Prefix of every route: empty, or `/x` without a trailing slash. */
+  readonly basePath: string;
+  /** Largest accepted request body. */
+  readonly maxBodyBytes: number;
+}
+
+/** Logging switches. */
+export interface LoggingConfig {
+  readonly debug: boolean;
+  readonly overrides: boolean;
+  readonly validation: boolean;
+  /** Folder of failure dumps. */
+  readonly dumpDir: string;
+  /** Total size of failure dumps before the oldest are removed. */
+  readonly dumpMaxBytes: number;
+}
+
+/** The whole configuration. Sections owned by later stages keep the file's validated shape. */
+export interface Config {
+  /** Path of the file it came from, or `"defaults"`. */
+  readonly source: string;
+  readonly listen: ListenConfig;
+  readonly upstreams: readonly UpstreamConfig[];
+  readonly bindings: readonly Binding[];
+  readonly logging: LoggingConfig;
+  readonly sampling: {
+    readonly defaultParams: Readonly<Record<string, unknown>>;
+    readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    readonly forceParams: Readonly<Record<string, unknown>>;
+    readonly onlyAnthropic: boolean;
+    readonly overrideModelName: string | undefined;
+    readonly rules: NonNullable<ConfigFile["models"]>;
+  };
+  readonly parallelLimits: Readonly<Record<string, number>>;
+  readonly queue: NonNullable<ConfigFile["queue"]>;
+  readonly throttle: NonNullable<ConfigFile["throttle"]>;
+  readonly validation: NonNullable<ConfigFile["validation"]>;
+}

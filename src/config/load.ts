@@ -1,0 +1,386 @@
+/**
+ * Loading the configuration: file → JSON → legacy wrapping → CLI flags → schema → cross-checks → {@link Config}.
+ *
+ * Phases, in order:
+ * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
+ * 2. Parse JSON; a syntax error names the file and the position.
+ * 3. Merge CLI flags into the raw object (CLI > file > defaults).
+ * 4. Validate with the schema; unknown keys become warnings and are dropped, anything else is an error naming
+ *    the file, the JSON path and what is wrong.
+ * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
+ *    duplicate upstreams, key variables) and freeze.
+ *
+ * @module
+ */
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { z } from "zod";
+import type { Config, UpstreamConfig } from "./config.ts";
+import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
+
+/** A config that cannot be used; the message names the file, the JSON path and the problem. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The default upstream: llama.cpp's `llama-server` on its default port. */
+export const DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8080/v1";
+/** The seed's legacy default `server.target_base_url`, kept for legacy files that omit it. */
+const LEGACY_DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8000/v1";
+/** Loopback by default: the proxy forwards credentials, so exposing it is a decision the user makes. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** The seed's port. */
+export const DEFAULT_PORT = 8001;
+/** 32 MiB, as new-api and ngrok's gateway cap bodies. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Failure dumps are capped so a looping model cannot fill the disk. */
+const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
+
+/** Values given on the command line; each replaces the file's value. */
+export interface CliOverrides {
+  host?: string;
+  port?: number;
+  basePath?: string;
+  /** `--target-base-url`: a bare URL replaces the only upstream's URL; `name=URL` replaces or adds one. */
+  targets?: Array<{ name?: string; url: string }>;
+  /** `--model-bindings`: replaces the whole binding map. */
+  bindings?: Record<string, string>;
+  debug?: boolean;
+  overrideLogs?: boolean;
+  /** `--override-sampling-params` / `--enforce-params`: replaces `override.sampling_params`. */
+  forceParams?: Record<string, unknown>;
+  overrideModelName?: string;
+  onlyAnthropic?: boolean;
+  /** `--parallel-limits`: replaces the whole `parallel_limits` map. */
+  parallelLimits?: Record<string, number>;
+}
+
+/** A loaded config and the warnings found while loading it. */
+export interface LoadedConfig {
+  config: Config;
+  warnings: string[];
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Flag values. */
+  cli?: CliOverrides;
+  /** Environment, for `api_key_env`. @default Deno.env.toObject() */
+  env?: Record<string, string>;
+  /** Folder where `config.json` is looked up when no path is given. @default Deno.cwd() */
+  cwd?: string;
+}
+
+/**
+ * Loads the config from `path`, or `./config.json` when it exists, or the defaults; then applies the CLI flags.
+ *
+ * @throws {ConfigError} when the file is missing, unreadable, not JSON or invalid
+ */
+export async function loadConfig(path: string | undefined, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? Deno.cwd();
+  let source = "defaults";
+  let text: string | undefined;
+  if (path !== undefined) {
+    source = path;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotFound ? "file not found" : errorMessage(error);
+      throw new ConfigError(`Cannot load config ${path}: ${reason}`);
+    }
+  } else {
+    const implicit = join(cwd, "config.json");
+    try {
+      text = await Deno.readTextFile(implicit);
+      source = implicit;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        throw new ConfigError(`Cannot load config ${implicit}: ${errorMessage(error)}`);
+      }
+    }
+  }
+  return parseConfig(text ?? "{}", { ...options, source });
+}
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions extends LoadConfigOptions {
+  /** Name of the file, for messages. @default "config" */
+  source?: string;
+}
+
+/**
+ * Parses and validates config text. Pure apart from reading `env`.
+ *
+ * @throws {ConfigError} when the text is not JSON or not a valid config
+ */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): LoadedConfig {
+  const source = options.source ?? "config";
+  const env = options.env ?? Deno.env.toObject();
+  const fail = (message: string): never => {
+    throw new ConfigError(`Cannot load config ${source}: ${message}`);
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return fail(`invalid JSON: ${errorMessage(error)}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("the top level must be an object");
+  const warnings: string[] = [];
+  const file = validate(raw as Record<string, unknown>, warnings, fail);
+  const merged = applyCli(file, options.cli ?? {}, fail);
+  return { config: build(merged, { source, env, warnings, fail }), warnings };
+}
+
+function validate(
+  raw: Record<string, unknown>,
+  warnings: string[],
+  fail: (message: string) => never,
+): ConfigFile {
+  let candidate: unknown = structuredClone(raw);
+  // Unknown keys are dropped with a warning and the rest re-validated; each pass removes at least one key.
+  for (let pass = 0; pass < 100; pass++) {
+    const result = configFileSchema.safeParse(candidate);
+    if (result.success) return result.data;
+    const unknown = result.error.issues.filter((issue) => issue.code === "unrecognized_keys");
+    const other = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
+    if (other.length > 0) {
+      fail(other.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join("; "));
+    }
+    for (const issue of unknown) {
+      const keys = (issue as z.core.$ZodIssueUnrecognizedKeys).keys;
+      const parent = issue.path.length === 0 ? "the top level" : formatPath(issue.path);
+      warnings.push(
+        `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
+      );
+      const owner = getAt(candidate, issue.path);
+      if (owner && typeof owner === "object") {
+        for (const key of keys) delete (owner as Record<string, unknown>)[key];
+      }
+    }
+    candidate = structuredClone(candidate);
+  }
+  return fail("too many unknown keys");
+}
+
+function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
+  const out: ConfigFile = structuredClone(file);
+  if (cli.host !== undefined || cli.port !== undefined || cli.basePath !== undefined) {
+    const legacy = out.server ?? {};
+    out.listen = {
+      host: legacy.sampling_proxy_host,
+      port: legacy.sampling_proxy_port,
+      base_path: legacy.sampling_proxy_base_path,
+      ...out.listen,
+      ...(cli.host !== undefined ? { host: cli.host } : {}),
+      ...(cli.port !== undefined ? { port: cli.port } : {}),
+      ...(cli.basePath !== undefined ? { base_path: cli.basePath } : {}),
+    };
+  }
+  if (cli.targets && cli.targets.length > 0) {
+    out.upstreams = out.upstreams ?? [legacyUpstream(out)];
+    delete out.server?.target_base_url;
+    for (const target of cli.targets) {
+      if (target.name === undefined) {
+        if (out.upstreams.length !== 1) {
+          fail(
+            `--target-base-url ${target.url} is ambiguous with ${out.upstreams.length} upstreams; ` +
+              `use name=URL (names: ${out.upstreams.map((u) => u.name).join(", ")})`,
+          );
+        }
+        out.upstreams[0] = { ...out.upstreams[0], base_url: target.url };
+        continue;
+      }
+      const index = out.upstreams.findIndex((u) => u.name === target.name);
+      if (index >= 0) out.upstreams[index] = { ...out.upstreams[index], base_url: target.url };
+      else out.upstreams.push(parseUpstreamEntry({ name: target.name, base_url: target.url }, fail));
+    }
+  }
+  if (cli.bindings) out.model_upstream_binding = cli.bindings;
+  if (cli.debug || cli.overrideLogs) {
+    out.logging = {
+      ...out.logging,
+      ...(cli.debug ? { enable_debug_logs: true } : {}),
+      ...(cli.overrideLogs ? { enable_override_logs: true } : {}),
+    };
+  }
+  if (cli.forceParams || cli.overrideModelName !== undefined || cli.onlyAnthropic) {
+    out.override = {
+      ...out.override,
+      ...(cli.forceParams ? { sampling_params: cli.forceParams } : {}),
+      ...(cli.overrideModelName !== undefined ? { model_name: cli.overrideModelName } : {}),
+      ...(cli.onlyAnthropic ? { only_anthropic: true } : {}),
+    };
+  }
+  if (cli.parallelLimits) out.parallel_limits = cli.parallelLimits;
+  return out;
+}
+
+function parseUpstreamEntry(entry: Record<string, unknown>, fail: (message: string) => never) {
+  const result = upstreamEntrySchema.safeParse(entry);
+  if (!result.success) {
+    return fail(result.error.issues.map((issue) => `upstream ${formatPath(issue.path)}: ${issue.message}`).join("; "));
+  }
+  return result.data;
+}
+
+/** The one upstream of the legacy `server` form (or of no config at all). */
+function legacyUpstream(file: ConfigFile) {
+  const server = file.server;
+  const entry: Record<string, unknown> = {
+    name: "default",
+    base_url: server?.target_base_url ?? (server ? LEGACY_DEFAULT_UPSTREAM_URL : DEFAULT_UPSTREAM_URL),
+  };
+  if (server?.connect_timeout_seconds !== undefined) entry.connect_timeout_seconds = server.connect_timeout_seconds;
+  if (server?.timeout_seconds !== undefined) entry.timeout_seconds = server.timeout_seconds;
+  if (server?.supports_openai !== undefined) entry.supports_openai = server.supports_openai;
+  if (server?.supports_anthropic !== undefined) entry.supports_anthropic = server.supports_anthropic;
+  return parseUpstreamEntry(entry, (message) => {
+    throw new ConfigError(message);
+  });
+}
+
+interface BuildContext {
+  source: string;
+  env: Record<string, string>;
+  warnings: string[];
+  fail: (message: string) => never;
+}
+
+function build(file: ConfigFile, ctx: BuildContext): Config {
+  const { fail, warnings } = ctx;
+  if (file.upstreams && file.server?.target_base_url !== undefined) {
+    warnings.push("server.target_base_url is ignored because upstreams is set");
+  }
+  const entries = file.upstreams ?? [legacyUpstream(file)];
+  const seen = new Set<string>();
+  const upstreams = entries.map((entry, index): UpstreamConfig => {
+    const at = file.upstreams ? `upstreams[${index}]` : "server";
+    if (seen.has(entry.name)) fail(`${at}.name: duplicate upstream name "${entry.name}"`);
+    seen.add(entry.name);
+    if (!entry.supports_openai && !entry.supports_anthropic) {
+      fail(`${at}: supports_openai and supports_anthropic cannot both be false`);
+    }
+    if (entry.api_key !== undefined && entry.api_key_env !== undefined) {
+      fail(`${at}: give api_key or api_key_env, not both`);
+    }
+    let apiKey = entry.api_key;
+    if (entry.api_key_env !== undefined) {
+      apiKey = ctx.env[entry.api_key_env];
+      if (apiKey === undefined || apiKey === "") {
+        fail(`${at}.api_key_env: environment variable ${entry.api_key_env} is not set`);
+      }
+    }
+    const idleTimeoutMs = entry.timeout_seconds * 1000;
+    return Object.freeze({
+      name: entry.name,
+      baseUrl: entry.base_url.replace(/\/+$/, ""),
+      apiKey,
+      connectTimeoutMs: entry.connect_timeout_seconds * 1000,
+      responseTimeoutMs: (entry.response_timeout_seconds ?? entry.timeout_seconds) * 1000,
+      idleTimeoutMs,
+      supportsOpenAI: entry.supports_openai,
+      supportsAnthropic: entry.supports_anthropic,
+      headers: Object.freeze({ ...entry.headers }),
+      reasoningStyle: entry.reasoning_style,
+      defaultMaxTokens: entry.default_max_tokens,
+      tokenize: entry.tokenize,
+    });
+  });
+
+  const bindingMap = file.model_upstream_binding ?? { "*": upstreams[0].name };
+  if (!file.model_upstream_binding && upstreams.length > 1) {
+    warnings.push(`model_upstream_binding is not set: every model goes to the first upstream "${upstreams[0].name}"`);
+  }
+  const bindings = Object.entries(bindingMap).map(([pattern, upstream]) => {
+    if (!seen.has(upstream)) {
+      fail(`model_upstream_binding["${pattern}"]: unknown upstream "${upstream}" (upstreams: ${[...seen].join(", ")})`);
+    }
+    return Object.freeze({ pattern, upstream });
+  });
+
+  const legacy = file.server;
+  const host = file.listen?.host ?? legacy?.sampling_proxy_host ?? DEFAULT_HOST;
+  const basePath = normaliseBasePath(file.listen?.base_path ?? legacy?.sampling_proxy_base_path ?? "", fail);
+  const listen = Object.freeze({
+    host,
+    port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
+    basePath,
+    maxBodyBytes: file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+
+  const override = file.override ?? {};
+  const config: Config = {
+    source: ctx.source,
+    listen,
+    upstreams: Object.freeze(upstreams),
+    bindings: Object.freeze(bindings),
+    logging: Object.freeze({
+      debug: file.logging?.enable_debug_logs ?? false,
+      overrides: file.logging?.enable_override_logs ?? false,
+      validation: file.logging?.enable_validation_logs ?? false,
+      dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(), ".sampling-proxy", "logs")),
+      dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
+    }),
+    sampling: {
+      defaultParams: file.default_sampling_params ?? {},
+      modelParams: file.model_sampling_params ?? {},
+      forceParams: override.sampling_params ?? {},
+      onlyAnthropic: override.only_anthropic ?? false,
+      overrideModelName: override.model_name ?? undefined,
+      rules: file.models ?? {},
+    },
+    parallelLimits: file.parallel_limits ?? {},
+    queue: file.queue ?? {},
+    throttle: file.throttle ?? {},
+    validation: file.validation ?? {},
+  };
+  return deepFreeze(config);
+}
+
+function normaliseBasePath(value: string, fail: (message: string) => never): string {
+  const trimmed = value.trim().replace(/\/+$/, "");
+  if (trimmed === "") return "";
+  if (/[?#\s]/.test(trimmed)) fail(`listen.base_path: "${value}" is not a path`);
+  return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+}
+
+/** Formats a JSON path the way a user reads it: `upstreams[0].base_url`, `models["qwen*"].force`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += out === "" ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === "" ? "(top level)" : out;
+}
+
+function getAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,81 @@
+/**
+ * Converts an Anthropic error (a response body or a mid-stream `error` event) into the OpenAI error shape.
+ *
+ * Direction: the client speaks OpenAI Chat, the upstream speaks Anthropic Messages.
+ *
+ * @module
+ */
+
+import { errorKindForStatus, openaiErrorBody, upstreamErrorMessage } from "../../http/errors.ts";
+import type { OpenAIErrorBody } from "../../protocols/openai.ts";
+
+/** The `error` object of an Anthropic error body or `error` stream event. */
+export interface AnthropicErrorObject {
+  type: string;
+  message: string;
+}
+
+/** OpenAI `type` and `code` for each Anthropic error type. */
+const OPENAI_ERRORS: Record<string, { type: string; code: string | null }> = {
+  invalid_request_error: { type: "invalid_request_error", code: null },
+  authentication_error: { type: "authentication_error", code: null },
+  permission_error: { type: "permission_error", code: null },
+  not_found_error: { type: "not_found_error", code: null },
+  request_too_large: { type: "invalid_request_error", code: "request_too_large" },
+  rate_limit_error: { type: "rate_limit_error", code: null },
+  // OpenAI reports an exhausted balance as `insufficient_quota`; clients test the code.
+  billing_error: { type: "insufficient_quota", code: "insufficient_quota" },
+  api_error: { type: "server_error", code: null },
+  overloaded_error: { type: "server_error", code: "overloaded" },
+  timeout_error: { type: "timeout_error", code: null },
+};
+
+/**
+ * Converts an Anthropic error object into an OpenAI error body, keeping the upstream message.
+ *
+ * Unknown Anthropic types become `server_error` with the Anthropic type as `code`, so nothing is lost.
+ *
+ * @example
+ * ```ts
+ * anthropicErrorToOpenAI({ type: "overloaded_error", message: "Overloaded" });
+ * // { error: { message: "Overloaded", type: "server_error", param: null, code: "overloaded" } }
+ * ```
+ */
+export function anthropicErrorToOpenAI(error: AnthropicErrorObject): OpenAIErrorBody {
+  const mapped = OPENAI_ERRORS[error.type] ?? { type: "server_error", code: error.type };
+  return { error: { message: error.message, type: mapped.type, param: null, code: mapped.code } };
+}
+
+/**
+ * Converts an Anthropic error response (status and raw body text) into an OpenAI error body.
+ *
+ * A body in the Anthropic shape maps by its `error.type`; any other body (a gateway's HTML page, plain text) maps by
+ * the HTTP status and keeps its text as the message.
+ *
+ * @example
+ * ```ts
+ * toOpenAIError(429, '{"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}}');
+ * // { error: { message: "Slow down", type: "rate_limit_error", param: null, code: null } }
+ * ```
+ */
+export function toOpenAIError(status: number, upstreamBodyText: string): OpenAIErrorBody {
+  const error = parseAnthropicError(upstreamBodyText);
+  if (error !== undefined) return anthropicErrorToOpenAI(error);
+  return openaiErrorBody(errorKindForStatus(status), upstreamErrorMessage(upstreamBodyText, status));
+}
+
+/** Reads `{"error":{"type","message"}}` from a body, or `undefined` when the body has another shape. */
+function parseAnthropicError(text: string): AnthropicErrorObject | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const error: unknown = (parsed as { error?: unknown }).error;
+  if (typeof error !== "object" || error === null) return undefined;
+  const { type, message } = error as { type?: unknown; message?: unknown };
+  if (typeof type !== "string" || typeof message !== "string") return undefined;
+  return { type, message };
+}

@@ -1,0 +1,31 @@
+/**
+ * `GET /` and `/health`: what is running, where requests go, and nothing secret.
+ *
+ * @module
+ */
+
+import type { ProxyContext } from "../context.ts";
+import { displayUrl } from "../routing/upstream_url.ts";
+import { VERSION } from "../version.ts";
+
+/** The health document: version, uptime, upstreams (URLs without credentials) and bindings. */
+export function healthReport(ctx: ProxyContext): Record<string, unknown> {
+  return {
+    name: "sampling-proxy",
+    status: "ok",
+    version: VERSION,
+    uptime_seconds: Math.round((performance.now() - ctx.startedAt) / 1000),
+    upstreams: ctx.config.upstreams.map((u) => ({
+      name: u.name,
+      url: displayUrl(u.baseUrl),
+      protocols: [...(u.supportsOpenAI ? ["openai"] : []), ...(u.supportsAnthropic ? ["anthropic"] : [])],
+      own_key: u.apiKey !== undefined,
+    })),
+    bindings: ctx.config.bindings.map((b) => ({ pattern: b.pattern, upstream: b.upstream })),
+  };
+}
+
+/** Answers the health route. */
+export function handleHealth(ctx: ProxyContext): Response {
+  return Response.json(healthReport(ctx));
+}

@@ -1,0 +1,100 @@
+/**
+ * `GET /models` and `/v1/models`: the union of every upstream's model list, in OpenAI list shape.
+ *
+ * Upstreams are asked concurrently with a short deadline; one that fails is logged and skipped, never failing the
+ * whole list. The union is cached briefly so clients that poll the list do not hammer the upstreams.
+ *
+ * @module
+ */
+
+import type { UpstreamConfig } from "../config/config.ts";
+import type { ProxyContext } from "../context.ts";
+import { upstreamRequestHeaders } from "../http/headers.ts";
+import { upstreamUrl } from "../routing/upstream_url.ts";
+
+/** One entry of the model list. */
+export interface ModelEntry {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+/** Options of {@link ModelList}. */
+export interface ModelListOptions {
+  /** How long a fetched union is reused. @default 5000 */
+  cacheMs?: number;
+  /** Longest wait for one upstream. @default 10000 */
+  timeoutMs?: number;
+  /** Names offered by the proxy itself (virtual models), listed first. */
+  extra?: () => string[];
+}
+
+/** Fetches and caches the union of the upstreams' model lists. */
+export class ModelList {
+  #ctx: ProxyContext;
+  #cacheMs: number;
+  #timeoutMs: number;
+  #extra: () => string[];
+  #cached: { at: number; models: ModelEntry[] } | undefined;
+  #inflight: Promise<ModelEntry[]> | undefined;
+
+  constructor(ctx: ProxyContext, options: ModelListOptions = {}) {
+    this.#ctx = ctx;
+    this.#cacheMs = options.cacheMs ?? 5000;
+    this.#timeoutMs = options.timeoutMs ?? 10000;
+    this.#extra = options.extra ?? (() => []);
+  }
+
+  /** The union, from cache when fresh; concurrent callers share one fetch. */
+  async get(incoming: Headers): Promise<ModelEntry[]> {
+    if (this.#cached && performance.now() - this.#cached.at < this.#cacheMs) return this.#cached.models;
+    this.#inflight ??= this.#fetchAll(incoming).finally(() => this.#inflight = undefined);
+    return await this.#inflight;
+  }
+
+  async #fetchAll(incoming: Headers): Promise<ModelEntry[]> {
+    const lists = await Promise.all(this.#ctx.config.upstreams.map((u) => this.#fetchOne(u, incoming)));
+    const seen = new Set<string>();
+    const out: ModelEntry[] = [];
+    const add = (entry: ModelEntry) => {
+      if (seen.has(entry.id)) return;
+      seen.add(entry.id);
+      out.push(entry);
+    };
+    for (const id of this.#extra()) add({ id, object: "model", created: 0, owned_by: "sampling-proxy" });
+    for (const list of lists) list.forEach(add);
+    this.#cached = { at: performance.now(), models: out };
+    return out;
+  }
+
+  async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
+    const headers = upstreamRequestHeaders(incoming, {
+      clientProtocol: upstream.supportsOpenAI ? "openai" : "anthropic",
+      upstreamProtocol: upstream.supportsOpenAI ? "openai" : "anthropic",
+      apiKey: upstream.apiKey,
+      extra: upstream.headers,
+    });
+    headers.delete("content-type");
+    try {
+      const response = await this.#ctx.fetch(upstreamUrl(upstream.baseUrl, "models"), {
+        headers,
+        signal: AbortSignal.timeout(Math.min(this.#timeoutMs, upstream.responseTimeoutMs)),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      const body = JSON.parse(text) as { data?: unknown };
+      if (!Array.isArray(body.data)) throw new Error("no data array in the answer");
+      return body.data.flatMap((item): ModelEntry[] => {
+        const id = (item as { id?: unknown })?.id;
+        if (typeof id !== "string") return [];
+        const created = (item as { created?: unknown }).created;
+        return [{ id, object: "model", created: typeof created === "number" ? created : 0, owned_by: upstream.name }];
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" skipped: ${reason}`);
+      return [];
+    }
+  }
+}

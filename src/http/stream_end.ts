@@ -1,0 +1,144 @@
+/**
+ * The end of a response stream, made explicit: the client always learns how it ended.
+ *
+ * {@link guardStream} re-emits a stream of bytes and, when the source errors (dropped connection, idle timeout)
+ * or ends without its protocol's final event, appends an SSE error event in the client's protocol instead of
+ * ending cleanly. It calls `onEnd` exactly once, when the body completed, failed or was cancelled by the client,
+ * which is where concurrency slots are released and the request's log line is written.
+ *
+ * In passthrough mode the bytes are not parsed: the stream only keeps back an unterminated trailing event (so an
+ * error event never lands in the middle of one) and the last few bytes (to check the final event).
+ *
+ * @module
+ */
+
+import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
+import { formatSse } from "../protocols/sse.ts";
+
+/** How a response body ended. */
+export type StreamOutcome = "complete" | "error" | "cancelled";
+
+/** Options of {@link guardStream}. */
+export interface GuardStreamOptions {
+  /** The client's protocol, for the error event's shape. */
+  protocol: Protocol;
+  /** Called once when the body ends. */
+  onEnd: (outcome: StreamOutcome, error?: unknown) => void;
+  /**
+   * Bytes are SSE to be checked without parsing: hold back an unterminated trailing event and require the
+   * protocol's final event (`data: [DONE]` or `message_stop`).
+   * @default false
+   */
+  sse?: boolean;
+}
+
+const encoder = new TextEncoder();
+const TAIL_BYTES = 96;
+
+/** Encodes an SSE error event for `protocol` (Anthropic `event: error`, OpenAI `data: {"error":…}`). */
+export function sseErrorEvent(protocol: Protocol, kind: ErrorKind, message: string): Uint8Array {
+  const data = JSON.stringify(errorBody(protocol, kind, message));
+  return encoder.encode(formatSse(protocol === "anthropic" ? { event: "error", data } : { data }));
+}
+
+/** The error kind and message for a stream that failed with `error`. */
+export function streamFailure(error: unknown): { kind: ErrorKind; message: string } {
+  if (error instanceof Error && error.name === "UpstreamTimeoutError") {
+    return { kind: "timeout", message: error.message };
+  }
+  const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return { kind: "api_error", message: `Upstream stream failed: ${detail}` };
+}
+
+/** Re-emits `source`, ending it with an error event on failure; see the module doc. */
+export function guardStream(
+  source: ReadableStream<Uint8Array>,
+  options: GuardStreamOptions,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const sse = options.sse ?? false;
+  let pending: Uint8Array | undefined;
+  let tail: Uint8Array = new Uint8Array(0);
+  let finished = false;
+  const finish = (outcome: StreamOutcome, error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    options.onEnd(outcome, error);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(out) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        const { kind, message } = streamFailure(error);
+        out.enqueue(sseErrorEvent(options.protocol, kind, message));
+        out.close();
+        finish("error", error);
+        return;
+      }
+      if (chunk.done) {
+        if (pending) out.enqueue(pending);
+        if (sse && !endsWithFinalEvent(tail, options.protocol)) {
+          const message = "Upstream stream ended before the response was complete";
+          out.enqueue(sseErrorEvent(options.protocol, "api_error", message));
+          out.close();
+          finish("error", new Error(message));
+          return;
+        }
+        out.close();
+        finish("complete");
+        return;
+      }
+      if (!sse) {
+        out.enqueue(chunk.value);
+        return;
+      }
+      const bytes = pending ? concat(pending, chunk.value) : chunk.value;
+      tail = keepTail(tail, chunk.value);
+      const cut = eventBoundary(bytes);
+      pending = cut < bytes.length ? bytes.subarray(cut) : undefined;
+      if (cut > 0) out.enqueue(cut === bytes.length ? bytes : bytes.subarray(0, cut));
+    },
+    cancel(reason) {
+      finish("cancelled", reason);
+      return reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Index just past the last blank line (`\n\n`, `\r\n\r\n` or `\r\r`) in `bytes`, or 0. */
+function eventBoundary(bytes: Uint8Array): number {
+  const n = bytes.length;
+  // Fast path: servers flush whole events, so a chunk nearly always ends with a blank line.
+  if (n >= 2 && bytes[n - 1] === 10 && (bytes[n - 2] === 10 || (bytes[n - 2] === 13 && bytes[n - 3] === 10))) {
+    return n;
+  }
+  for (let i = n - 1; i > 0; i--) {
+    if (bytes[i] === 10 && bytes[i - 1] === 10) return i + 1;
+    if (bytes[i] === 10 && bytes[i - 1] === 13 && i >= 3 && bytes[i - 2] === 10 && bytes[i - 3] === 13) return i + 1;
+    if (bytes[i] === 13 && bytes[i - 1] === 13) return i + 1;
+  }
+  return 0;
+}
+
+function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (chunk.length >= TAIL_BYTES) return chunk.slice(chunk.length - TAIL_BYTES);
+  const joined = concat(tail, chunk);
+  return joined.length > TAIL_BYTES ? joined.slice(joined.length - TAIL_BYTES) : joined;
+}
+
+const decoder = new TextDecoder();
+
+function endsWithFinalEvent(tail: Uint8Array, protocol: Protocol): boolean {
+  const text = decoder.decode(tail).trimEnd();
+  if (protocol === "openai") return /data:\s*\[DONE\]$/.test(text);
+  return /"type"\s*:\s*"message_stop"\s*\}$/.test(text) || /"type"\s*:\s*"error"[\s\S]*\}\s*\}$/.test(text);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,52 @@
+/**
+ * Upstream URL building: base URL + canonical endpoint, whatever the base URL's form.
+ *
+ * A base URL whose path ends in a version segment (`/v1`, `/v4`, z.ai's `/api/paas/v4`) already names the API
+ * root; any other (`http://host:8080`, `https://api.z.ai/api/anthropic`) gets `/v1` added. So `/v1/v1` and a
+ * missing `/v1` cannot happen. Trailing slashes are ignored.
+ *
+ * @module
+ */
+
+const VERSION_SEGMENT = /\/v\d+(?:beta|alpha)?\d*$/;
+
+/**
+ * Joins an upstream base URL and an endpoint relative to the API root (e.g. `chat/completions`, `messages`).
+ *
+ * @example
+ * ```ts
+ * upstreamUrl("http://127.0.0.1:8080", "chat/completions"); // "http://127.0.0.1:8080/v1/chat/completions"
+ * upstreamUrl("http://127.0.0.1:8080/v1/", "chat/completions"); // "http://127.0.0.1:8080/v1/chat/completions"
+ * ```
+ */
+export function upstreamUrl(baseUrl: string, endpoint: string, search = ""): string {
+  const url = new URL(baseUrl);
+  const path = url.pathname.replace(/\/+$/, "");
+  const root = VERSION_SEGMENT.test(path) ? path : `${path}/v1`;
+  url.pathname = `${root}/${endpoint.replace(/^\/+/, "")}`;
+  url.search = search;
+  return url.toString();
+}
+
+/**
+ * The URL of an endpoint that servers put at the origin's root rather than under the API version
+ * (llama.cpp's `/tokenize`).
+ */
+export function upstreamRootUrl(baseUrl: string, endpoint: string): string {
+  const url = new URL(baseUrl);
+  const path = url.pathname.replace(/\/+$/, "").replace(VERSION_SEGMENT, "");
+  url.pathname = `${path}/${endpoint.replace(/^\/+/, "")}`;
+  url.search = "";
+  return url.toString();
+}
+
+/** A base URL with any credentials removed, for display in health output and logs. */
+export function displayUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.username = "";
+  url.password = "";
+  for (const key of [...url.searchParams.keys()]) {
+    if (/key|token|secret|auth/i.test(key)) url.searchParams.set(key, "***");
+  }
+  return url.toString().replace(/\/$/, "");
+}
