@@ -1,7 +1,8 @@
 /**
  * Per-model and global concurrency limits (`parallel_limits`) with a bounded, abortable wait queue.
  *
- * Semantics, fixing the seed's semaphores (behaviour.md §9, bug 21):
+ * Semantics (the seed took the global slot, then waited for the model slot while holding it, which blocked
+ * other models and leaked the global slot on cancellation):
  *
  * 1. A request needs a slot of its model (when the model is limited) **and** a global slot (when `global` is
  *    limited). Both are taken together in one synchronous step, so a waiter never holds one while waiting for the

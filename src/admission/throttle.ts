@@ -1,7 +1,8 @@
 /**
  * Start and end pauses between upstream requests of one model (`throttle`).
  *
- * Semantics, fixing the seed (behaviour.md §10, bugs 19 and 20): each model has a "not before" time,
+ * Semantics (the seed's end pause never delayed the next send, contrary to its README): each model has a
+ * "not before" time,
  *
  *     notBefore = max(lastStart + start_pause, lastEnd + end_pause)
  *
@@ -160,9 +161,9 @@ export class Throttle {
       signal,
       timeoutMs: timeoutSeconds === null ? null : timeoutSeconds * 1000,
       onLeave: () => {
-        const wasHead = state.queue[0] === waiter;
         state.queue.splice(state.queue.indexOf(waiter), 1);
-        if (wasHead) this.#schedule(model, state);
+        // Re-arm for the new head, or drop the timer when nobody waits any more.
+        this.#schedule(model, state);
       },
       onTimeout: () => {
         this.#log?.("warn", `Throttle timeout for ${model} after ${timeoutSeconds}s`);

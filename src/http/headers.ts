@@ -6,8 +6,8 @@
  * identity); the client's credentials are replaced when the upstream has its own key; `anthropic-*` headers are
  * dropped when the request is converted to OpenAI, since they mean nothing there and break strict servers.
  *
- * Response: status, `content-type`, request ids, `retry-after` and rate-limit headers pass back; framing headers
- * do not (the runtime sets them).
+ * Response: status, `content-type`, request ids, the retry hints the SDKs read (`retry-after`, `retry-after-ms`,
+ * `x-should-retry`) and rate-limit headers pass back; framing headers do not (the runtime sets them).
  *
  * @module
  */
@@ -83,7 +83,7 @@ function moveCredentials(headers: Headers, upstream: Protocol): void {
 }
 
 const PASSED_BACK =
-  /^(content-type|retry-after|x-request-id|request-id|openai-processing-ms|openai-version|anthropic-organization-id|x-ratelimit-.*|anthropic-ratelimit-.*|ratelimit-.*|cf-ray)$/;
+  /^(content-type|retry-after(?:-ms)?|x-should-retry|x-request-id|request-id|openai-processing-ms|openai-version|anthropic-organization-id|x-ratelimit-.*|anthropic-ratelimit-.*|ratelimit-.*|cf-ray)$/;
 
 /** Picks the upstream response headers the client should see. */
 export function clientResponseHeaders(upstream: Headers): Headers {

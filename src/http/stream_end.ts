@@ -67,38 +67,48 @@ export function guardStream(
   };
   return new ReadableStream<Uint8Array>({
     async pull(out) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        const { kind, message } = streamFailure(error);
-        out.enqueue(sseErrorEvent(options.protocol, kind, message));
-        out.close();
-        finish("error", error);
-        return;
-      }
-      if (chunk.done) {
-        if (pending) out.enqueue(pending);
-        if (sse && !endsWithFinalEvent(tail, options.protocol)) {
-          const message = "Upstream stream ended before the response was complete";
-          out.enqueue(sseErrorEvent(options.protocol, "api_error", message));
+      // Per the Streams spec a pull that enqueues nothing is not called again, so read until there is output.
+      while (true) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (finished) return;
+          const { kind, message } = streamFailure(error);
+          out.enqueue(sseErrorEvent(options.protocol, kind, message));
           out.close();
-          finish("error", new Error(message));
+          finish("error", error);
           return;
         }
-        out.close();
-        finish("complete");
-        return;
+        if (finished) return;
+        if (chunk.done) {
+          if (sse && !endsWithFinalEvent(tail, options.protocol)) {
+            // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it
+            // cannot run into the error event.
+            const message = "Upstream stream ended before the response was complete";
+            out.enqueue(sseErrorEvent(options.protocol, "api_error", message));
+            out.close();
+            finish("error", new Error(message));
+            return;
+          }
+          if (pending) out.enqueue(pending);
+          out.close();
+          finish("complete");
+          return;
+        }
+        if (!sse) {
+          out.enqueue(chunk.value);
+          return;
+        }
+        const bytes = pending ? concat(pending, chunk.value) : chunk.value;
+        tail = keepTail(tail, chunk.value);
+        const cut = eventBoundary(bytes);
+        pending = cut < bytes.length ? bytes.subarray(cut) : undefined;
+        if (cut > 0) {
+          out.enqueue(cut === bytes.length ? bytes : bytes.subarray(0, cut));
+          return;
+        }
       }
-      if (!sse) {
-        out.enqueue(chunk.value);
-        return;
-      }
-      const bytes = pending ? concat(pending, chunk.value) : chunk.value;
-      tail = keepTail(tail, chunk.value);
-      const cut = eventBoundary(bytes);
-      pending = cut < bytes.length ? bytes.subarray(cut) : undefined;
-      if (cut > 0) out.enqueue(cut === bytes.length ? bytes : bytes.subarray(0, cut));
     },
     cancel(reason) {
       finish("cancelled", reason);

@@ -4,8 +4,9 @@
  * - Connect: when no response has come after `connectTimeoutMs`, a TCP probe checks that the upstream accepts
  *   connections at all (fetch exposes no connect phase); a probe that fails aborts with 504.
  * - Response: no response headers after `responseTimeoutMs` aborts with 504.
- * - Idle: the body is watched by one re-armed timer; no chunk for `idleTimeoutMs` aborts the request and errors
- *   the body with {@link UpstreamTimeoutError}.
+ * - Idle: the body is watched by one re-armed timer; a read that gets no chunk for `idleTimeoutMs` aborts the
+ *   request and errors the body with {@link UpstreamTimeoutError}. Time the consumer spends not reading does not
+ *   count (like a socket read timeout).
  * - The client's signal (disconnect, cancelled reader) aborts the request at once, in every phase.
  *
  * @module
@@ -61,6 +62,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
   options.signal.addEventListener("abort", onClientAbort, { once: true });
   const target = new URL(url);
   let failure: ProxyError | undefined;
+  let waiting = true;
   const fail = (error: ProxyError) => {
     failure ??= error;
     controller.abort(error);
@@ -72,7 +74,8 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
   }, options.responseTimeoutMs);
   const connectTimer = setTimeout(() => {
     probeConnect(target, options.connectTimeoutMs, controller.signal).then((ok) => {
-      if (!ok) {
+      // A probe that ends after the response headers came is moot: the connection is working.
+      if (!ok && waiting) {
         fail(
           new ProxyError(504, "timeout", `Could not connect to upstream ${target.host} within the connect timeout`),
         );
@@ -96,6 +99,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
       cause: error,
     });
   } finally {
+    waiting = false;
     clearTimeout(responseTimer);
     clearTimeout(connectTimer);
   }
@@ -124,6 +128,7 @@ function watchIdle(
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let last = performance.now();
+  let reading = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
   const end = () => {
@@ -137,6 +142,8 @@ function watchIdle(
       const arm = (delay: number) => {
         timer = setTimeout(() => {
           const idle = performance.now() - last;
+          // Only a read waiting on the upstream counts: a consumer that reads slowly is not the upstream's fault.
+          if (!reading) return arm(idleMs);
           if (idle < idleMs) return arm(idleMs - idle);
           const error = new UpstreamTimeoutError(`Upstream sent nothing for ${Math.round(idle)} ms`);
           end();
@@ -148,10 +155,12 @@ function watchIdle(
       arm(idleMs);
     },
     async pull(out) {
+      reading = true;
+      last = performance.now();
       try {
         const { done, value } = await reader.read();
+        reading = false;
         if (ended) return;
-        last = performance.now();
         if (done) {
           end();
           out.close();
@@ -192,6 +201,5 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
   const message = cause ?? error.message;
-  const reason = /(?:client error \(\w+\): )?(.*)$/.exec(message.split("\n")[0])?.[1] ?? message;
-  return reason.replace(/^error sending request for url \([^)]*\): /, "");
+  return message.split("\n")[0].replace(/^error sending request for url \([^)]*\): /, "");
 }

@@ -96,16 +96,16 @@ Deno.test("Throttle per-model pauses override global key by key", async () => {
     send(`${model}#2`, model);
   }
   await clock.advance(10_000);
-  assert.deepEqual(starts, [
-    ["glm-5#1", 0],
-    ["glm-4.7#1", 0],
-    ["qwen#1", 0],
-    ["qwen#2", 0],
-    ["other#1", 0],
-    ["glm-4.7#2", 1_000],
-    ["glm-5#2", 4_000],
-    ["other#2", 4_000],
-  ]);
+  assert.deepEqual(Object.fromEntries(starts), {
+    "glm-5#1": 0,
+    "glm-5#2": 4_000,
+    "glm-4.7#1": 0,
+    "glm-4.7#2": 1_000,
+    "qwen#1": 0,
+    "qwen#2": 0,
+    "other#1": 0,
+    "other#2": 4_000,
+  });
 });
 
 Deno.test("Throttle rejects a send that waits past the timeout and lets the next one go", async () => {
@@ -144,6 +144,18 @@ Deno.test("Throttle removes an aborted send at once and rejects with the signal'
   assert.deepEqual(starts, [["a", 0], ["c", 5_000]]);
 });
 
+Deno.test("Throttle drops its timer when the last waiting send leaves", async () => {
+  const { clock, send } = setup({ enabled: true, timeoutSeconds: null, global: { startPauseSeconds: 5 } });
+  await send("a", "m");
+  const controller = new AbortController();
+  const gone = send("b", "m", controller.signal);
+  await settle();
+  assert.equal(clock.pendingTimers, 1);
+  controller.abort();
+  await assert.rejects(gone);
+  assert.equal(clock.pendingTimers, 0);
+});
+
 Deno.test("Throttle rejects an already aborted signal without recording a start", async () => {
   const { clock, starts, send } = setup({ enabled: true, global: { startPauseSeconds: 5 } });
   await assert.rejects(send("a", "m", AbortSignal.abort(new Error("gone"))), /gone/);
@@ -165,13 +177,18 @@ Deno.test("Throttle logs each wait once", async () => {
   assert.deepEqual(lines, ["info: Throttle: waiting 1.5s before sending to glm-5"]);
 });
 
-Deno.test("Throttle forgets a model once its pauses have run out", async () => {
+Deno.test("Throttle keeps a running pause while forgetting finished ones", async () => {
   const { clock, starts, send } = setup({ enabled: true, global: { startPauseSeconds: 5 } });
   await send("a", "m1");
   await clock.advance(5_000);
-  await send("b", "m2"); // creating m2 prunes m1, whose pause is over
-  await send("c", "m1"); // a fresh m1 state must still let c go at once
-  assert.deepEqual(starts, [["a", 0], ["b", 5_000], ["c", 5_000]]);
+  await send("b", "m2"); // m1's pause is over: a fresh state lets c go at once
+  await send("c", "m1");
+  await clock.advance(1_000);
+  send("d", "m3"); // m1 and m2 are still pausing and must survive the clean-up
+  send("e", "m1");
+  send("f", "m2");
+  await clock.advance(10_000);
+  assert.deepEqual(Object.fromEntries(starts), { a: 0, b: 5_000, c: 5_000, d: 6_000, e: 10_000, f: 10_000 });
 });
 
 Deno.test("Throttle rejects invalid pauses with their config path", () => {

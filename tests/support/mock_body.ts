@@ -21,6 +21,15 @@ export interface ScriptedBodyOptions {
   onCancel: () => void;
 }
 
+/** Decides how a body that stopped sending ends: at a drop or hang point, else (out of pieces) drop, hang or close. */
+function ending(sent: number, options: ScriptedBodyOptions): "drop" | "hang" | "close" {
+  const { hangAfterChunks, dropAfterChunks } = options;
+  if (sent === dropAfterChunks) return "drop";
+  if (sent === hangAfterChunks) return "hang";
+  if (dropAfterChunks !== undefined) return "drop";
+  return hangAfterChunks === undefined ? "close" : "hang";
+}
+
 /**
  * Streams `pieces` one chunk per piece. Pieces are pulled lazily, so an endless generator stops being read as soon
  * as the client goes away. Erroring the stream makes Deno reset the connection without the final empty chunk, which
@@ -51,23 +60,20 @@ export function scriptedBody(
       else closing.addEventListener("abort", onClosing);
     },
     async pull(controller) {
-      const atHang = sent === hangAfterChunks;
-      const atDrop = sent === dropAfterChunks;
-      if (chunkDelayMs > 0 && sent > 0 && !atHang && !atDrop) await pause(stopped.signal, chunkDelayMs);
+      const atStopPoint = sent === hangAfterChunks || sent === dropAfterChunks;
+      if (chunkDelayMs > 0 && sent > 0 && !atStopPoint) await pause(stopped.signal, chunkDelayMs);
       if (stopped.signal.aborted) return;
-      const next = atHang || atDrop ? undefined : iterator.next();
-      if (next?.done === false) {
+      const next = atStopPoint ? undefined : iterator.next();
+      if (next !== undefined && !next.done) {
         controller.enqueue(typeof next.value === "string" ? encoder.encode(next.value) : next.value);
         sent++;
-      } else if (atDrop || (!atHang && dropAfterChunks !== undefined)) {
-        stop();
-        controller.error(`Mock upstream dropped the response after ${sent} chunks`);
-      } else if (hangAfterChunks !== undefined) {
-        await pause(stopped.signal);
-      } else {
-        stop();
-        controller.close();
+        return;
       }
+      const end = ending(sent, options);
+      if (end === "hang") return pause(stopped.signal);
+      stop();
+      if (end === "drop") controller.error(`Mock upstream dropped the response after ${sent} chunks`);
+      else controller.close();
     },
     cancel() {
       stop();

@@ -196,13 +196,17 @@ class MockUpstreamServer implements MockUpstream {
   async #respond(request: Request, record: MutableRecord, route: MockRoute, scenario: Scenario): Promise<Response> {
     const closing = this.#closing.signal;
     if (scenario.delayMs !== undefined || scenario.hang === "before-headers") {
-      // request.signal is read only here: Deno warns once per process when it is read (legacy abort behaviour).
+      // Read request.signal only before headers: Deno 2 also aborts it after a successful response (legacy
+      // behaviour, with a warning), so after headers the body's cancel callback tells a client disconnect instead.
       const gone = AbortSignal.any([request.signal, closing]);
       if (scenario.delayMs !== undefined) await pause(gone, scenario.delayMs);
       if (scenario.hang === "before-headers") await pause(gone);
-      if (request.signal.aborted && !closing.aborted) this.#markAborted(record);
+      if (closing.aborted) return Response.json(openAIErrorBody(503, "Mock upstream closed"), { status: 503 });
+      if (request.signal.aborted) {
+        this.#markAborted(record);
+        return new Response(null, { status: 499 });
+      }
     }
-    if (closing.aborted) return Response.json(openAIErrorBody(503, "Mock upstream closed"), { status: 503 });
     const reply = this.#reply(route, record, scenario);
     const body = scriptedBody(reply.pieces, {
       chunkDelayMs: scenario.chunkDelayMs,

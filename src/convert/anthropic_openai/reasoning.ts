@@ -21,6 +21,7 @@ export type ReasoningStyle = "none" | "reasoning_effort" | "chat_template_kwargs
 
 /** The parts of an Anthropic request that decide thinking. */
 export interface ThinkingRequest {
+  /** The request's extended-thinking switch. */
   thinking?: AnthropicThinkingConfig | null;
   /** Anthropic's effort control, `{effort: "low" | "medium" | "high" | "xhigh" | "max"}`. */
   output_config?: unknown;

@@ -13,7 +13,7 @@ import type {
 } from "../../protocols/anthropic.ts";
 import type { JsonObject, OpenAIChatResponse, OpenAIFinishReason, OpenAIUsage } from "../../protocols/openai.ts";
 import { ProxyError } from "../../http/errors.ts";
-import { newToolUseId, SYNTHETIC_THINKING_SIGNATURE, toMessageId, UNNAMED_TOOL_NAME } from "./synthetic.ts";
+import { SYNTHETIC_THINKING_SIGNATURE, toMessageId, toToolUseId, UNNAMED_TOOL_NAME } from "./synthetic.ts";
 import { ThinkTagSplitter } from "./think_tags.ts";
 
 /** What the converter knows about the client's request. */
@@ -24,7 +24,7 @@ export interface AnthropicResponseContext {
   stopSequences?: string[];
 }
 
-const STOP_REASONS: Record<string, AnthropicStopReason> = {
+const STOP_REASONS: Readonly<Record<string, AnthropicStopReason>> = {
   stop: "end_turn",
   eos: "end_turn",
   end_turn: "end_turn",
@@ -85,18 +85,28 @@ export function toAnthropicUsage(usage: OpenAIUsage): AnthropicUsage {
   };
 }
 
+/** Options of {@link matchStopSequence}. */
+export interface StopSequenceOptions {
+  /** Values upstreams use to name the stop string, from {@link reportedStopStrings}. */
+  reported: readonly unknown[];
+  /** The client's `stop_sequences`. */
+  stopSequences?: readonly string[];
+}
+
 /**
  * Finds which of the client's stop sequences ended the output.
  *
- * An upstream may name it (vLLM's `stop_reason`, llama.cpp's `stopping_word`, or a `stop_sequence` field), given
- * in `reported`; otherwise the output is checked for ending with one, for servers that keep it in the text.
- * llama.cpp strips it and names nothing, which leaves such a stop indistinguishable from `end_turn`.
+ * An upstream may name it (vLLM's `stop_reason`, llama.cpp's `stopping_word`, or a `stop_sequence` field);
+ * otherwise the output is checked for ending with one, for servers that keep it in the text. llama.cpp strips it
+ * and names nothing, which leaves such a stop indistinguishable from `end_turn`.
+ *
+ * @example
+ * ```ts
+ * matchStopSequence("42</answer>", { reported: [], stopSequences: ["</answer>"] }); // "</answer>"
+ * ```
  */
-export function matchStopSequence(
-  outputTail: string,
-  reported: readonly unknown[],
-  stopSequences: readonly string[] = [],
-): string | null {
+export function matchStopSequence(outputTail: string, options: StopSequenceOptions): string | null {
+  const { reported, stopSequences = [] } = options;
   for (const value of reported) {
     if (typeof value === "string" && stopSequences.includes(value)) return value;
   }
@@ -110,7 +120,9 @@ export function reportedStopStrings(...sources: Record<string, unknown>[]): unkn
 
 /** The final stop reason and sequence of a message. */
 export interface StopOutcome {
+  /** Why the message ended. */
   stop_reason: AnthropicStopReason;
+  /** The stop sequence that ended it, when `stop_reason` is `stop_sequence`. */
   stop_sequence: string | null;
 }
 
@@ -191,7 +203,7 @@ export function toAnthropicResponse(resp: OpenAIChatResponse, ctx: AnthropicResp
   for (const call of toolCalls) {
     content.push({
       type: "tool_use",
-      id: call.id || newToolUseId(),
+      id: toToolUseId(call.id),
       name: call.function?.name || UNNAMED_TOOL_NAME,
       input: parseToolInput(call.function?.arguments),
     });
@@ -199,7 +211,10 @@ export function toAnthropicResponse(resp: OpenAIChatResponse, ctx: AnthropicResp
 
   const stop = resolveStop(refused ? "content_filter" : choice.finish_reason, {
     emittedToolUse: toolCalls.length > 0,
-    stopSequence: matchStopSequence(text, reportedStopStrings(choice, resp), ctx.stopSequences),
+    stopSequence: matchStopSequence(text, {
+      reported: reportedStopStrings(choice, resp),
+      stopSequences: ctx.stopSequences,
+    }),
   });
   return {
     id: toMessageId(resp.id),

@@ -9,6 +9,7 @@
  */
 
 import type { JsonObject } from "../../protocols/openai.ts";
+import { isJsonObject } from "./validation.ts";
 
 /**
  * Keywords worth dropping for grammar-constrained upstreams (llama.cpp): Claude Code's schemas carry `$schema`,
@@ -17,10 +18,16 @@ import type { JsonObject } from "../../protocols/openai.ts";
 export const GRAMMAR_UNSAFE_SCHEMA_KEYWORDS: readonly string[] = ["$schema", "format", "pattern", "propertyNames"];
 
 /** Keywords whose value maps names to subschemas: the names are data (Grep has a property named `pattern`). */
-const NAMED_SUBSCHEMAS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+const NAMED_SUBSCHEMAS: ReadonlySet<string> = new Set([
+  "properties",
+  "patternProperties",
+  "$defs",
+  "definitions",
+  "dependentSchemas",
+]);
 
 /** Keywords whose value is a subschema or an array of subschemas. */
-const SUBSCHEMAS = new Set([
+const SUBSCHEMAS: ReadonlySet<string> = new Set([
   "items",
   "prefixItems",
   "additionalItems",
@@ -38,20 +45,16 @@ const SUBSCHEMAS = new Set([
   "allOf",
 ]);
 
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 function sanitizeSubschema(value: unknown, drop: ReadonlySet<string>): unknown {
   if (Array.isArray(value)) return value.map((item) => sanitizeSubschema(item, drop));
-  return isObject(value) ? sanitizeSchema(value, drop) : value;
+  return isJsonObject(value) ? sanitizeSchema(value, drop) : value;
 }
 
 function sanitizeSchema(schema: JsonObject, drop: ReadonlySet<string>): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
     if (drop.has(key)) continue;
-    if (NAMED_SUBSCHEMAS.has(key) && isObject(value)) {
+    if (NAMED_SUBSCHEMAS.has(key) && isJsonObject(value)) {
       out[key] = Object.fromEntries(
         Object.entries(value).map(([name, subschema]) => [name, sanitizeSubschema(subschema, drop)]),
       );

@@ -38,7 +38,20 @@ export function toMessageId(openaiId?: string | null): string {
   return `msg_${suffix === "" ? randomSuffix() : suffix}`;
 }
 
-/** Makes a random tool-use id in Anthropic's `toolu_…` form, for a tool call the upstream sent without an id. */
-export function newToolUseId(): string {
-  return `toolu_${randomSuffix()}`;
+/**
+ * Makes the id of a `tool_use` block from an upstream tool-call id. OpenAI-style `call_…` and Anthropic-style
+ * `toolu_…` ids are kept; other ids (llama.cpp's bare random ids, vLLM's `chatcmpl-tool-…`, Kimi's
+ * `functions.Bash:0`) get the `toolu_` prefix and lose characters Anthropic rejects in ids; a missing id becomes
+ * a random one (field note 9). The id only has to be consistent between a `tool_use` and its `tool_result`, which
+ * both come back from the client, so rewriting it is safe.
+ *
+ * @example
+ * ```ts
+ * toToolUseId("functions.Bash:0"); // "toolu_functions_Bash_0"
+ * ```
+ */
+export function toToolUseId(upstreamId?: string | null): string {
+  if (typeof upstreamId !== "string" || upstreamId === "") return `toolu_${randomSuffix()}`;
+  const safe = upstreamId.replace(/[^A-Za-z0-9_-]/g, "_");
+  return /^(toolu_|call_)/.test(safe) ? safe : `toolu_${safe}`;
 }

@@ -11,7 +11,9 @@
 
 /** A run of content that is either reasoning or answer text. */
 export interface ContentPiece {
+  /** Whether the run is reasoning or answer text. */
   kind: "thinking" | "text";
+  /** The run's text. */
   text: string;
 }
 

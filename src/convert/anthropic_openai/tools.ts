@@ -8,9 +8,9 @@
  */
 
 import type { AnthropicTool, AnthropicToolChoice } from "../../protocols/anthropic.ts";
-import type { JsonObject, OpenAITool, OpenAIToolChoice } from "../../protocols/openai.ts";
-import { ProxyError } from "../../http/errors.ts";
+import type { OpenAITool, OpenAIToolChoice } from "../../protocols/openai.ts";
 import { dropSchemaKeywords } from "./schema.ts";
+import { invalidRequest, isJsonObject } from "./validation.ts";
 
 /** Options of {@link toOpenAITools}. */
 export interface ToolConversionOptions {
@@ -22,17 +22,9 @@ export interface ToolConversionOptions {
   dropSchemaKeywords?: readonly string[];
 }
 
-function invalid(message: string): ProxyError {
-  return new ProxyError(400, "invalid_request", message);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /**
  * Converts Anthropic tools to OpenAI function tools: name, description and `input_schema` as `parameters`.
- * `cache_control` and other Anthropic-only fields are left behind. Throws a 400 {@link ProxyError} for a server
+ * `cache_control` and other Anthropic-only fields are left behind. Throws a 400 `ProxyError` for a server
  * tool or a tool without a name.
  *
  * @example
@@ -44,14 +36,16 @@ function isObject(value: unknown): value is JsonObject {
 export function toOpenAITools(tools: readonly AnthropicTool[], options: ToolConversionOptions = {}): OpenAITool[] {
   const { dropSchemaKeywords: keywords = [] } = options;
   return tools.map((tool, position) => {
-    if (!isObject(tool)) throw invalid(`tools[${position}] must be an object`);
+    if (!isJsonObject(tool)) throw invalidRequest(`tools[${position}] must be an object`);
     if (tool.type !== undefined && tool.type !== "custom") {
-      throw invalid(
+      throw invalidRequest(
         `Tool type "${tool.type}" is an Anthropic server tool that an OpenAI-compatible upstream cannot run: remove it from tools`,
       );
     }
-    if (typeof tool.name !== "string" || tool.name === "") throw invalid(`tools[${position}].name must not be empty`);
-    const schema = isObject(tool.input_schema) ? tool.input_schema : { type: "object", properties: {} };
+    if (typeof tool.name !== "string" || tool.name === "") {
+      throw invalidRequest(`tools[${position}].name must not be empty`);
+    }
+    const schema = isJsonObject(tool.input_schema) ? tool.input_schema : { type: "object", properties: {} };
     const fn: OpenAITool["function"] = { name: tool.name, parameters: dropSchemaKeywords(schema, keywords) };
     if (typeof tool.description === "string" && tool.description !== "") fn.description = tool.description;
     return { type: "function", function: fn };
@@ -60,7 +54,9 @@ export function toOpenAITools(tools: readonly AnthropicTool[], options: ToolConv
 
 /** The OpenAI fields that carry an Anthropic `tool_choice`. */
 export interface OpenAIToolChoiceFields {
+  /** The converted choice; absent when no tools are sent. */
   tool_choice?: OpenAIToolChoice;
+  /** `false` when the client disabled parallel tool use. */
   parallel_tool_calls?: boolean;
 }
 
@@ -82,7 +78,7 @@ export function toOpenAIToolChoice(
 ): OpenAIToolChoiceFields {
   if (toolNames.length === 0) return {};
   if (choice === undefined || choice === null) return { tool_choice: "auto" };
-  if (!isObject(choice)) throw invalid("tool_choice must be an object");
+  if (!isJsonObject(choice)) throw invalidRequest("tool_choice must be an object");
   const fields: OpenAIToolChoiceFields = {};
   const received = String(choice.type);
   switch (choice.type) {
@@ -97,12 +93,12 @@ export function toOpenAIToolChoice(
       break;
     case "tool":
       if (!toolNames.includes(choice.name)) {
-        throw invalid(`tool_choice names the tool "${choice.name}", which is not in tools`);
+        throw invalidRequest(`tool_choice names the tool "${choice.name}", which is not in tools`);
       }
       fields.tool_choice = { type: "function", function: { name: choice.name } };
       break;
     default:
-      throw invalid(`tool_choice.type must be "auto", "any", "tool" or "none": received "${received}"`);
+      throw invalidRequest(`tool_choice.type must be "auto", "any", "tool" or "none": received "${received}"`);
   }
   if ("disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use === true) {
     fields.parallel_tool_calls = false;

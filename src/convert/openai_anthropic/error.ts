@@ -11,7 +11,9 @@ import type { OpenAIErrorBody } from "../../protocols/openai.ts";
 
 /** The `error` object of an Anthropic error body or `error` stream event. */
 export interface AnthropicErrorObject {
+  /** The Anthropic error type, e.g. `overloaded_error`. */
   type: string;
+  /** The human-readable message, passed on unchanged. */
   message: string;
 }
 

@@ -99,6 +99,19 @@ export function chatCompletionId(upstreamId: string | undefined): string {
   return `chatcmpl-${upstreamId || crypto.randomUUID()}`;
 }
 
+/**
+ * Gives the id of a tool call: the upstream's, or a made-up `call_…` when an Anthropic-compatible server left it out,
+ * since clients crash or fail the next turn on a call without an id (field note 9).
+ *
+ * @example
+ * ```ts
+ * toolCallId("toolu_01A"); // "toolu_01A"
+ * ```
+ */
+export function toolCallId(upstreamId: unknown): string {
+  return typeof upstreamId === "string" && upstreamId !== "" ? upstreamId : `call_${crypto.randomUUID()}`;
+}
+
 /** The current time in whole seconds, as OpenAI's `created` field. */
 export function unixSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -130,7 +143,7 @@ export function toOpenAIResponse(resp: AnthropicResponse, ctx: ToOpenAIResponseC
   for (const block of resp.content) {
     if (isBlock<AnthropicToolUseBlock>(block, "tool_use")) {
       toolCalls.push({
-        id: block.id,
+        id: toolCallId(block.id),
         type: "function",
         function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
       });

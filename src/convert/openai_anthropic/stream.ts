@@ -21,6 +21,7 @@ import {
   type AnthropicWireUsage,
   chatCompletionId,
   stopReasonToFinishReason,
+  toolCallId,
   toOpenAIUsage,
   unixSeconds,
 } from "./response.ts";
@@ -79,6 +80,7 @@ interface ToolState {
  * ```
  */
 export class AnthropicToOpenAIStream extends TransformStream<SseEvent, SseEvent> {
+  /** Creates the converter for one response; `ctx` holds what the client asked for. */
   constructor(ctx: AnthropicToOpenAIStreamContext) {
     const converter = new ChunkConverter(ctx);
     super({
@@ -166,7 +168,12 @@ class ChunkConverter {
     const { id, name, input } = block as AnthropicToolUseBlock;
     const tool: ToolState = { index: this.#tools.size, input, sentArguments: false };
     this.#tools.set(index, tool);
-    return this.#toolDelta({ index: tool.index, id, type: "function", function: { name, arguments: "" } });
+    return this.#toolDelta({
+      index: tool.index,
+      id: toolCallId(id),
+      type: "function",
+      function: { name, arguments: "" },
+    });
   }
 
   #blockDelta(index: number, delta: AnthropicBlockDelta): SseEvent[] {
