@@ -40,7 +40,7 @@ export class App {
 
   constructor(config: Config, options: AppOptions) {
     this.context = createContext(config, options);
-    this.#models = new ModelList(this.context);
+    this.#models = new ModelList(this.context, { extra: () => [...this.context.policy.virtualModels] });
   }
 
   /** Handles one request; never throws. */

@@ -110,7 +110,8 @@ export function parseCli(args: string[]): CliCommand {
     throw new CliError("--enforce-params and --override-sampling-params are the same flag; give one");
   }
   if (forced !== undefined) {
-    overrides.forceParams = parseJsonObject("--enforce-params", forced, (_key, value) => value);
+    const flag = v["enforce-params"] === undefined ? "--override-sampling-params" : "--enforce-params";
+    overrides.forceParams = parseJsonObject(flag, forced, (_key, value) => value);
   }
   if (v["override-model-name"] !== undefined) overrides.overrideModelName = v["override-model-name"];
   if (v["override-only-anthropic"]) overrides.onlyAnthropic = true;

@@ -1,19 +1,26 @@
 /**
- * Everything one running proxy shares between requests: config, router, logger, counters.
+ * Everything one running proxy shares between requests: config, router, sampling policy, limiter, throttle,
+ * logger, counters.
  *
  * Created by `App`; no module keeps state of its own, so a reload is a new context.
  *
  * @module
  */
 
+import { ConcurrencyLimiter, type QueueOptions } from "./admission/limiter.ts";
+import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
 import type { Logger } from "./observability/logger.ts";
+import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 
 /** Shared state of one proxy instance. */
 export interface ProxyContext {
   readonly config: Config;
   readonly router: Router;
+  readonly policy: SamplingPolicy;
+  readonly limiter: ConcurrencyLimiter;
+  readonly throttle: Throttle;
   readonly logger: Logger;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
@@ -33,12 +40,65 @@ export interface ContextOptions {
 /** Builds the shared state for `config`. */
 export function createContext(config: Config, options: ContextOptions): ProxyContext {
   let counter = 0;
+  const { logger } = options;
+  const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
   return {
     config,
     router: new Router(config.upstreams, config.bindings),
-    logger: options.logger,
+    policy: new SamplingPolicy({
+      defaultParams: config.sampling.defaultParams,
+      modelParams: config.sampling.modelParams,
+      forceParams: config.sampling.forceParams,
+      onlyAnthropic: config.sampling.onlyAnthropic,
+      overrideModelName: config.sampling.overrideModelName ?? null,
+      developerToSystem: config.sampling.developerToSystem,
+      rules: Object.fromEntries(
+        Object.entries(config.sampling.rules).map(([pattern, rule]): [string, SamplingRule] => [pattern, {
+          defaults: rule.defaults,
+          force: rule.force,
+          strip: rule.strip,
+          rename: rule.rename,
+          maxTokensCap: rule.max_tokens_cap,
+        }]),
+      ),
+    }),
+    limiter: new ConcurrencyLimiter({
+      limits: config.parallelLimits,
+      queue: queueOptions(config.queue),
+      queueByModel: Object.fromEntries(
+        Object.entries(config.queue.per_model ?? {}).map(([pattern, bounds]) => [pattern, queueOptions(bounds)]),
+      ),
+      log,
+    }),
+    throttle: new Throttle({
+      enabled: config.throttle.enabled ?? false,
+      global: pauses(config.throttle.global),
+      perModel: Object.fromEntries(
+        Object.entries(config.throttle.per_model ?? {}).map(([pattern, p]) => [pattern, pauses(p)]),
+      ),
+      timeoutSeconds: config.queue.timeout_seconds,
+      log,
+    }),
+    logger,
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
     nextRequestId: () => `req-${++counter}`,
   };
+}
+
+function queueOptions(bounds: { max_waiting?: number; timeout_seconds?: number }): QueueOptions {
+  const out: QueueOptions = {};
+  if (bounds.max_waiting !== undefined) out.maxWaiting = bounds.max_waiting;
+  if (bounds.timeout_seconds !== undefined) out.timeoutSeconds = bounds.timeout_seconds;
+  return out;
+}
+
+/** Keeps the difference between an absent key (inherit) and `null` (off). */
+function pauses(
+  p: { start_pause_seconds?: number | null; end_pause_seconds?: number | null } | undefined,
+): ThrottlePauses {
+  const out: ThrottlePauses = {};
+  if (p?.start_pause_seconds !== undefined) out.startPauseSeconds = p.start_pause_seconds;
+  if (p?.end_pause_seconds !== undefined) out.endPauseSeconds = p.end_pause_seconds;
+  return out;
 }

@@ -35,6 +35,8 @@ export interface UpstreamConfig {
   readonly reasoningStyle: ReasoningStyle;
   /** `max_tokens` for Anthropic requests converted from OpenAI clients that gave none. */
   readonly defaultMaxTokens: number;
+  /** Remove tool-schema keywords that llama.cpp grammars reject, when converting. */
+  readonly sanitizeToolSchemas: boolean;
   /** Has a llama.cpp-style `/tokenize` endpoint. */
   readonly tokenize: boolean;
 }
@@ -80,6 +82,7 @@ export interface Config {
     readonly forceParams: Readonly<Record<string, unknown>>;
     readonly onlyAnthropic: boolean;
     readonly overrideModelName: string | undefined;
+    readonly developerToSystem: boolean;
     readonly rules: NonNullable<ConfigFile["models"]>;
   };
   readonly parallelLimits: Readonly<Record<string, number>>;

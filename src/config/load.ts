@@ -288,6 +288,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       headers: Object.freeze({ ...entry.headers }),
       reasoningStyle: entry.reasoning_style,
       defaultMaxTokens: entry.default_max_tokens,
+      sanitizeToolSchemas: entry.sanitize_tool_schemas,
       tokenize: entry.tokenize,
     });
   });
@@ -305,7 +306,11 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
 
   const legacy = file.server;
   const host = file.listen?.host ?? legacy?.sampling_proxy_host ?? DEFAULT_HOST;
-  const basePath = normaliseBasePath(file.listen?.base_path ?? legacy?.sampling_proxy_base_path ?? "", fail);
+  const basePathKey = file.listen?.base_path === undefined ? "server.sampling_proxy_base_path" : "listen.base_path";
+  const basePath = normaliseBasePath(
+    file.listen?.base_path ?? legacy?.sampling_proxy_base_path ?? "",
+    (message) => fail(`${basePathKey}: ${message}`),
+  );
   const listen = Object.freeze({
     host,
     port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
@@ -332,6 +337,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       forceParams: override.sampling_params ?? {},
       onlyAnthropic: override.only_anthropic ?? false,
       overrideModelName: override.model_name ?? undefined,
+      developerToSystem: override.developer_to_system ?? false,
       rules: file.models ?? {},
     },
     parallelLimits: file.parallel_limits ?? {},
@@ -343,9 +349,9 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
 }
 
 function normaliseBasePath(value: string, fail: (message: string) => never): string {
-  const trimmed = value.trim().replace(/\/+$/, "");
+  const trimmed = value.trim().replace(/\/{2,}/g, "/").replace(/\/+$/, "");
   if (trimmed === "") return "";
-  if (/[?#\s]/.test(trimmed)) fail(`listen.base_path: "${value}" is not a path`);
+  if (/[?#\s]/.test(trimmed)) fail(`"${value}" is not a path`);
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
 }
 

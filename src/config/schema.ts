@@ -37,6 +37,9 @@ const upstreamSchema = z.strictObject({
   default_max_tokens: z.number().int().positive().default(8192).describe(
     "max_tokens sent to an Anthropic upstream when an OpenAI client gives none",
   ),
+  sanitize_tool_schemas: z.boolean().default(false).describe(
+    "Remove JSON Schema keywords llama.cpp grammars reject ($schema, format, pattern, propertyNames) when converting",
+  ),
   tokenize: z.boolean().default(false).describe(
     "Upstream has a llama.cpp-style /tokenize endpoint (used for count_tokens when converting)",
   ),
@@ -93,6 +96,9 @@ export const configFileSchema = z.strictObject({
     only_anthropic: z.boolean().optional(),
     model_name: z.string().nullable().optional(),
     sampling_params: samplingParams.optional(),
+    developer_to_system: z.boolean().optional().describe(
+      "Rewrite OpenAI messages with role developer to system (for chat templates that reject developer)",
+    ),
   }).optional(),
   models: z.record(z.string(), modelRuleSchema).optional().describe("Per-model rules: name or glob → rule"),
   parallel_limits: z.record(z.string(), z.number().int().positive()).optional().describe(

@@ -1,15 +1,28 @@
 /**
  * The conversion seam: what the generation handler needs to serve a client whose protocol the upstream lacks.
  *
- * A {@link Converter} is built per request; its parts are the pure per-direction functions and stream classes in
- * `convert/anthropic_openai/` (Anthropic client, OpenAI upstream) and `convert/openai_anthropic/`.
+ * A {@link Converter} is built per request from the pure per-direction functions and stream classes in
+ * `convert/anthropic_openai/` (Anthropic client, OpenAI upstream) and `convert/openai_anthropic/` (OpenAI client,
+ * Anthropic upstream).
  *
  * @module
  */
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { Protocol } from "../http/errors.ts";
+import type { AnthropicRequest, AnthropicResponse } from "../protocols/anthropic.ts";
+import type { OpenAIChatRequest, OpenAIChatResponse } from "../protocols/openai.ts";
 import type { SseEvent } from "../protocols/sse.ts";
+import { toAnthropicError } from "./anthropic_openai/error.ts";
+import { toOpenAIRequest } from "./anthropic_openai/request.ts";
+import { toAnthropicResponse } from "./anthropic_openai/response.ts";
+import { GRAMMAR_UNSAFE_SCHEMA_KEYWORDS } from "./anthropic_openai/schema.ts";
+import { OpenAIToAnthropicStream } from "./anthropic_openai/stream.ts";
+import { estimateAnthropicInputTokens } from "./count_tokens.ts";
+import { toOpenAIError } from "./openai_anthropic/error.ts";
+import { toAnthropicRequest } from "./openai_anthropic/request.ts";
+import { toOpenAIResponse } from "./openai_anthropic/response.ts";
+import { AnthropicToOpenAIStream } from "./openai_anthropic/stream.ts";
 
 /** Converts one request and its response between the client's and the upstream's protocol. */
 export interface Converter {
@@ -31,17 +44,50 @@ export interface Converter {
 export interface ConverterOptions {
   /** The model name the client asked for (answers carry it back). */
   model: string;
-  /** Whether the client asked for a stream. */
-  stream: boolean;
 }
 
-/**
- * The converter from `client` to `upstream`'s protocol, or `undefined` when none is available.
- */
-export function createConverter(
-  _client: Protocol,
-  _upstream: UpstreamConfig,
-  _options: ConverterOptions,
-): Converter | undefined {
-  return undefined;
+/** The converter from `client`'s protocol to the other one, which `upstream` speaks. */
+export function createConverter(client: Protocol, upstream: UpstreamConfig, options: ConverterOptions): Converter {
+  return client === "anthropic" ? anthropicToOpenAI(upstream, options) : openAIToAnthropic(upstream, options);
+}
+
+/** Anthropic client, OpenAI upstream. */
+function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
+  let stopSequences: string[] | undefined;
+  let inputTokens: number | undefined;
+  return {
+    upstreamProtocol: "openai",
+    endpoint: "chat/completions",
+    request(body) {
+      const req = body as AnthropicRequest;
+      stopSequences = Array.isArray(req.stop_sequences) ? req.stop_sequences : undefined;
+      const converted = toOpenAIRequest(req, {
+        reasoning: upstream.reasoningStyle,
+        dropSchemaKeywords: upstream.sanitizeToolSchemas ? GRAMMAR_UNSAFE_SCHEMA_KEYWORDS : [],
+      });
+      // message_start must carry a prompt size before the upstream reports usage (Claude Code's context meter).
+      if (req.stream === true) inputTokens = estimateAnthropicInputTokens(req);
+      return converted as Record<string, unknown>;
+    },
+    response: (body) => toAnthropicResponse(body as OpenAIChatResponse, { model, stopSequences }),
+    stream: () => new OpenAIToAnthropicStream({ model, inputTokens, stopSequences }),
+    error: (status, text) => toAnthropicError(status, text),
+  };
+}
+
+/** OpenAI client, Anthropic upstream. */
+function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
+  let includeUsage = false;
+  return {
+    upstreamProtocol: "anthropic",
+    endpoint: "messages",
+    request(body) {
+      const req = body as OpenAIChatRequest;
+      includeUsage = req.stream_options?.include_usage === true;
+      return toAnthropicRequest(req, { defaultMaxTokens: upstream.defaultMaxTokens }) as Record<string, unknown>;
+    },
+    response: (body) => toOpenAIResponse(body as AnthropicResponse, { model }),
+    stream: () => new AnthropicToOpenAIStream({ model, includeUsage }),
+    error: (status, text) => toOpenAIError(status, text),
+  };
 }

@@ -1,18 +1,22 @@
 /**
- * `POST /v1/messages/count_tokens`: passthrough to an Anthropic-capable upstream.
- *
- * For other upstreams the conversion issue fills this seam; until then the answer is 501 in Anthropic shape, which
- * Claude Code treats as "counting not supported" and falls back on its own estimate.
+ * `POST /v1/messages/count_tokens`, never a 404:
+ * 1. an upstream that speaks Anthropic counts itself (passthrough);
+ * 2. an upstream with a llama.cpp-style `/tokenize` endpoint tokenizes the rendered request (plus a fixed cost
+ *    per image, which cannot be tokenized as text);
+ * 3. otherwise, or when tokenizing fails, a local estimate that counts system, tools and messages.
  *
  * @module
  */
 
+import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
+import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from "../convert/count_tokens.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { callUpstream } from "../http/upstream_call.ts";
-import { upstreamUrl } from "../routing/upstream_url.ts";
+import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
+import { upstreamRootUrl, upstreamUrl } from "../routing/upstream_url.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
@@ -22,29 +26,68 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     if (typeof model !== "string" || model === "") {
       throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');
     }
-    const { upstream } = ctx.router.route(model);
-    if (!upstream.supportsAnthropic) {
-      throw new ProxyError(501, "not_implemented", `Upstream "${upstream.name}" cannot count Anthropic tokens`);
+    if (!Array.isArray(body.json.messages)) {
+      throw new ProxyError(400, "invalid_request", 'Request body needs a "messages" array');
     }
-    const response = await callUpstream(upstreamUrl(upstream.baseUrl, "messages/count_tokens"), {
-      method: "POST",
-      headers: upstreamRequestHeaders(request.headers, {
-        clientProtocol: "anthropic",
-        upstreamProtocol: "anthropic",
-        apiKey: upstream.apiKey,
-        extra: upstream.headers,
-      }),
-      body: body.text,
-      signal: request.signal,
-      connectTimeoutMs: upstream.connectTimeoutMs,
-      responseTimeoutMs: upstream.responseTimeoutMs,
-      idleTimeoutMs: upstream.idleTimeoutMs,
-      fetch: ctx.fetch,
-    });
-    const text = response.body ? await new Response(response.body).text() : "";
-    return new Response(text, { status: response.status, headers: clientResponseHeaders(response.headers) });
+    const { upstream } = ctx.router.route(model);
+    // (1) The upstream counts.
+    if (upstream.supportsAnthropic) return await passthrough(ctx, request, upstream, body.text);
+    const req = body.json as AnthropicCountTokensRequest;
+    // (2) The upstream tokenizes.
+    if (upstream.tokenize) {
+      const tokens = await tokenize(ctx, upstream, req, request.signal);
+      if (tokens !== undefined) return Response.json({ input_tokens: tokens + imageTokenEstimate(req) });
+    }
+    // (3) Local estimate.
+    return Response.json({ input_tokens: estimateAnthropicInputTokens(req) });
   } catch (error) {
     if (error instanceof ProxyError) return errorResponse("anthropic", error);
     throw error;
+  }
+}
+
+async function passthrough(ctx: ProxyContext, request: Request, upstream: UpstreamConfig, text: string) {
+  const response = await callUpstream(upstreamUrl(upstream.baseUrl, "messages/count_tokens"), {
+    method: "POST",
+    headers: upstreamRequestHeaders(request.headers, {
+      clientProtocol: "anthropic",
+      upstreamProtocol: "anthropic",
+      apiKey: upstream.apiKey,
+      extra: upstream.headers,
+    }),
+    body: text,
+    signal: request.signal,
+    connectTimeoutMs: upstream.connectTimeoutMs,
+    responseTimeoutMs: upstream.responseTimeoutMs,
+    idleTimeoutMs: upstream.idleTimeoutMs,
+    fetch: ctx.fetch,
+  });
+  const answer = response.body ? await new Response(response.body).text() : "";
+  return new Response(answer, { status: response.status, headers: clientResponseHeaders(response.headers) });
+}
+
+/** Asks the upstream's `/tokenize`; undefined (logged) when that fails. */
+async function tokenize(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  req: AnthropicCountTokensRequest,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    const headers = new Headers({ "content-type": "application/json" });
+    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
+    const response = await ctx.fetch(upstreamRootUrl(upstream.baseUrl, "tokenize"), {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ content: toTokenizeText(req) }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(upstream.responseTimeoutMs)]),
+    });
+    const answer = await response.json() as { tokens?: unknown };
+    if (!response.ok || !Array.isArray(answer.tokens)) throw new Error(`status ${response.status}`);
+    return answer.tokens.length;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.logger.log("warn", `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate`);
+    return undefined;
   }
 }

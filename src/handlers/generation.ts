@@ -3,15 +3,19 @@
  *
  * 1. Read and validate the body (size cap, JSON object, `model`).
  * 2. Route the model to an upstream.
- * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert.
- * 4. Call the upstream with the client's abort signal and the upstream's timeouts.
- * 5. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams.
- * 6. When the body ends (complete, failed or cancelled), write the request's log line.
+ * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
+ * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body.
+ * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
+ * 6. Call the upstream with the client's abort signal and the upstream's timeouts.
+ * 7. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams.
+ * 8. Finish once, when the body ends (complete, failed or cancelled): release the slot, record the end for the
+ *    throttle, write the request's log line.
  *
  * @module
  */
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
@@ -20,7 +24,8 @@ import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
-import { SseEncoderStream, type SseEvent } from "../protocols/sse.ts";
+import type { PolicyChange } from "../policy/sampling.ts";
+import { SseEncoderStream } from "../protocols/sse.ts";
 import { upstreamUrl } from "../routing/upstream_url.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -33,16 +38,50 @@ export interface GenerationEndpoint {
   convertible: boolean;
 }
 
-/** Facts about one request, gathered for its log line. */
-interface RequestRecord {
-  id: string;
-  started: number;
-  protocol: Protocol;
+/** One request's facts and its single finish. */
+class RequestRecord {
+  readonly id: string;
+  readonly started = performance.now();
+  readonly protocol: Protocol;
   model?: string;
+  upstreamModel?: string;
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
   firstByteMs?: number;
+  #cleanups: Array<() => void> = [];
+  #finished = false;
+
+  constructor(id: string, protocol: Protocol) {
+    this.id = id;
+    this.protocol = protocol;
+  }
+
+  /** Registers work for the finish (slot release, throttle end), run in reverse order. */
+  onFinish(cleanup: () => void): void {
+    this.#cleanups.unshift(cleanup);
+  }
+
+  /** (8) Runs the cleanups and writes the log line; later calls do nothing. */
+  finish(ctx: ProxyContext, outcome: StreamOutcome, detail?: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const cleanup of this.#cleanups) cleanup();
+    const total = performance.now() - this.started;
+    const parts = [
+      this.protocol,
+      `model=${this.model ?? "-"}`,
+      ...(this.upstreamModel && this.upstreamModel !== this.model ? [`upstream_model=${this.upstreamModel}`] : []),
+      `upstream=${this.upstream ?? "-"}`,
+      `mode=${this.mode ?? "-"}`,
+      `status=${this.status ?? "-"}`,
+      `ttfb=${this.firstByteMs === undefined ? "-" : `${this.firstByteMs.toFixed(1)}ms`}`,
+      `duration=${total.toFixed(1)}ms`,
+      `outcome=${outcome}`,
+    ];
+    if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
+    ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), this.id);
+  }
 }
 
 /** Handles one POST generation request. */
@@ -51,19 +90,19 @@ export async function handleGeneration(
   request: Request,
   endpoint: GenerationEndpoint,
 ): Promise<Response> {
-  const record: RequestRecord = { id: ctx.nextRequestId(), started: performance.now(), protocol: endpoint.protocol };
+  const record = new RequestRecord(ctx.nextRequestId(), endpoint.protocol);
   try {
     const response = await proxyRequest(ctx, request, endpoint, record);
     record.firstByteMs = performance.now() - record.started;
     return response;
   } catch (error) {
-    const proxyError = asProxyError(error, request.signal);
+    const proxyError = asProxyError(ctx, error, request.signal);
     record.status = proxyError.status;
     record.firstByteMs = performance.now() - record.started;
     if (proxyError.status >= 500 && !(error instanceof ProxyError)) {
       ctx.logger.log("error", `Unexpected failure: ${error instanceof Error ? error.stack : String(error)}`, record.id);
     }
-    logEnd(ctx, record, request.signal.aborted ? "cancelled" : "error", proxyError.message);
+    record.finish(ctx, request.signal.aborted ? "cancelled" : "error", proxyError.message);
     return errorResponse(endpoint.protocol, proxyError);
   }
 }
@@ -85,11 +124,21 @@ async function proxyRequest(
   const { upstream } = ctx.router.route(model);
   record.upstream = upstream.name;
   // (3) Plan.
-  const converter = plan(upstream, endpoint, model, body.json);
+  const converter = plan(upstream, endpoint, model);
   record.mode = converter ? "convert" : "passthrough";
   const upstreamProtocol = converter?.upstreamProtocol ?? endpoint.protocol;
-  const upstreamBody = converter ? JSON.stringify(converter.request(body.json)) : body.text;
-  // (4) Upstream call.
+  const converted = converter ? converter.request(body.json) : body.json;
+  // (4) Policy.
+  const policy = ctx.policy.apply(converted, { clientProtocol: endpoint.protocol, upstreamProtocol });
+  logChanges(ctx, record, policy.changes);
+  const upstreamModel = typeof policy.body.model === "string" ? policy.body.model : model;
+  record.upstreamModel = upstreamModel;
+  if (upstreamProtocol === "anthropic") keepThinkingBudgetBelowMaxTokens(policy.body);
+  // An untouched passthrough body is forwarded as the client's exact bytes.
+  const upstreamBody = !converter && policy.changes.length === 0 ? body.text : JSON.stringify(policy.body);
+  // (5) Admit.
+  await admit(ctx, upstreamModel, request.signal, record);
+  // (6) Upstream call.
   const upstreamResponse = await callUpstream(
     upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, new URL(request.url).search),
     {
@@ -109,21 +158,16 @@ async function proxyRequest(
     },
   );
   record.status = upstreamResponse.status;
-  // (5) Answer.
+  // (7) Answer.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
-    logEnd(ctx, record, outcome, error === undefined ? undefined : String(error));
+    record.finish(ctx, outcome, error === undefined ? undefined : String(error));
   return converter
     ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
-    : passthroughResponse(upstreamResponse, endpoint.protocol, onEnd);
+    : passthroughResponse(upstreamResponse, endpoint, onEnd);
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
-function plan(
-  upstream: UpstreamConfig,
-  endpoint: GenerationEndpoint,
-  model: string,
-  body: Record<string, unknown>,
-): Converter | undefined {
+function plan(upstream: UpstreamConfig, endpoint: GenerationEndpoint, model: string): Converter | undefined {
   const speaks = endpoint.protocol === "openai" ? upstream.supportsOpenAI : upstream.supportsAnthropic;
   if (speaks) return undefined;
   if (!endpoint.convertible) {
@@ -133,39 +177,69 @@ function plan(
       `Upstream "${upstream.name}" does not serve OpenAI endpoints such as /v1/${endpoint.endpoint}`,
     );
   }
-  const converter = createConverter(endpoint.protocol, upstream, { model, stream: body.stream === true });
-  if (!converter) {
-    const other = endpoint.protocol === "openai" ? "Anthropic" : "OpenAI";
-    throw new ProxyError(
-      501,
-      "not_implemented",
-      `Upstream "${upstream.name}" speaks only ${other}; converting ${endpoint.protocol} requests to it is not available`,
-    );
+  return createConverter(endpoint.protocol, upstream, { model });
+}
+
+/** (4) Debug lines for what the policy did, and from which rule; info lines with `enable_override_logs`. */
+function logChanges(ctx: ProxyContext, record: RequestRecord, changes: PolicyChange[]): void {
+  const level = ctx.config.logging.overrides ? "info" : "debug";
+  if (changes.length === 0 || (level === "debug" && !ctx.logger.debugEnabled)) return;
+  for (const c of changes) {
+    const from = "from" in c ? ` from ${JSON.stringify(c.from)}` : "";
+    const to = "to" in c ? ` to ${JSON.stringify(c.to)}` : "";
+    ctx.logger.log(level, `Policy: ${c.action} '${c.key}'${from}${to} (${c.source})`, record.id);
   }
-  return converter;
+}
+
+/**
+ * Anthropic rejects `thinking.budget_tokens >= max_tokens`; a clamp by the policy can create that, so the budget
+ * follows the clamp (and thinking is dropped when no useful budget fits).
+ */
+function keepThinkingBudgetBelowMaxTokens(body: Record<string, unknown>): void {
+  const thinking = body.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
+  const maxTokens = body.max_tokens;
+  if (thinking?.type !== "enabled" || typeof maxTokens !== "number") return;
+  if (typeof thinking.budget_tokens !== "number" || thinking.budget_tokens < maxTokens) return;
+  const MIN_BUDGET = 1024; // Anthropic's smallest accepted budget.
+  if (maxTokens - 1 >= MIN_BUDGET) body.thinking = { ...thinking, budget_tokens: maxTokens - 1 };
+  else delete body.thinking;
+}
+
+/** (5) A concurrency slot, then the throttle's turn; both are undone at the finish. */
+async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, record: RequestRecord): Promise<void> {
+  const slot = await ctx.limiter.acquire(model, { signal });
+  record.onFinish(() => slot.release());
+  await ctx.throttle.wait(model, { signal });
+  record.onFinish(() => ctx.throttle.finished(model));
 }
 
 function isEventStream(headers: Headers): boolean {
   return (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
 }
 
-/** (5) Passthrough: the upstream's bytes, unparsed, with an error event appended if the stream fails. */
+/**
+ * (7) Passthrough: the upstream's bytes, unparsed, with an error event appended if the stream fails. Only chat
+ * completions and messages streams are checked for their final event; others (Responses, completions) have their
+ * own endings.
+ */
 function passthroughResponse(
   upstream: UpstreamResponse,
-  protocol: Protocol,
+  endpoint: GenerationEndpoint,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
 ): Response {
+  const protocol = endpoint.protocol;
   const headers = clientResponseHeaders(upstream.headers);
   if (!upstream.body) {
     onEnd("complete");
     return new Response(null, { status: upstream.status, headers });
   }
-  const sse = upstream.status < 300 && isEventStream(upstream.headers);
-  if (sse) headers.set("cache-control", "no-cache");
+  const stream = upstream.status < 300 && isEventStream(upstream.headers);
+  if (stream) headers.set("cache-control", "no-cache");
+  const sse = stream && endpoint.convertible;
   return new Response(guardStream(upstream.body, { protocol, onEnd, sse }), { status: upstream.status, headers });
 }
 
-/** (5) Converted: errors and bodies rewritten in the client's protocol, streams converted event by event. */
+/** (7) Converted: errors and bodies rewritten in the client's protocol, streams converted event by event. */
 async function convertedResponse(
   upstream: UpstreamResponse,
   converter: Converter,
@@ -175,7 +249,7 @@ async function convertedResponse(
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
   if (upstream.status >= 300 || !upstream.body) {
-    const text = upstream.body ? await readUpstreamText(upstream) : "";
+    const text = upstream.body ? await new Response(upstream.body).text() : "";
     onEnd("complete");
     return Response.json(converter.error(upstream.status, text), { status: upstream.status, headers });
   }
@@ -183,56 +257,36 @@ async function convertedResponse(
     const events = upstream.body
       .pipeThrough(new TextDecoderStream())
       .pipeThrough(new EventSourceParserStream())
-      .pipeThrough(new TransformStream<SseEvent, SseEvent>())
       .pipeThrough(converter.stream())
       .pipeThrough(new SseEncoderStream());
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
     return new Response(guardStream(events, { protocol, onEnd }), { status: upstream.status, headers });
   }
-  const text = await readUpstreamText(upstream);
+  const text = await new Response(upstream.body).text();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    onEnd("error");
     throw new ProxyError(502, "api_error", "Upstream answered with a body that is not JSON");
   }
   onEnd("complete");
   return Response.json(converter.response(parsed), { status: upstream.status, headers });
 }
 
-async function readUpstreamText(upstream: UpstreamResponse): Promise<string> {
-  try {
-    return upstream.body ? await new Response(upstream.body).text() : "";
-  } catch (error) {
-    throw asProxyError(error, undefined);
-  }
-}
-
-function asProxyError(error: unknown, clientSignal: AbortSignal | undefined): ProxyError {
+/** Any failure as the error the client gets. */
+function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSignal): ProxyError {
   if (error instanceof ProxyError) return error;
-  if (clientSignal?.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
+  if (error instanceof AdmissionError) {
+    const status = ctx.config.queue.status ?? 429;
+    return new ProxyError(status, status === 429 ? "rate_limit" : "overloaded", error.message, {
+      headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
+    });
+  }
+  if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   if (error instanceof Error && error.name === "UpstreamTimeoutError") {
     return new ProxyError(504, "timeout", error.message);
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new ProxyError(500, "api_error", `Internal error: ${detail}`, { cause: error });
-}
-
-/** (6) One log line per request. */
-function logEnd(ctx: ProxyContext, record: RequestRecord, outcome: StreamOutcome, detail?: string): void {
-  const total = performance.now() - record.started;
-  const parts = [
-    record.protocol,
-    `model=${record.model ?? "-"}`,
-    `upstream=${record.upstream ?? "-"}`,
-    `mode=${record.mode ?? "-"}`,
-    `status=${record.status ?? "-"}`,
-    `ttfb=${record.firstByteMs === undefined ? "-" : `${record.firstByteMs.toFixed(1)}ms`}`,
-    `duration=${total.toFixed(1)}ms`,
-    `outcome=${outcome}`,
-  ];
-  if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-  ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), record.id);
 }

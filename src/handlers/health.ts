@@ -22,6 +22,7 @@ export function healthReport(ctx: ProxyContext): Record<string, unknown> {
       own_key: u.apiKey !== undefined,
     })),
     bindings: ctx.config.bindings.map((b) => ({ pattern: b.pattern, upstream: b.upstream })),
+    concurrency: ctx.limiter.snapshot(),
   };
 }
 

@@ -202,4 +202,6 @@ export interface AnthropicErrorBody {
 }
 
 /** The body of a `count_tokens` request: a Messages request without `max_tokens`. */
-export type AnthropicCountTokensRequest = Omit<AnthropicRequest, "max_tokens" | "stream">;
+export type AnthropicCountTokensRequest =
+  & Pick<AnthropicRequest, "model" | "messages" | "system" | "tools" | "tool_choice" | "thinking">
+  & Record<string, unknown>;

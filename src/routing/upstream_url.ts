@@ -3,7 +3,8 @@
  *
  * A base URL whose path ends in a version segment (`/v1`, `/v4`, z.ai's `/api/paas/v4`) already names the API
  * root; any other (`http://host:8080`, `https://api.z.ai/api/anthropic`) gets `/v1` added. So `/v1/v1` and a
- * missing `/v1` cannot happen. Trailing slashes are ignored.
+ * missing `/v1` cannot happen. Trailing slashes are ignored. A query string in the base URL (an API version or a
+ * key) is kept on every URL built from it.
  *
  * @module
  */
@@ -11,7 +12,8 @@
 const VERSION_SEGMENT = /\/v\d+(?:beta|alpha)?\d*$/;
 
 /**
- * Joins an upstream base URL and an endpoint relative to the API root (e.g. `chat/completions`, `messages`).
+ * Joins an upstream base URL and an endpoint relative to the API root (e.g. `chat/completions`, `messages`);
+ * `search` (the client's query string) follows the base URL's own query.
  *
  * @example
  * ```ts
@@ -24,7 +26,7 @@ export function upstreamUrl(baseUrl: string, endpoint: string, search = ""): str
   const path = url.pathname.replace(/\/+$/, "");
   const root = VERSION_SEGMENT.test(path) ? path : `${path}/v1`;
   url.pathname = `${root}/${endpoint.replace(/^\/+/, "")}`;
-  url.search = search;
+  url.search = [url.search, search].map((query) => query.replace(/^\?/, "")).filter(Boolean).join("&");
   return url.toString();
 }
 
@@ -36,7 +38,6 @@ export function upstreamRootUrl(baseUrl: string, endpoint: string): string {
   const url = new URL(baseUrl);
   const path = url.pathname.replace(/\/+$/, "").replace(VERSION_SEGMENT, "");
   url.pathname = `${path}/${endpoint.replace(/^\/+/, "")}`;
-  url.search = "";
   return url.toString();
 }
 

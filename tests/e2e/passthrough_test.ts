@@ -370,3 +370,13 @@ Deno.test("the Anthropic SDK works through the proxy, stream and non-stream", as
     assert.equal(final.content[0].type === "text" ? final.content[0].text : "", "Hello from the mock");
   });
 });
+
+Deno.test("a Responses API stream (Codex) passes through unchanged, ending without [DONE]", async () => {
+  const raw = await Deno.readTextFile(new URL("../testdata/responses/stream.sse", import.meta.url));
+  await withProxy(() => ({ rawSse: raw.split(/(?<=\n\n)/) }), async (proxy, mock) => {
+    const response = await post(`${proxy.url}/v1/responses`, { model: "mock-model", input: "Hi", stream: true });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), raw);
+    assert.equal(mock.requests[0].path, "/v1/responses");
+  });
+});

@@ -200,28 +200,63 @@ function assistantMessage(blocks: readonly AnthropicContentBlock[], path: BlockP
   return [message];
 }
 
+/** The text of a system prompt given as a string or as text blocks. */
+function systemText(system: unknown, path: string): string {
+  if (typeof system === "string") return system;
+  if (!Array.isArray(system)) throw invalidRequest(`${path} must be a string or an array of text blocks`);
+  return joinTexts(system.map((block, position) => {
+    if (!isJsonObject(block) || block.type !== "text" || typeof block.text !== "string") {
+      throw invalidRequest(`${path}[${position}] must be a text block`);
+    }
+    return block.text;
+  }));
+}
+
 function systemMessage(system: AnthropicRequest["system"]): OpenAIMessage[] {
   if (system === undefined || system === null) return [];
-  let text: string;
-  if (typeof system === "string") {
-    text = system;
-  } else if (Array.isArray(system)) {
-    text = joinTexts(system.map((block, position) => {
-      if (!isJsonObject(block) || block.type !== "text" || typeof block.text !== "string") {
-        throw invalidRequest(`system[${position}] must be a text block`);
-      }
-      return block.text;
-    }));
-  } else {
-    throw invalidRequest("system must be a string or an array of text blocks");
-  }
+  const text = systemText(system, "system");
   return text === "" ? [] : [{ role: "system", content: text }];
+}
+
+/**
+ * A `system` message inside `messages` (Claude Code ≥ 2.1 sends its environment block this way) becomes a user turn
+ * wrapped in `<system-reminder>` tags, at its place: many chat templates (Qwen, Mistral) reject a system message
+ * that is not first, and moving it into the leading system prompt would change the prompt prefix on every turn and
+ * defeat the upstream's prompt cache.
+ */
+function inlineSystemMessage(content: unknown, path: string): OpenAIMessage[] {
+  const text = systemText(content, `${path}.content`);
+  return text === "" ? [] : [{ role: "user", content: `<system-reminder>\n${text}\n</system-reminder>` }];
+}
+
+/** Joins consecutive user turns, which strict chat templates (alternating roles) reject. */
+function mergeConsecutiveUserTurns(messages: OpenAIMessage[]): OpenAIMessage[] {
+  const out: OpenAIMessage[] = [];
+  for (const message of messages) {
+    const previous = out.at(-1);
+    if (previous?.role !== "user" || message.role !== "user") {
+      out.push(message);
+      continue;
+    }
+    out[out.length - 1] = { ...previous, content: joinUserContent(previous.content, message.content) };
+  }
+  return out;
+}
+
+function joinUserContent(a: OpenAIMessage["content"], b: OpenAIMessage["content"]): OpenAIMessage["content"] {
+  if (typeof a === "string" && typeof b === "string") return `${a}\n\n${b}`;
+  const parts = (content: OpenAIMessage["content"]) =>
+    typeof content === "string" ? [{ type: "text" as const, text: content }] : content ?? [];
+  return [...parts(a), ...parts(b)];
 }
 
 function conversationMessage(message: AnthropicMessage, path: BlockPath): OpenAIMessage[] {
   if (!isJsonObject(message)) throw invalidRequest(`${path} must be an object`);
+  if ((message.role as string) === "system") return inlineSystemMessage(message.content, path);
   if (message.role !== "user" && message.role !== "assistant") {
-    throw invalidRequest(`${path}.role must be "user" or "assistant": received "${String(message.role)}"`);
+    throw invalidRequest(
+      `${path}.role must be "user", "assistant" or "system": received "${String(message.role)}"`,
+    );
   }
   if (typeof message.content === "string") {
     return message.content === "" ? [] : [{ role: message.role, content: message.content }];
@@ -241,8 +276,8 @@ function conversationMessage(message: AnthropicMessage, path: BlockPath): OpenAI
  * ```
  */
 export function toOpenAIMessages(req: Pick<AnthropicRequest, "system" | "messages">): OpenAIMessage[] {
-  return [
+  return mergeConsecutiveUserTurns([
     ...systemMessage(req.system),
     ...req.messages.flatMap((message, position) => conversationMessage(message, `messages[${position}]`)),
-  ];
+  ]);
 }

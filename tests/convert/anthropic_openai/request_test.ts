@@ -505,8 +505,8 @@ Deno.test("toOpenAIRequest rejects a request without messages or with a bad role
     /messages must be a non-empty array/,
   );
   assertRejected(
-    () => convertMessages([{ role: "system", content: "x" } as unknown as AnthropicMessage]),
-    /messages\[0\]\.role must be "user" or "assistant": received "system"/,
+    () => convertMessages([{ role: "tool", content: "x" } as unknown as AnthropicMessage]),
+    /messages\[0\]\.role must be "user", "assistant" or "system": received "tool"/,
   );
   assertRejected(
     () =>
@@ -532,4 +532,25 @@ Deno.test("toOpenAIRequest maps structured output to response_format", () => {
     { reasoning: "none" },
   );
   assert.deepEqual(out.response_format, { type: "json_schema", json_schema: { name: "output", schema } });
+});
+
+Deno.test("toOpenAIRequest turns Claude Code's mid-conversation system message into a reminder in the user turn", () => {
+  // Shape captured from Claude Code 2.1.332: messages[1] is a system message with the environment block.
+  const converted = convertMessages([
+    { role: "user", content: [{ type: "text", text: "<system-reminder>attribution</system-reminder>" }] },
+    {
+      role: "system",
+      content: [{ type: "text", text: "# Environment\nPlatform: linux" }],
+    } as unknown as AnthropicMessage,
+    { role: "user", content: "Say hello" },
+    { role: "assistant", content: "Hello" },
+  ]);
+  assert.deepEqual(converted, [
+    {
+      role: "user",
+      content: "<system-reminder>attribution</system-reminder>\n\n<system-reminder>\n# Environment\nPlatform: linux\n" +
+        "</system-reminder>\n\nSay hello",
+    },
+    { role: "assistant", content: "Hello" },
+  ]);
 });

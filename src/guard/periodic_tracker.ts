@@ -1,0 +1,259 @@
+/**
+ * Finds periodic tails: the text ends with one unit repeated back to back, verbatim or with changing numbers.
+ *
+ * How it stays O(1) per code unit:
+ * 1. A rolling hash of the last 16 normalised units (digits folded to `0`) is looked up in a direct-mapped table
+ *    (one slot per hash bucket, as many slots as the ring holds) of where that hash last ended. A hit at distance
+ *    `d` nominates `d` as a period. In a loop the nearest earlier occurrence of a 16-unit window is exactly one
+ *    period back, so the true period is nominated within a few units of the first repeat. A slot overwritten by
+ *    another hash only delays a nomination to the next unit; memory stays fixed.
+ * 2. At most 8 candidate periods are followed. Each new unit is compared with the unit one period back: a match
+ *    extends the candidate's run, a mismatch drops it. A candidate is verified backwards (up to 512 units) when it
+ *    is nominated, so hash collisions never survive and the run starts where the repetition really began.
+ * 3. Each candidate keeps two runs: `run` compares normalised units (digits equal), `exactRun` compares the raw
+ *    ones. `run − exactRun > 0` means only numbers differ: a counter loop ("Step 1 …", "Step 2 …").
+ *
+ * Thresholds count the repeated code units after the first copy (p = period). The unit is classed by its content:
+ * "symbolic" when under a quarter of it is letters (rules, tables of zeros, emoji), "code" when at least 5 % of
+ * it is code punctuation (`{}[]()<>=;|\`"\\$_/#@`), "text" otherwise.
+ *
+ * | period            | text: loop       | text: suspicious   | code: loop    | code: suspicious | symbolic: loop | symbolic: suspicious |
+ * | ----------------- | ---------------- | ------------------ | ------------- | ---------------- | -------------- | -------------------- |
+ * | p < 40 (word)     | max(7p, 96)      | max(4p, 64)        | max(12p, 240) | max(6p, 120)     | max(15p, 768)  | max(8p, 384)         |
+ * | p ≥ 40 (sentence) | min(3p, p + 300) | min(2p, max(p, 240)) | max(3p, 240) | max(2p, 160)   | max(3p, 768)   | max(2p, 384)         |
+ *
+ * Why: a word or short phrase may legitimately repeat a few times ("very, very, very"), so short units need many
+ * copies; eight copies of a phrase or four copies of a sentence in a row do not happen in healthy prose; for
+ * paragraphs two full copies plus 300 units of a third are unmistakable. Code repeats lines and tokens on purpose
+ * (lookup tables, `MachineState.START, MachineState.START`, closing tags), and units without letters (zero
+ * matrices, `-----` rules, `| --- |` rows) even more, so they get higher floors.
+ *
+ * Two more suspicions:
+ * - Prose copied verbatim from one period back for 1,200 units (about 200 words) is worth a validator call before
+ *   the second copy of a long paragraph ends. Prose means ≥ 50 % letters, ≥ 10 % spaces, < 5 % code punctuation,
+ *   ≤ 15 % digits: copied code (a rewritten function) does not count.
+ * - Counter loops (`run` only) need a prose unit of at least 20 units repeated `max(3p, 240)` units. They are
+ *   never more than suspicious, because numbered lists of one shape are common and the validator should judge.
+ *
+ * @module
+ */
+
+import { normalizeUnit } from "./char_class.ts";
+import type { LoopLevel, LoopReason, RepetitionFinding } from "./loop_verdict.ts";
+import { hashDrop, hashPower, hashStep } from "./rolling_hash.ts";
+import type { TextRing } from "./text_ring.ts";
+
+/** Length of the hashed window that nominates periods. Shorter nominates noise; longer reacts later. */
+const WINDOW = 16;
+/** How far a nominated period is verified backwards. */
+const VERIFY_LIMIT = 512;
+/** How many candidate periods are followed at once. */
+const MAX_CANDIDATES = 8;
+/** Periods below this are "word" units. */
+const SHORT_UNIT = 40;
+/** Shortest unit for a counter (skeleton) loop. */
+const SKELETON_MIN_PERIOD = 20;
+/** Verbatim prose copied from one period back for this long is suspicious even before the second copy ends. */
+const PROSE_COPY = 1200;
+
+/** How much history the tracker needs in its {@link TextRing} for a given maximum period. */
+export function periodicHistory(maxPeriod: number): number {
+  return maxPeriod + VERIFY_LIMIT + WINDOW + 1;
+}
+
+interface Candidate {
+  period: number;
+  /** Consecutive normalised matches with the unit one period back, ending at the latest unit. */
+  run: number;
+  /** Consecutive raw matches, ending at the latest unit. */
+  exactRun: number;
+  /** Already judged not a loop: higher loop threshold, no suspicion, no hold. */
+  cleared: boolean;
+}
+
+/** Follows candidate periods of the text in a {@link TextRing}. */
+export class PeriodicTracker {
+  #ring: TextRing;
+  #maxPeriod: number;
+  #slotHashes: Int32Array;
+  #slotPositions: Float64Array;
+  #mask: number;
+  #hash = 0;
+  #dropWeight = hashPower(WINDOW - 1);
+  #candidates: Candidate[] = [];
+
+  /** Tracks periods up to `maxPeriod` in `ring`, whose capacity must be at least {@link periodicHistory}. */
+  constructor(ring: TextRing, maxPeriod: number) {
+    if (ring.capacity < periodicHistory(maxPeriod)) {
+      throw new RangeError(`Cannot track periods up to ${maxPeriod}: the ring is too small`);
+    }
+    this.#ring = ring;
+    this.#maxPeriod = maxPeriod;
+    this.#slotHashes = new Int32Array(ring.capacity);
+    this.#slotPositions = new Float64Array(ring.capacity).fill(-1);
+    this.#mask = ring.capacity - 1;
+  }
+
+  /**
+   * Processes the unit just pushed at `position` and returns the strongest finding (a loop beats a suspicion), or
+   * `null`. Suspicions are only assessed when `allowSuspicious` is set.
+   */
+  step(position: number, allowSuspicious: boolean): RepetitionFinding | null {
+    const ring = this.#ring;
+    const unit = ring.at(position);
+    const normalized = normalizeUnit(unit, false);
+    const candidates = this.#candidates;
+    let kept = 0;
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i];
+      const previous = ring.at(position - candidate.period);
+      if (normalizeUnit(previous, false) !== normalized) continue;
+      candidate.run++;
+      candidate.exactRun = previous === unit ? candidate.exactRun + 1 : 0;
+      candidates[kept++] = candidate;
+    }
+    if (kept < candidates.length) candidates.length = kept;
+    this.#slideHash(position, normalized);
+    let strongest: RepetitionFinding | null = null;
+    for (let i = 0; i < candidates.length; i++) {
+      const finding = this.#assess(candidates[i], position + 1, allowSuspicious);
+      if (finding?.level === "loop") return finding;
+      strongest ??= finding;
+    }
+    return strongest;
+  }
+
+  /**
+   * The earliest offset that may be part of a repeat in progress, or `Infinity`. A candidate holds text back once
+   * it has repeated `clamp(period, 32, 256)` units, so with a hold-back of at least 256 units the repeats of a loop
+   * are never released before the verdict.
+   */
+  holdPoint(): number {
+    const end = this.#ring.length;
+    let point = Infinity;
+    for (const candidate of this.#candidates) {
+      if (candidate.cleared) continue;
+      const hold = Math.min(Math.max(candidate.period, 32), 256);
+      if (candidate.exactRun >= hold) {
+        point = Math.min(point, end - candidate.exactRun);
+      } else if (candidate.run >= hold && this.#isProse(Math.min(candidate.period, candidate.run), end)) {
+        point = Math.min(point, end - candidate.run);
+      }
+    }
+    return point;
+  }
+
+  /** Marks every current candidate as judged "not a loop" (see the module doc). */
+  clear(): void {
+    for (const candidate of this.#candidates) candidate.cleared = true;
+  }
+
+  #slideHash(position: number, normalized: number): void {
+    if (position >= WINDOW) {
+      this.#hash = hashDrop(this.#hash, normalizeUnit(this.#ring.at(position - WINDOW), false), this.#dropWeight);
+    }
+    this.#hash = hashStep(this.#hash, normalized);
+    if (position < WINDOW - 1) return;
+    // Mix the bits so that slots are spread even when the hash is small.
+    const slot = (Math.imul(this.#hash, 0x9e3779b1) >>> 16) & this.#mask;
+    const previous = this.#slotPositions[slot];
+    if (previous >= 0 && this.#slotHashes[slot] === this.#hash) this.#nominate(position, position - previous);
+    this.#slotHashes[slot] = this.#hash;
+    this.#slotPositions[slot] = position;
+  }
+
+  #nominate(position: number, period: number): void {
+    if (period > this.#maxPeriod || this.#candidates.some((c) => c.period === period)) return;
+    const ring = this.#ring;
+    const oldest = ring.oldest;
+    let run = 0;
+    let exactRun = 0;
+    let exactOpen = true;
+    while (run < VERIFY_LIMIT && position - run - period >= oldest) {
+      const a = ring.at(position - run);
+      const b = ring.at(position - run - period);
+      if (normalizeUnit(a, false) !== normalizeUnit(b, false)) break;
+      if (exactOpen && a === b) exactRun++;
+      else exactOpen = false;
+      run++;
+    }
+    // Shorter than the hashed window: a hash collision, not a repeat.
+    if (run < WINDOW) return;
+    const candidate: Candidate = { period, run, exactRun, cleared: false };
+    if (this.#candidates.length < MAX_CANDIDATES) {
+      this.#candidates.push(candidate);
+      return;
+    }
+    let weakest = 0;
+    for (let i = 1; i < this.#candidates.length; i++) {
+      if (this.#candidates[i].run < this.#candidates[weakest].run) weakest = i;
+    }
+    if (this.#candidates[weakest].run < run) this.#candidates[weakest] = candidate;
+  }
+
+  #assess(candidate: Candidate, end: number, allowSuspicious: boolean): RepetitionFinding | null {
+    const { period, exactRun, run } = candidate;
+    const suspicionOpen = allowSuspicious && !candidate.cleared;
+    const loopFactor = candidate.cleared ? 2 : 1;
+    // The text thresholds are the lowest, so they gate the O(1) but not free class counts.
+    const floor = suspicionOpen
+      ? Math.min(suspicionThreshold(period, "text"), PROSE_COPY)
+      : loopFactor * loopThreshold(period, "text");
+    if (exactRun >= floor) {
+      const unitClass = this.#classOf(Math.min(period, exactRun), end);
+      if (exactRun >= loopFactor * loopThreshold(period, unitClass)) {
+        return finding("loop", "periodic-tail", period, exactRun, end);
+      }
+      if (
+        suspicionOpen && (exactRun >= suspicionThreshold(period, unitClass) ||
+          (exactRun >= PROSE_COPY && this.#isProse(PROSE_COPY, end)))
+      ) {
+        return finding("suspicious", "periodic-tail", period, exactRun, end);
+      }
+    }
+    if (
+      suspicionOpen && run > exactRun && period >= SKELETON_MIN_PERIOD && run >= Math.max(3 * period, 240) &&
+      this.#isProse(Math.min(period, run), end)
+    ) {
+      return finding("suspicious", "periodic-skeleton", period, run, end);
+    }
+    return null;
+  }
+
+  #classOf(width: number, end: number): UnitClass {
+    const start = end - width;
+    if (this.#ring.letters(start, end) * 4 < width) return "symbolic";
+    return this.#ring.code(start, end) * 20 >= width ? "code" : "text";
+  }
+
+  #isProse(width: number, end: number): boolean {
+    const ring = this.#ring;
+    const start = end - width;
+    return ring.letters(start, end) * 2 >= width && ring.spaces(start, end) * 10 >= width &&
+      ring.code(start, end) * 20 < width && ring.digits(start, end) * 100 <= width * 15;
+  }
+}
+
+type UnitClass = "text" | "code" | "symbolic";
+
+function loopThreshold(period: number, unitClass: UnitClass): number {
+  if (period < SHORT_UNIT) {
+    if (unitClass === "text") return Math.max(7 * period, 96);
+    return unitClass === "code" ? Math.max(12 * period, 240) : Math.max(15 * period, 768);
+  }
+  if (unitClass === "text") return Math.min(3 * period, period + 300);
+  return unitClass === "code" ? Math.max(3 * period, 240) : Math.max(3 * period, 768);
+}
+
+function suspicionThreshold(period: number, unitClass: UnitClass): number {
+  if (period < SHORT_UNIT) {
+    if (unitClass === "text") return Math.max(4 * period, 64);
+    return unitClass === "code" ? Math.max(6 * period, 120) : Math.max(8 * period, 384);
+  }
+  if (unitClass === "text") return Math.min(2 * period, Math.max(period, 240));
+  return unitClass === "code" ? Math.max(2 * period, 160) : Math.max(2 * period, 384);
+}
+
+function finding(level: LoopLevel, reason: LoopReason, period: number, run: number, end: number): RepetitionFinding {
+  return { level, reason, period, repeats: Math.floor((run + period) / period), start: end - run };
+}

@@ -1,0 +1,322 @@
+/**
+ * The second opinion: asks a small "validator" LLM whether a text is stuck in a repetition loop.
+ *
+ * Called only when the local detector is in doubt (a `"suspicious"` verdict). Improves on the seed's validator:
+ * only the end of the text is sent (never the whole answer), `temperature: 0` and a small `max_tokens`, a JSON
+ * schema for OpenAI-compatible servers, tolerant parsing of the reply, real timeouts, and failures reported as
+ * failures (`{ok: false}`) instead of silently passing, so the caller decides whether to fail open.
+ *
+ * The request streams (`stream: true`) so that `connectTimeoutMs` has a meaning: `fetch` exposes no separate
+ * connect phase, so it bounds the time until the response headers arrive, which a streaming server sends as
+ * soon as it accepts the request. `timeoutMs` bounds the whole call.
+ *
+ * @module
+ */
+
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { buildLoopPrompt, LOOP_ANSWER_SCHEMA, parseLoopAnswer } from "./validator_prompt.ts";
+
+/** Options of {@link createValidator}. */
+export interface ValidatorOptions {
+  /** Base URL of the validator server; `/v1/chat/completions` or `/v1/messages` is appended (no double `/v1`). */
+  url: string;
+  /** Model name sent to the server. */
+  model: string;
+  /** The server speaks OpenAI Chat Completions. @default true */
+  supportsOpenAI?: boolean;
+  /** The server speaks Anthropic Messages; wins when both are set. @default false */
+  supportsAnthropic?: boolean;
+  /** Time allowed until the response headers arrive. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Time allowed for the whole call. @default 30000 */
+  timeoutMs?: number;
+  /** A "loop" answer below this confidence counts as "not a loop". @default 0.85 */
+  confidenceThreshold?: number;
+  /** Characters from the end of the text sent to the validator. @default 6000 */
+  excerptChars?: number;
+  /** `max_tokens` of the validator request. @default 256 */
+  maxTokens?: number;
+  /** Sent as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic). @default none */
+  apiKey?: string;
+  /** The `fetch` to use. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Clock for the latency measurement, in milliseconds. @default performance.now */
+  now?: () => number;
+}
+
+/** Options of one {@link Validator.check}. */
+export interface ValidatorCheckOptions {
+  /** Aborts the call (e.g. the client went away). */
+  signal?: AbortSignal;
+  /** Why the detector flagged the text, e.g. `"periodic-tail, period 61"`; quoted in the prompt. */
+  reason?: string;
+}
+
+/** The validator's decision, after the confidence threshold. */
+export interface LoopAssessment {
+  /** A loop, with at least the threshold confidence. */
+  isLoop: boolean;
+  /** The confidence the model stated, 0 to 1. */
+  confidence: number;
+  /** What the model says repeats, or `null`. */
+  issue: string | null;
+}
+
+/** Why a check failed. */
+export type ValidatorErrorKind = "http" | "timeout" | "network" | "parse" | "aborted";
+
+/**
+ * The outcome of one check. `ok: false` means the validator could not answer; the caller decides whether that
+ * means "pass the text through" (fail open) or not.
+ */
+export type ValidatorVerdict =
+  | { ok: true; verdict: LoopAssessment; latencyMs: number }
+  | { ok: false; kind: ValidatorErrorKind; error: string; latencyMs: number };
+
+/** A validator client; see {@link createValidator}. */
+export interface Validator {
+  /** Asks whether `text` (only its end is sent) is stuck in a loop. Never throws. */
+  check(text: string, options?: ValidatorCheckOptions): Promise<ValidatorVerdict>;
+}
+
+/** Longest reply text kept; a verdict is a few dozen characters. */
+const MAX_REPLY_CHARS = 16_384;
+/** Longest error body quoted in an error message. */
+const MAX_ERROR_BODY_CHARS = 300;
+
+/**
+ * Creates a validator client.
+ *
+ * @throws {TypeError} when `url` is not an http(s) URL or neither protocol is supported
+ * @throws {RangeError} when a timeout, the threshold or a size is out of range
+ *
+ * @example Ask a local llama.cpp server
+ * ```ts ignore
+ * import { createValidator } from "./validator_client.ts";
+ * const validator = createValidator({ url: "http://127.0.0.1:1235", model: "qwen3-4b" });
+ * const result = await validator.check(text, { reason: "periodic-tail, period 61" });
+ * if (result.ok && result.verdict.isLoop) console.log("loop:", result.verdict.issue);
+ * ```
+ */
+export function createValidator(options: ValidatorOptions): Validator {
+  const {
+    model,
+    supportsOpenAI = true,
+    supportsAnthropic = false,
+    connectTimeoutMs = 5000,
+    timeoutMs = 30_000,
+    confidenceThreshold = 0.85,
+    excerptChars = 6000,
+    maxTokens = 256,
+    apiKey,
+    fetch: fetchImpl = globalThis.fetch,
+    now = () => performance.now(),
+  } = options;
+  if (!supportsOpenAI && !supportsAnthropic) {
+    throw new TypeError("Cannot create a validator: it must support the OpenAI or the Anthropic protocol");
+  }
+  requirePositive("connectTimeoutMs", connectTimeoutMs);
+  requirePositive("timeoutMs", timeoutMs);
+  requirePositive("excerptChars", excerptChars);
+  requirePositive("maxTokens", maxTokens);
+  if (!(confidenceThreshold >= 0 && confidenceThreshold <= 1)) {
+    throw new RangeError(
+      `Cannot create a validator: confidenceThreshold must be from 0 to 1: received ${confidenceThreshold}`,
+    );
+  }
+  const anthropic = supportsAnthropic;
+  const endpoint = endpointUrl(options.url, anthropic ? "messages" : "chat/completions");
+
+  return {
+    async check(text, checkOptions = {}) {
+      const started = now();
+      const truncated = text.length > excerptChars;
+      const excerpt = (truncated ? "[…] " + text.slice(text.length - excerptChars) : text).toWellFormed();
+      const prompt = buildLoopPrompt(excerpt, { truncated, reason: checkOptions.reason });
+      const outcome = await ask(fetchImpl, {
+        endpoint,
+        anthropic,
+        body: anthropic ? anthropicBody(model, prompt, maxTokens) : openAIBody(model, prompt, maxTokens),
+        apiKey,
+        connectTimeoutMs,
+        timeoutMs,
+        signal: checkOptions.signal,
+      });
+      const latencyMs = Math.max(0, now() - started);
+      if (!outcome.ok) return { ...outcome, latencyMs };
+      try {
+        const answer = parseLoopAnswer(outcome.reply);
+        const isLoop = answer.isLoop && answer.confidence >= confidenceThreshold;
+        return { ok: true, verdict: { isLoop, confidence: answer.confidence, issue: answer.issue }, latencyMs };
+      } catch (error) {
+        return { ok: false, kind: "parse", error: errorMessage(error), latencyMs };
+      }
+    },
+  };
+}
+
+/** Joins `base` and `/v1/<path>`, without doubling a `/v1` the base already ends with. */
+function endpointUrl(base: string, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new TypeError(`Cannot create a validator: url is not a valid URL: received "${base}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`Cannot create a validator: url must use http or https: received "${base}"`);
+  }
+  const trimmed = url.pathname.replace(/\/+$/, "");
+  url.pathname = `${trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`}/${path}`;
+  return url.href;
+}
+
+function openAIBody(model: string, prompt: string, maxTokens: number): Record<string, unknown> {
+  return {
+    model,
+    messages: [{ role: "user", content: prompt }],
+    temperature: 0,
+    max_tokens: maxTokens,
+    stream: true,
+    response_format: {
+      type: "json_schema",
+      json_schema: { name: "loop_verdict", strict: true, schema: LOOP_ANSWER_SCHEMA },
+    },
+  };
+}
+
+function anthropicBody(model: string, prompt: string, maxTokens: number): Record<string, unknown> {
+  return {
+    model,
+    max_tokens: maxTokens,
+    temperature: 0,
+    stream: true,
+    messages: [{ role: "user", content: prompt }],
+  };
+}
+
+interface ValidatorRequest {
+  endpoint: string;
+  anthropic: boolean;
+  body: Record<string, unknown>;
+  apiKey: string | undefined;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+type Reply = { ok: true; reply: string } | { ok: false; kind: ValidatorErrorKind; error: string };
+
+/** Sends the request and collects the reply text, mapping every failure to a {@link ValidatorErrorKind}. */
+async function ask(fetchImpl: typeof fetch, request: ValidatorRequest): Promise<Reply> {
+  const controller = new AbortController();
+  let timedOut: string | null = null;
+  const expire = (what: string, ms: number) =>
+    setTimeout(() => {
+      timedOut = `Validator ${what} after ${ms} ms`;
+      controller.abort();
+    }, ms);
+  const connectTimer = expire("sent no response headers", request.connectTimeoutMs);
+  const totalTimer = expire("timed out", request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([controller.signal, request.signal]) : controller.signal;
+  try {
+    const response = await fetchImpl(request.endpoint, {
+      method: "POST",
+      headers: requestHeaders(request),
+      body: JSON.stringify(request.body),
+      signal,
+    });
+    clearTimeout(connectTimer);
+    if (!response.ok) {
+      const body = (await response.text()).replace(/\s+/g, " ").trim().slice(0, MAX_ERROR_BODY_CHARS);
+      return { ok: false, kind: "http", error: `Validator returned HTTP ${response.status}: ${body}` };
+    }
+    const contentType = response.headers.get("content-type") ?? "";
+    const reply = contentType.includes("text/event-stream")
+      ? await readStream(response, request.anthropic)
+      : readJson(await response.json(), request.anthropic);
+    return { ok: true, reply };
+  } catch (error) {
+    if (timedOut !== null) return { ok: false, kind: "timeout", error: timedOut };
+    if (request.signal?.aborted) return { ok: false, kind: "aborted", error: "Validator check was aborted" };
+    if (error instanceof SyntaxError) {
+      return { ok: false, kind: "parse", error: `Cannot read the validator reply: ${error.message}` };
+    }
+    return { ok: false, kind: "network", error: `Validator request failed: ${errorMessage(error)}` };
+  } finally {
+    clearTimeout(connectTimer);
+    clearTimeout(totalTimer);
+  }
+}
+
+function requestHeaders(request: ValidatorRequest): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
+  if (request.anthropic) {
+    headers["anthropic-version"] = "2023-06-01";
+    if (request.apiKey) headers["x-api-key"] = request.apiKey;
+  } else if (request.apiKey) {
+    headers.authorization = `Bearer ${request.apiKey}`;
+  }
+  return headers;
+}
+
+/** Collects the text deltas of an OpenAI or Anthropic stream (reasoning deltas are ignored). */
+async function readStream(response: Response, anthropic: boolean): Promise<string> {
+  if (response.body === null) return "";
+  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  let reply = "";
+  for await (const event of events) {
+    if (event.data === "[DONE]") break;
+    if (event.event === "error") {
+      throw new Error(`Validator stream error: ${event.data.slice(0, MAX_ERROR_BODY_CHARS)}`);
+    }
+    const chunk: unknown = JSON.parse(event.data);
+    reply += anthropic ? anthropicDelta(chunk) : openAIDelta(chunk);
+    // The verdict is short; a server that rambles on is cut here rather than buffered without bound.
+    if (reply.length > MAX_REPLY_CHARS) break;
+  }
+  return reply;
+}
+
+function readJson(body: unknown, anthropic: boolean): string {
+  if (anthropic) {
+    const content = field(body, "content");
+    if (!Array.isArray(content)) return "";
+    return content.map((block) => (field(block, "type") === "text" ? String(field(block, "text") ?? "") : ""))
+      .join("");
+  }
+  const message = field(firstChoice(body), "message");
+  const content = field(message, "content");
+  return typeof content === "string" ? content : "";
+}
+
+function openAIDelta(chunk: unknown): string {
+  const content = field(field(firstChoice(chunk), "delta"), "content");
+  return typeof content === "string" ? content : "";
+}
+
+function anthropicDelta(chunk: unknown): string {
+  if (field(chunk, "type") !== "content_block_delta") return "";
+  const delta = field(chunk, "delta");
+  const text = field(delta, "text");
+  return field(delta, "type") === "text_delta" && typeof text === "string" ? text : "";
+}
+
+function firstChoice(value: unknown): unknown {
+  const choices = field(value, "choices");
+  return Array.isArray(choices) ? choices[0] : undefined;
+}
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function requirePositive(name: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new RangeError(`Cannot create a validator: ${name} must be a positive number: received ${value}`);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
