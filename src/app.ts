@@ -45,11 +45,11 @@ export class App {
 
   /** Handles one request; never throws. */
   readonly handler = async (request: Request): Promise<Response> => {
-    const url = new URL(request.url);
-    const path = stripBasePath(url.pathname, this.context.config.listen.basePath);
+    const pathname = requestPath(request.url);
+    const path = stripBasePath(pathname, this.context.config.listen.basePath);
     const protocol: Protocol = path !== undefined && /(^|\/)messages(\/|$)/.test(path) ? "anthropic" : "openai";
     try {
-      if (path === undefined) throw notFound(url.pathname);
+      if (path === undefined) throw notFound(pathname);
       return await this.#route(request, path);
     } catch (error) {
       if (error instanceof ProxyError) return errorResponse(protocol, error);
@@ -110,6 +110,19 @@ function generationEndpoint(path: string): GenerationEndpoint {
   if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
   if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
   return { protocol: "openai", endpoint, convertible: false };
+}
+
+/**
+ * The path of an absolute request URL, read without building a `URL` (the hot path runs this per request; the
+ * server always gives an absolute `scheme://authority/path?query` URL).
+ */
+export function requestPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = query >= 0 ? query : hash >= 0 ? hash : url.length;
+  return decodeURIComponent(url.slice(start, end));
 }
 
 /** The path below the base path, or undefined when the path is outside it. */

@@ -13,7 +13,6 @@
  * @module
  */
 
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { z } from "zod";
 import type { Config, UpstreamConfig } from "./config.ts";
@@ -328,7 +327,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       debug: file.logging?.enable_debug_logs ?? false,
       overrides: file.logging?.enable_override_logs ?? false,
       validation: file.logging?.enable_validation_logs ?? false,
-      dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(), ".sampling-proxy", "logs")),
+      dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
     sampling: {
@@ -355,8 +354,13 @@ function normaliseBasePath(value: string, fail: (message: string) => never): str
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
 }
 
-function expandHome(path: string): string {
-  return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
+/** The user's home folder from the environment (`node:os` `homedir()` would need `--allow-sys`). */
+function homedir(env: Record<string, string>): string {
+  return env.HOME ?? env.USERPROFILE ?? ".";
+}
+
+function expandHome(path: string, env: Record<string, string>): string {
+  return path === "~" || path.startsWith("~/") ? join(homedir(env), path.slice(1)) : path;
 }
 
 /** Formats a JSON path the way a user reads it: `upstreams[0].base_url`, `models["qwen*"].force`. */

@@ -19,12 +19,18 @@ export const SPACE = 4;
  * are left out of the prose trackers.
  */
 export const CODE = 8;
+/**
+ * The code unit is a Han, Hiragana or Katakana letter. Those scripts do not put spaces between words, so such a
+ * character counts as a word break of its own where the trackers measure how "worded" a text is.
+ */
+export const WIDE = 16;
 
 const ZERO = 48;
 const NINE = 57;
 
 /**
- * Classifies one UTF-16 code unit into a bit set of {@link LETTER}, {@link DIGIT}, {@link SPACE} and {@link CODE}.
+ * Classifies one UTF-16 code unit into a bit set of {@link LETTER}, {@link DIGIT}, {@link SPACE}, {@link CODE} and
+ * {@link WIDE}.
  *
  * @example Classify a few characters
  * ```ts
@@ -44,6 +50,7 @@ export function classify(unit: number): number {
   if (unit >= 0xd800 && unit <= 0xdfff) return 0;
   const char = String.fromCharCode(unit);
   if (/\s/.test(char)) return SPACE;
+  if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(char)) return LETTER | WIDE;
   return /\p{L}/u.test(char) ? LETTER : 0;
 }
 

@@ -2,13 +2,14 @@
  * Finds one prose line that keeps coming back among other lines ("Let me check the config again." every other
  * line), a loop shape the periodic tracker misses because the lines in between differ.
  *
- * Only prose lines count: at least five words and 24 non-space units, at least 70 % letters, no code punctuation
- * (`{}[]()<>=;|\`"\\$_/#@`). Code (`return nil, err`, `}`), tables, JSON, separators and short "Key: value" fields
- * never count, since they repeat lines legitimately. Lines are compared case-folded, ignoring white space, with digits folded to `0`.
+ * Only prose lines can repeat: at least five words and 24 non-space units, at least 70 % letters, no code
+ * punctuation (`{}[]()<>=;|\`"\\$_/#@`), not indented by four spaces or a tab. Code (`return nil, err`, `}`,
+ * indented Python), tables, JSON, separators and short "Key: value" fields never count, since they repeat lines
+ * legitimately. Lines are compared case-folded, ignoring white space, with digits folded to `0`.
  *
- * Suspicious when one line occurs 6 times among the last 24 prose lines. A poem's refrain or a song's chorus comes
- * back every 4–8 lines (3–4 times in 24); six returns at a density of one in four is a loop. Never `"loop"`, since
- * refrains and repeated log lines exist: the validator decides.
+ * Suspicious when one prose line occurs 6 times among the last 24 non-blank lines. A poem's refrain or a song's
+ * chorus comes back every 4–8 lines (3–4 times in 24); six returns at a density of one in four is a loop. Never
+ * `"loop"`, since refrains and repeated log lines exist: the validator decides.
  *
  * @module
  */

@@ -1,8 +1,9 @@
 /**
  * A deterministic streaming loop detector for one text channel (content, reasoning or tool arguments).
  *
- * Text is pushed as it streams; each code unit costs O(1) amortised work and memory is fixed (about 100 KB per
- * instance) whatever the length of the text. Three trackers look at every unit:
+ * Text is pushed as it streams; each code unit costs O(1) amortised work and memory is fixed (about 180 KB per
+ * instance with the default `maxPeriod`: typed arrays sized to the last 8,192 code units) whatever the length of
+ * the text. Three trackers look at every unit:
  *
  * 1. {@link PeriodicTracker}: the text ends with one unit repeated back to back (a word, a phrase, a line, a
  *    paragraph of up to `maxPeriod` units), verbatim (`"periodic-tail"`, may be `"loop"`) or with changing numbers
@@ -105,8 +106,8 @@ export class LoopDetector {
 
   /**
    * Analyses the next piece of text. Returns the verdict this piece raised, or `null`: a suspicion is raised once
-   * and then waits for {@link dismiss} (meanwhile only a `"loop"` can be raised); after a `"loop"` the detector
-   * stops and ignores further text.
+   * and then waits for {@link dismiss} (meanwhile only a `"loop"` can be raised); when one piece raises both, the
+   * loop is returned; after a `"loop"` the detector stops and ignores further text.
    *
    * @throws {Error} when called after {@link finish}
    */

@@ -14,26 +14,36 @@
  *    ones. `run − exactRun > 0` means only numbers differ: a counter loop ("Step 1 …", "Step 2 …").
  *
  * Thresholds count the repeated code units after the first copy (p = period). The unit is classed by its content:
- * "symbolic" when under a quarter of it is letters (rules, tables of zeros, emoji), "code" when at least 5 % of
- * it is code punctuation (`{}[]()<>=;|\`"\\$_/#@`), "text" otherwise.
+ * "symbolic" when under a quarter of it is letters (rules, tables of zeros, emoji); "text" when it also has under
+ * 5 % code punctuation (`{}[]()<>=;|\`"\\$_/#@`) and at least 8 % word breaks (white space, or CJK characters,
+ * which are words of their own); "code" otherwise (`MachineState.ERROR,`, JSON, markup).
  *
- * | period            | text: loop       | text: suspicious   | code: loop    | code: suspicious | symbolic: loop | symbolic: suspicious |
- * | ----------------- | ---------------- | ------------------ | ------------- | ---------------- | -------------- | -------------------- |
- * | p < 40 (word)     | max(7p, 96)      | max(4p, 64)        | max(12p, 240) | max(6p, 120)     | max(15p, 768)  | max(8p, 384)         |
- * | p ≥ 40 (sentence) | min(3p, p + 300) | min(2p, max(p, 240)) | max(3p, 240) | max(2p, 160)   | max(3p, 768)   | max(2p, 384)         |
+ * | unit class | period | loop                          | suspicious           |
+ * | ---------- | ------ | ----------------------------- | -------------------- |
+ * | text       | p < 40 | max(8p, min(16p, 256), 128)   | max(4p, 64)          |
+ * | text       | p ≥ 40 | min(3p, p + 300)              | min(2p, max(p, 240)) |
+ * | code       | p < 40 | max(12p, min(24p, 384), 240)  | max(6p, 120)         |
+ * | code       | p ≥ 40 | max(5p, 480)                  | max(2p, 160)         |
+ * | symbolic   | p < 40 | max(15p, 768)                 | max(8p, 384)         |
+ * | symbolic   | p ≥ 40 | max(3p, 768)                  | max(2p, 384)         |
  *
- * Why: a word or short phrase may legitimately repeat a few times ("very, very, very"), so short units need many
- * copies; eight copies of a phrase or four copies of a sentence in a row do not happen in healthy prose; for
- * paragraphs two full copies plus 300 units of a third are unmistakable. Code repeats lines and tokens on purpose
- * (lookup tables, `MachineState.START, MachineState.START`, closing tags), and units without letters (zero
- * matrices, `-----` rules, `| --- |` rows) even more, so they get higher floors.
+ * Why: words and short phrases repeat legitimately ("very, very, very", `None, None, None` in a table row,
+ * `MachineState.START,` eight times in a state table), so a short unit needs 16 copies, or 256 repeated units when
+ * that comes first, and never fewer than 8 copies; a suspicion comes at 5 copies. Four copies of a sentence in a
+ * row do not happen in healthy prose; for paragraphs two full copies plus 300 units of a third are unmistakable.
+ * Code repeats lines on purpose (a recursive stack trace, closing tags, identical test lines), and units without
+ * letters (zero matrices, `-----` rules, `| --- |` rows) even more, so they get higher floors. A suspicion always
+ * comes well before the loop threshold, so the validator can confirm earlier.
  *
  * Two more suspicions:
  * - Prose copied verbatim from one period back for 1,200 units (about 200 words) is worth a validator call before
- *   the second copy of a long paragraph ends. Prose means ≥ 50 % letters, ≥ 10 % spaces, < 5 % code punctuation,
- *   ≤ 15 % digits: copied code (a rewritten function) does not count.
+ *   the second copy of a long paragraph ends. Prose means ≥ 50 % letters, ≥ 10 % word breaks, < 5 % code
+ *   punctuation, ≤ 15 % digits: copied code (a rewritten function) does not count.
  * - Counter loops (`run` only) need a prose unit of at least 20 units repeated `max(3p, 240)` units. They are
  *   never more than suspicious, because numbered lists of one shape are common and the validator should judge.
+ *
+ * A candidate already judged "not a loop" ({@link PeriodicTracker.clear}) needs twice the loop threshold, and no
+ * longer raises suspicion or holds text back.
  *
  * @module
  */
@@ -221,15 +231,16 @@ export class PeriodicTracker {
   }
 
   #classOf(width: number, end: number): UnitClass {
+    const ring = this.#ring;
     const start = end - width;
-    if (this.#ring.letters(start, end) * 4 < width) return "symbolic";
-    return this.#ring.code(start, end) * 20 >= width ? "code" : "text";
+    if (ring.letters(start, end) * 4 < width) return "symbolic";
+    return ring.code(start, end) * 20 < width && ring.breaks(start, end) * 100 >= width * 8 ? "text" : "code";
   }
 
   #isProse(width: number, end: number): boolean {
     const ring = this.#ring;
     const start = end - width;
-    return ring.letters(start, end) * 2 >= width && ring.spaces(start, end) * 10 >= width &&
+    return ring.letters(start, end) * 2 >= width && ring.breaks(start, end) * 10 >= width &&
       ring.code(start, end) * 20 < width && ring.digits(start, end) * 100 <= width * 15;
   }
 }
@@ -238,11 +249,12 @@ type UnitClass = "text" | "code" | "symbolic";
 
 function loopThreshold(period: number, unitClass: UnitClass): number {
   if (period < SHORT_UNIT) {
-    if (unitClass === "text") return Math.max(7 * period, 96);
-    return unitClass === "code" ? Math.max(12 * period, 240) : Math.max(15 * period, 768);
+    if (unitClass === "text") return Math.max(8 * period, Math.min(16 * period, 256), 128);
+    if (unitClass === "code") return Math.max(12 * period, Math.min(24 * period, 384), 240);
+    return Math.max(15 * period, 768);
   }
   if (unitClass === "text") return Math.min(3 * period, period + 300);
-  return unitClass === "code" ? Math.max(3 * period, 240) : Math.max(3 * period, 768);
+  return unitClass === "code" ? Math.max(5 * period, 480) : Math.max(3 * period, 768);
 }
 
 function suspicionThreshold(period: number, unitClass: UnitClass): number {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { CODE, DIGIT, LETTER, SPACE } from "./char_class.ts";
+import { CODE, DIGIT, LETTER, SPACE, WIDE } from "./char_class.ts";
 
 /** Class counts are kept modulo 2^16. */
 const COUNT_MASK = 0xffff;
@@ -26,11 +26,11 @@ export class TextRing {
   #lettersBefore: Uint16Array;
   #digitsBefore: Uint16Array;
   #codeBefore: Uint16Array;
-  #spacesBefore: Uint16Array;
+  #breaksBefore: Uint16Array;
   #letters = 0;
   #digits = 0;
   #code = 0;
-  #spaces = 0;
+  #breaks = 0;
   #length = 0;
 
   /** Creates a ring that can read back at least `minCapacity` positions. */
@@ -48,7 +48,7 @@ export class TextRing {
     this.#lettersBefore = new Uint16Array(capacity);
     this.#digitsBefore = new Uint16Array(capacity);
     this.#codeBefore = new Uint16Array(capacity);
-    this.#spacesBefore = new Uint16Array(capacity);
+    this.#breaksBefore = new Uint16Array(capacity);
   }
 
   /** Number of code units ever pushed; the next position. */
@@ -68,11 +68,11 @@ export class TextRing {
     this.#lettersBefore[slot] = this.#letters;
     this.#digitsBefore[slot] = this.#digits;
     this.#codeBefore[slot] = this.#code;
-    this.#spacesBefore[slot] = this.#spaces;
+    this.#breaksBefore[slot] = this.#breaks;
     if (classes & LETTER) this.#letters = (this.#letters + 1) & COUNT_MASK;
     if (classes & DIGIT) this.#digits = (this.#digits + 1) & COUNT_MASK;
     if (classes & CODE) this.#code = (this.#code + 1) & COUNT_MASK;
-    if (classes & SPACE) this.#spaces = (this.#spaces + 1) & COUNT_MASK;
+    if (classes & (SPACE | WIDE)) this.#breaks = (this.#breaks + 1) & COUNT_MASK;
     this.#length++;
   }
 
@@ -101,9 +101,9 @@ export class TextRing {
     return this.#between(this.#codeBefore, this.#code, start, end);
   }
 
-  /** White-space units in `[start, end)`. */
-  spaces(start: number, end: number): number {
-    return this.#between(this.#spacesBefore, this.#spaces, start, end);
+  /** Word breaks in `[start, end)`: white space, and Han, Hiragana and Katakana letters (words of their own). */
+  breaks(start: number, end: number): number {
+    return this.#between(this.#breaksBefore, this.#breaks, start, end);
   }
 
   /**

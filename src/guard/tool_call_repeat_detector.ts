@@ -65,9 +65,8 @@ export class ToolCallRepeatDetector {
   constructor(options: ToolCallRepeatDetectorOptions = {}) {
     const { maxIdentical = 3 } = options;
     if (!Number.isInteger(maxIdentical) || maxIdentical < 2) {
-      throw new RangeError(
-        `Cannot create a tool call repeat detector: maxIdentical must be an integer of at least 2: received ${maxIdentical}`,
-      );
+      const message = "Cannot create a tool call repeat detector: maxIdentical must be an integer of at least 2";
+      throw new RangeError(`${message}: received ${maxIdentical}`);
     }
     this.#maxIdentical = maxIdentical;
   }

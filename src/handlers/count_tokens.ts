@@ -1,6 +1,7 @@
 /**
  * `POST /v1/messages/count_tokens`, never a 404:
- * 1. an upstream that speaks Anthropic counts itself (passthrough);
+ * 1. an upstream that speaks Anthropic counts itself (passthrough), unless it has no count_tokens endpoint
+ *    (404, 405 or 501: some Anthropic-compatible servers serve only `/v1/messages`);
  * 2. an upstream with a llama.cpp-style `/tokenize` endpoint tokenizes the rendered request (plus a fixed cost
  *    per image, which cannot be tokenized as text);
  * 3. otherwise, or when tokenizing fails, a local estimate that counts system, tools and messages.
@@ -31,7 +32,10 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     }
     const { upstream } = ctx.router.route(model);
     // (1) The upstream counts.
-    if (upstream.supportsAnthropic) return await passthrough(ctx, request, upstream, body.text);
+    if (upstream.supportsAnthropic) {
+      const counted = await passthrough(ctx, request, upstream, body.text);
+      if (counted !== undefined) return counted;
+    }
     const req = body.json as AnthropicCountTokensRequest;
     // (2) The upstream tokenizes.
     if (upstream.tokenize) {
@@ -46,7 +50,16 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
   }
 }
 
-async function passthrough(ctx: ProxyContext, request: Request, upstream: UpstreamConfig, text: string) {
+/** Statuses that say the upstream has no count_tokens endpoint, rather than that the request failed. */
+const NO_COUNT_TOKENS = new Set([404, 405, 501]);
+
+/** The upstream's own count, or undefined (logged) when it has no count_tokens endpoint. */
+async function passthrough(
+  ctx: ProxyContext,
+  request: Request,
+  upstream: UpstreamConfig,
+  text: string,
+): Promise<Response | undefined> {
   const response = await callUpstream(upstreamUrl(upstream.baseUrl, "messages/count_tokens"), {
     method: "POST",
     headers: upstreamRequestHeaders(request.headers, {
@@ -63,6 +76,13 @@ async function passthrough(ctx: ProxyContext, request: Request, upstream: Upstre
     fetch: ctx.fetch,
   });
   const answer = response.body ? await new Response(response.body).text() : "";
+  if (NO_COUNT_TOKENS.has(response.status)) {
+    ctx.logger.log(
+      "warn",
+      `Upstream "${upstream.name}" has no count_tokens (status ${response.status}); counting locally`,
+    );
+    return undefined;
+  }
   return new Response(answer, { status: response.status, headers: clientResponseHeaders(response.headers) });
 }
 

@@ -23,7 +23,13 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
-import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
+import {
+  callUpstream,
+  type ChunkReader,
+  readAll,
+  type UpstreamResponse,
+  UpstreamTimeoutError,
+} from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { upstreamUrl } from "../routing/upstream_url.ts";
@@ -140,7 +146,7 @@ async function proxyRequest(
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call.
   const upstreamResponse = await callUpstream(
-    upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, new URL(request.url).search),
+    upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, requestQuery(request.url)),
     {
       method: "POST",
       headers: upstreamRequestHeaders(request.headers, {
@@ -163,7 +169,7 @@ async function proxyRequest(
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
   return converter
     ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
-    : passthroughResponse(upstreamResponse, endpoint, onEnd);
+    : await passthroughResponse(upstreamResponse, endpoint, onEnd);
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
@@ -213,6 +219,12 @@ async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, reco
   record.onFinish(() => ctx.throttle.finished(model));
 }
 
+/** The query string (`?…`) of an absolute URL, or "". */
+function requestQuery(url: string): string {
+  const start = url.indexOf("?");
+  return start < 0 ? "" : url.slice(start).replace(/#.*$/, "");
+}
+
 function isEventStream(headers: Headers): boolean {
   return (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
 }
@@ -222,21 +234,27 @@ function isEventStream(headers: Headers): boolean {
  * completions and messages streams are checked for their final event; others (Responses, completions) have their
  * own endings.
  */
-function passthroughResponse(
+async function passthroughResponse(
   upstream: UpstreamResponse,
   endpoint: GenerationEndpoint,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
-): Response {
-  const protocol = endpoint.protocol;
+): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
-  if (!upstream.body) {
-    onEnd("complete");
-    return new Response(null, { status: upstream.status, headers });
-  }
+  const reader = upstream.reader();
   const stream = upstream.status < 300 && isEventStream(upstream.headers);
-  if (stream) headers.set("cache-control", "no-cache");
-  const sse = stream && endpoint.convertible;
-  return new Response(guardStream(upstream.body, { protocol, onEnd, sse }), { status: upstream.status, headers });
+  if (!reader || !stream) {
+    // A non-streamed body is complete upstream before its headers are sent: read it whole, so that a failure
+    // mid-body is still a proper error response rather than a truncated body.
+    const bytes = reader ? await readBody(reader) : null;
+    onEnd("complete");
+    return new Response(bytes, { status: upstream.status, headers });
+  }
+  headers.set("cache-control", "no-cache");
+  const sse = endpoint.convertible;
+  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse }), {
+    status: upstream.status,
+    headers,
+  });
 }
 
 /** (7) Converted: errors and bodies rewritten in the client's protocol, streams converted event by event. */
@@ -249,7 +267,8 @@ async function convertedResponse(
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
   if (upstream.status >= 300 || !upstream.body) {
-    const text = upstream.body ? await new Response(upstream.body).text() : "";
+    const reader = upstream.reader();
+    const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
     onEnd("complete");
     return Response.json(converter.error(upstream.status, text), { status: upstream.status, headers });
   }
@@ -263,7 +282,7 @@ async function convertedResponse(
     headers.set("cache-control", "no-cache");
     return new Response(guardStream(events, { protocol, onEnd }), { status: upstream.status, headers });
   }
-  const text = await new Response(upstream.body).text();
+  const text = new TextDecoder().decode(await readBody(upstream.reader()!));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -272,6 +291,17 @@ async function convertedResponse(
   }
   onEnd("complete");
   return Response.json(converter.response(parsed), { status: upstream.status, headers });
+}
+
+/** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */
+async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await readAll(reader);
+  } catch (error) {
+    if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
+  }
 }
 
 /** Any failure as the error the client gets. */
@@ -284,9 +314,6 @@ function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSign
     });
   }
   if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
-  if (error instanceof Error && error.name === "UpstreamTimeoutError") {
-    return new ProxyError(504, "timeout", error.message);
-  }
   const detail = error instanceof Error ? error.message : String(error);
   return new ProxyError(500, "api_error", `Internal error: ${detail}`, { cause: error });
 }

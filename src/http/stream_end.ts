@@ -13,6 +13,7 @@
  */
 
 import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
+import type { ChunkReader } from "./upstream_call.ts";
 import { formatSse } from "../protocols/sse.ts";
 
 /** How a response body ended. */
@@ -52,10 +53,10 @@ export function streamFailure(error: unknown): { kind: ErrorKind; message: strin
 
 /** Re-emits `source`, ending it with an error event on failure; see the module doc. */
 export function guardStream(
-  source: ReadableStream<Uint8Array>,
+  source: ReadableStream<Uint8Array> | ChunkReader,
   options: GuardStreamOptions,
 ): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
+  const reader = source instanceof ReadableStream ? source.getReader() : source;
   const sse = options.sse ?? false;
   let pending: Uint8Array | undefined;
   let tail: Uint8Array = new Uint8Array(0);

@@ -36,11 +36,22 @@ export interface UpstreamCallOptions {
   fetch?: typeof fetch;
 }
 
+/** Reads chunks of a body; a `ReadableStreamDefaultReader` is one. */
+export interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 /** A started upstream response whose body is watched for idleness. */
 export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Headers;
-  /** The body; errors with {@link UpstreamTimeoutError} when idle too long, or with the network error. */
+  /**
+   * The body's reader, or null without a body. A read that waits longer than the idle timeout rejects with
+   * {@link UpstreamTimeoutError}; the network error otherwise. Use either this or {@link body}, once.
+   */
+  reader(): ChunkReader | null;
+  /** The body as a stream (built on {@link reader}), for piping through transforms; null without a body. */
   readonly body: ReadableStream<Uint8Array> | null;
   /** Milliseconds from the call until the response headers arrived. */
   readonly headersMs: number;
@@ -60,28 +71,28 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
   const onClientAbort = () => controller.abort(options.signal.reason);
   if (options.signal.aborted) throw options.signal.reason;
   options.signal.addEventListener("abort", onClientAbort, { once: true });
-  const target = new URL(url);
   let failure: ProxyError | undefined;
   let waiting = true;
   const fail = (error: ProxyError) => {
     failure ??= error;
     controller.abort(error);
   };
-  const responseTimer = setTimeout(() => {
-    fail(
-      new ProxyError(504, "timeout", `Upstream ${target.host} sent no response within ${options.responseTimeoutMs} ms`),
-    );
-  }, options.responseTimeoutMs);
-  const connectTimer = setTimeout(() => {
-    probeConnect(target, options.connectTimeoutMs, controller.signal).then((ok) => {
+  // One timer for both deadlines: the connect probe, then the response timeout.
+  const host = () => new URL(url).host;
+  const connectAt = options.connectTimeoutMs;
+  const responseAt = options.responseTimeoutMs;
+  const onResponseTimeout = () =>
+    fail(new ProxyError(504, "timeout", `Upstream ${host()} sent no response within ${responseAt} ms`));
+  let timer = setTimeout(() => {
+    if (connectAt >= responseAt) return onResponseTimeout();
+    timer = setTimeout(onResponseTimeout, responseAt - connectAt);
+    probeConnect(new URL(url), connectAt, controller.signal).then((ok) => {
       // A probe that ends after the response headers came is moot: the connection is working.
       if (!ok && waiting) {
-        fail(
-          new ProxyError(504, "timeout", `Could not connect to upstream ${target.host} within the connect timeout`),
-        );
+        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${host()} within the connect timeout`));
       }
     });
-  }, options.connectTimeoutMs);
+  }, Math.min(connectAt, responseAt));
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
@@ -95,87 +106,126 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     options.signal.removeEventListener("abort", onClientAbort);
     if (failure) throw failure;
     if (options.signal.aborted) throw options.signal.reason;
-    throw new ProxyError(502, "api_error", `Could not reach upstream ${target.host}: ${describe(error)}`, {
+    throw new ProxyError(502, "api_error", `Could not reach upstream ${host()}: ${describe(error)}`, {
       cause: error,
     });
   } finally {
     waiting = false;
-    clearTimeout(responseTimer);
-    clearTimeout(connectTimer);
+    clearTimeout(timer);
   }
   const headersMs = performance.now() - started;
-  const body = response.body
-    ? watchIdle(response.body, options.idleTimeoutMs, controller, () => {
-      options.signal.removeEventListener("abort", onClientAbort);
-    })
-    : null;
-  if (!body) options.signal.removeEventListener("abort", onClientAbort);
+  const source = response.body;
+  const onEnd = () => options.signal.removeEventListener("abort", onClientAbort);
+  if (!source) onEnd();
+  let reader: ChunkReader | null | undefined;
+  const getReader = () => reader ??= source ? watchIdle(source, options.idleTimeoutMs, controller, onEnd) : null;
+  let body: ReadableStream<Uint8Array> | null | undefined;
   return {
     status: response.status,
     headers: response.headers,
-    body,
+    reader: getReader,
+    get body() {
+      if (body !== undefined) return body;
+      const chunks = getReader();
+      return body = chunks ? readerStream(chunks) : null;
+    },
     headersMs,
     abort: (reason) => controller.abort(reason),
   };
 }
 
-/** Re-emits `source`, erroring it when no chunk arrives for `idleMs`; one timer, re-armed lazily. */
+/**
+ * Wraps a body's reader so that a read waiting on the upstream for longer than `idleMs` fails with
+ * {@link UpstreamTimeoutError}; one timer per body, re-armed lazily, and no extra stream stage.
+ */
 function watchIdle(
   source: ReadableStream<Uint8Array>,
   idleMs: number,
   controller: AbortController,
   onEnd: () => void,
-): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
+): ChunkReader {
+  const inner = source.getReader();
   let last = performance.now();
   let reading = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut: UpstreamTimeoutError | undefined;
   let ended = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
     onEnd();
   };
-  return new ReadableStream<Uint8Array>({
-    start(out) {
-      const arm = (delay: number) => {
-        timer = setTimeout(() => {
-          const idle = performance.now() - last;
-          // Only a read waiting on the upstream counts: a consumer that reads slowly is not the upstream's fault.
-          if (!reading) return arm(idleMs);
-          if (idle < idleMs) return arm(idleMs - idle);
-          const error = new UpstreamTimeoutError(`Upstream sent nothing for ${Math.round(idle)} ms`);
-          end();
-          controller.abort(error);
-          out.error(error);
-          reader.cancel(error).catch(() => {});
-        }, delay);
-      };
-      arm(idleMs);
-    },
-    async pull(out) {
+  const arm = (delay: number) => {
+    timer = setTimeout(() => {
+      // Only a read waiting on the upstream counts: a consumer that reads slowly is not the upstream's fault.
+      if (!reading) return arm(idleMs);
+      const idle = performance.now() - last;
+      if (idle < idleMs) return arm(idleMs - idle);
+      timedOut = new UpstreamTimeoutError(`Upstream sent nothing for ${Math.round(idle)} ms`);
+      end();
+      controller.abort(timedOut);
+      inner.cancel(timedOut).catch(() => {});
+    }, delay);
+  };
+  arm(idleMs);
+  return {
+    async read() {
+      if (timedOut) throw timedOut;
       reading = true;
       last = performance.now();
       try {
-        const { done, value } = await reader.read();
-        reading = false;
-        if (ended) return;
-        if (done) {
-          end();
-          out.close();
-        } else out.enqueue(value);
+        const result = await inner.read();
+        if (timedOut) throw timedOut;
+        if (result.done) end();
+        return result;
       } catch (error) {
-        if (ended) return;
         end();
-        out.error(error);
+        throw timedOut ?? error;
+      } finally {
+        reading = false;
       }
     },
     cancel(reason) {
       end();
       controller.abort(reason);
-      return reader.cancel(reason).catch(() => {});
+      return inner.cancel(reason).catch(() => {});
     },
+  };
+}
+
+/** Reads a body to the end as one byte array. */
+export async function readAll(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** A pull stream over a {@link ChunkReader}. */
+function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(out) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) out.close();
+        else out.enqueue(value);
+      } catch (error) {
+        out.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });
 }
 

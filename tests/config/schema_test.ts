@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { configFileSchema, configJsonSchema, upstreamEntrySchema } from "../../src/config/schema.ts";
+
+Deno.test("upstreamEntrySchema fills in every upstream default", () => {
+  const entry = upstreamEntrySchema.parse({ name: "local", base_url: "http://127.0.0.1:8080" });
+  assert.deepEqual(entry, {
+    name: "local",
+    base_url: "http://127.0.0.1:8080",
+    connect_timeout_seconds: 5,
+    timeout_seconds: 1200,
+    supports_openai: true,
+    supports_anthropic: false,
+    headers: {},
+    reasoning_style: "none",
+    default_max_tokens: 8192,
+    sanitize_tool_schemas: false,
+    tokenize: false,
+  });
+});
+
+Deno.test("upstreamEntrySchema rejects bad upstream values at their key", () => {
+  const cases: { name: string; entry: Record<string, unknown>; key: string }[] = [
+    { name: "empty name", entry: { name: "", base_url: "http://h" }, key: "name" },
+    { name: "non-http URL", entry: { name: "a", base_url: "ftp://h" }, key: "base_url" },
+    { name: "not a URL", entry: { name: "a", base_url: "localhost:8080" }, key: "base_url" },
+    { name: "zero timeout", entry: { name: "a", base_url: "http://h", timeout_seconds: 0 }, key: "timeout_seconds" },
+    { name: "string flag", entry: { name: "a", base_url: "http://h", supports_openai: "yes" }, key: "supports_openai" },
+    {
+      name: "unknown style",
+      entry: { name: "a", base_url: "http://h", reasoning_style: "loud" },
+      key: "reasoning_style",
+    },
+    { name: "header not string", entry: { name: "a", base_url: "http://h", headers: { x: 1 } }, key: "headers" },
+    { name: "empty api_key", entry: { name: "a", base_url: "http://h", api_key: "" }, key: "api_key" },
+  ];
+  for (const { name, entry, key } of cases) {
+    const result = upstreamEntrySchema.safeParse(entry);
+    assert.equal(result.success, false, name);
+    assert.equal(result.error?.issues[0].path[0], key, name);
+  }
+});
+
+Deno.test("configFileSchema accepts the multi-upstream form from the seed's README", () => {
+  const result = configFileSchema.safeParse({
+    listen: { host: "0.0.0.0", port: 8001, base_path: "" },
+    upstreams: [
+      { name: "local-openai", base_url: "http://127.0.0.1:8000/v1", supports_anthropic: false },
+      { name: "zai-anthropic", base_url: "https://api.z.ai/api/anthropic", supports_openai: false },
+    ],
+    model_upstream_binding: { "glm-*": "zai-anthropic", "*": "local-openai" },
+  });
+  assert.equal(result.success, true);
+  assert.equal(result.data?.upstreams?.[1].supports_anthropic, false);
+  assert.deepEqual(Object.keys(result.data?.model_upstream_binding ?? {}), ["glm-*", "*"]);
+});
+
+Deno.test("configFileSchema accepts null sampling values and null pauses", () => {
+  const result = configFileSchema.safeParse({
+    default_sampling_params: { temperature: null, top_k: 20 },
+    model_sampling_params: { m: { top_p: null } },
+    override: { model_name: null, sampling_params: { min_p: null } },
+    throttle: { global: { start_pause_seconds: null, end_pause_seconds: null } },
+  });
+  assert.equal(result.success, true);
+});
+
+Deno.test("configFileSchema reports unknown keys as unrecognized_keys with their parent path", () => {
+  const result = configFileSchema.safeParse({
+    listen: { prot: 1 },
+    upstreams: [{ name: "a", base_url: "http://h", x: 1 }],
+  });
+  assert.equal(result.success, false);
+  const unknown = result.error?.issues.filter((issue) => issue.code === "unrecognized_keys").map((issue) => issue.path);
+  assert.deepEqual(unknown, [["listen"], ["upstreams", 0]]);
+});
+
+Deno.test("configFileSchema rejects values outside their range", () => {
+  const cases: { name: string; file: Record<string, unknown>; path: PropertyKey[] }[] = [
+    { name: "port too big", file: { listen: { port: 65536 } }, path: ["listen", "port"] },
+    { name: "fractional port", file: { listen: { port: 80.5 } }, path: ["listen", "port"] },
+    { name: "empty upstreams", file: { upstreams: [] }, path: ["upstreams"] },
+    { name: "zero limit", file: { parallel_limits: { global: 0 } }, path: ["parallel_limits", "global"] },
+    { name: "queue status 500", file: { queue: { status: 500 } }, path: ["queue", "status"] },
+    {
+      name: "negative pause",
+      file: { throttle: { global: { end_pause_seconds: -1 } } },
+      path: [
+        "throttle",
+        "global",
+        "end_pause_seconds",
+      ],
+    },
+    {
+      name: "threshold above 1",
+      file: { validation: { confidence_threshold: 1.5 } },
+      path: [
+        "validation",
+        "confidence_threshold",
+      ],
+    },
+    {
+      name: "binding to a number",
+      file: { model_upstream_binding: { "*": 1 } },
+      path: ["model_upstream_binding", "*"],
+    },
+  ];
+  for (const { name, file, path } of cases) {
+    const result = configFileSchema.safeParse(file);
+    assert.equal(result.success, false, name);
+    assert.deepEqual(result.error?.issues[0].path, path, name);
+  }
+});
+
+Deno.test("configJsonSchema describes the file for editors with an id and the draft", () => {
+  const schema = configJsonSchema();
+  assert.equal(schema.$id, "https://github.com/sampling-proxy/sampling-proxy/config.schema.json");
+  assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+  const properties = schema.properties as Record<string, { description?: string }>;
+  for (const key of ["listen", "upstreams", "model_upstream_binding", "server", "parallel_limits", "throttle"]) {
+    assert.ok(key in properties, key);
+  }
+  assert.match(properties.model_upstream_binding.description ?? "", /exact names first/);
+});
+
+Deno.test("configJsonSchema matches the committed config.schema.json", async () => {
+  const committed = JSON.parse(await Deno.readTextFile(new URL("../../config.schema.json", import.meta.url)));
+  assert.deepEqual(committed, configJsonSchema(), "run `deno task schema` to regenerate config.schema.json");
+});

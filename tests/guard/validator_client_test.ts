@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { createValidator, type ValidatorOptions } from "../../src/guard/validator_client.ts";
+
+interface Received {
+  path: string;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** Answers one request; `released` resolves when the test ends, so a handler can hang until then. */
+type Respond = (request: Request, released: Promise<void>) => Response | Promise<Response>;
+
+/** A fake validator server on port 0 that records what it receives. */
+function startFake(respond: Respond) {
+  const received: Received[] = [];
+  const release = Promise.withResolvers<void>();
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (request) => {
+    received.push({
+      path: new URL(request.url).pathname,
+      headers: request.headers,
+      body: await request.json(),
+    });
+    return await respond(request, release.promise);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    received,
+    async [Symbol.asyncDispose]() {
+      release.resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** An OpenAI-style SSE reply carrying `content` in two deltas. */
+function openAIStream(content: string): Response {
+  const half = Math.floor(content.length / 2);
+  const chunks = [content.slice(0, half), content.slice(half)].map((part) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: part } }] })}\n\n`
+  );
+  return new Response(chunks.join("") + "data: [DONE]\n\n", { headers: { "content-type": "text/event-stream" } });
+}
+
+/** An Anthropic-style SSE reply carrying `text`. */
+function anthropicStream(text: string): Response {
+  const events = [
+    ["message_start", { type: "message_start", message: { id: "m", content: [] } }],
+    ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+    ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }],
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["message_stop", { type: "message_stop" }],
+  ];
+  const body = events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+function validatorFor(url: string, options: Partial<ValidatorOptions> = {}) {
+  return createValidator({ url, model: "judge-1", ...options });
+}
+
+const LONG_TEXT = "BEGINNING-MARKER " + "healthy words ".repeat(1000) + "I will check again. ".repeat(20);
+
+Deno.test("createValidator reports a loop above the threshold and sends a bounded OpenAI request", async () => {
+  await using fake = startFake(() => openAIStream('{"is_loop": true, "confidence": 0.95, "issue": "same sentence"}'));
+  const validator = validatorFor(fake.url, { apiKey: "sk-test-key", excerptChars: 2000, maxTokens: 64 });
+  const result = await validator.check(LONG_TEXT, { reason: "periodic-tail, period 20" });
+  assert.ok(result.ok);
+  assert.deepEqual(result.verdict, { isLoop: true, confidence: 0.95, issue: "same sentence" });
+  assert.ok(result.latencyMs >= 0);
+
+  assert.equal(fake.received.length, 1);
+  const { path, headers, body } = fake.received[0];
+  assert.equal(path, "/v1/chat/completions");
+  assert.equal(headers.get("authorization"), "Bearer sk-test-key");
+  assert.equal(headers.get("content-type"), "application/json");
+  assert.equal(body.model, "judge-1");
+  assert.equal(body.temperature, 0);
+  assert.equal(body.max_tokens, 64);
+  assert.equal(body.stream, true);
+  const format = body.response_format as { type: string; json_schema: { schema: { required: string[] } } };
+  assert.equal(format.type, "json_schema");
+  assert.deepEqual(format.json_schema.schema.required, ["is_loop", "confidence", "issue"]);
+  const messages = body.messages as { role: string; content: string }[];
+  assert.equal(messages.length, 1);
+  assert.equal(messages[0].role, "user");
+  assert.ok(messages[0].content.includes("I will check again."));
+  assert.ok(!messages[0].content.includes("BEGINNING-MARKER"), "the whole text was sent");
+  assert.ok(messages[0].content.length < 2000 + 2000, "the excerpt is not bounded");
+  assert.match(messages[0].content, /periodic-tail, period 20/);
+});
+
+Deno.test("createValidator counts a loop below the threshold as not a loop", async () => {
+  await using fake = startFake(() => openAIStream('{"is_loop": true, "confidence": 0.6, "issue": "maybe"}'));
+  const result = await validatorFor(fake.url).check("text");
+  assert.ok(result.ok);
+  assert.deepEqual(result.verdict, { isLoop: false, confidence: 0.6, issue: "maybe" });
+});
+
+Deno.test("createValidator honours a custom confidence threshold", async () => {
+  await using fake = startFake(() => openAIStream('{"is_loop": true, "confidence": 0.6, "issue": ""}'));
+  const result = await validatorFor(fake.url, { confidenceThreshold: 0.5 }).check("text");
+  assert.ok(result.ok && result.verdict.isLoop);
+});
+
+Deno.test("createValidator fails with kind parse on a garbage answer", async () => {
+  await using fake = startFake(() => openAIStream("I am not sure, it might loop or not."));
+  const result = await validatorFor(fake.url).check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "parse");
+  assert.match(result.error, /no JSON object/);
+});
+
+Deno.test("createValidator fails with kind http on a 500", async () => {
+  await using fake = startFake(() => new Response('{"error":"model crashed"}', { status: 500 }));
+  const result = await validatorFor(fake.url).check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "http");
+  assert.match(result.error, /HTTP 500: \{"error":"model crashed"\}/);
+});
+
+Deno.test("createValidator times out when no response headers arrive", async () => {
+  await using fake = startFake(async (_request, released) => {
+    await released;
+    return new Response("too late");
+  });
+  const result = await validatorFor(fake.url, { connectTimeoutMs: 50, timeoutMs: 10_000 }).check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "timeout");
+  assert.match(result.error, /no response headers after 50 ms/);
+});
+
+Deno.test("createValidator times out when the reply stalls after the headers", async () => {
+  await using fake = startFake((_request, released) => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify({ choices: [{ delta: { content: "{" } }] })}\n\n`));
+        released.then(() => {
+          try {
+            controller.close();
+          } catch {
+            // Already cancelled by the client.
+          }
+        });
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const result = await validatorFor(fake.url, { connectTimeoutMs: 5000, timeoutMs: 100 }).check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "timeout");
+  assert.match(result.error, /timed out after 100 ms/);
+});
+
+Deno.test("createValidator fails with kind network when the connection is refused", async () => {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => new Response());
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  await server.shutdown();
+  const result = await validatorFor(url).check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "network");
+  assert.match(result.error, /^Validator request failed: /);
+});
+
+Deno.test("createValidator reports a caller abort as kind aborted", async () => {
+  const arrived = Promise.withResolvers<void>();
+  await using fake = startFake(async (_request, released) => {
+    arrived.resolve();
+    await released;
+    return new Response("never read");
+  });
+  const controller = new AbortController();
+  const pending = validatorFor(fake.url).check("text", { signal: controller.signal });
+  await arrived.promise;
+  controller.abort();
+  const result = await pending;
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "aborted");
+});
+
+Deno.test("createValidator prefers Anthropic when both protocols are supported", async () => {
+  await using fake = startFake(() =>
+    anthropicStream('<think>hmm</think>{"is_loop": false, "confidence": 0.97, "issue": ""}')
+  );
+  const validator = validatorFor(fake.url + "/v1/", { supportsAnthropic: true, apiKey: "sk-ant-test", maxTokens: 80 });
+  const result = await validator.check("text under review");
+  assert.ok(result.ok);
+  assert.deepEqual(result.verdict, { isLoop: false, confidence: 0.97, issue: null });
+  const { path, headers, body } = fake.received[0];
+  assert.equal(path, "/v1/messages");
+  assert.equal(headers.get("x-api-key"), "sk-ant-test");
+  assert.equal(headers.get("anthropic-version"), "2023-06-01");
+  assert.equal(headers.get("authorization"), null);
+  assert.equal(body.max_tokens, 80);
+  assert.equal(body.temperature, 0);
+  assert.equal(body.response_format, undefined);
+  assert.match((body.messages as { content: string }[])[0].content, /text under review/);
+});
+
+Deno.test("createValidator reads a non-streaming JSON reply", async () => {
+  await using fake = startFake(() =>
+    Response.json({ choices: [{ message: { content: '{"is_loop": true, "confidence": 1, "issue": "x"}' } }] })
+  );
+  const result = await validatorFor(fake.url).check("text");
+  assert.ok(result.ok && result.verdict.isLoop);
+});
+
+Deno.test("createValidator rejects a configuration it cannot use", () => {
+  const url = "http://127.0.0.1:1";
+  assert.throws(() => createValidator({ url, model: "m", supportsOpenAI: false }), TypeError);
+  assert.throws(() => createValidator({ url: "ftp://x", model: "m" }), TypeError);
+  assert.throws(() => createValidator({ url: "not a url", model: "m" }), TypeError);
+  assert.throws(() => createValidator({ url, model: "m", timeoutMs: 0 }), RangeError);
+  assert.throws(() => createValidator({ url, model: "m", confidenceThreshold: 1.5 }), RangeError);
+});

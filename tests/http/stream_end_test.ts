@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import type { Protocol } from "../../src/http/errors.ts";
+import {
+  guardStream,
+  type GuardStreamOptions,
+  sseErrorEvent,
+  streamFailure,
+  type StreamOutcome,
+} from "../../src/http/stream_end.ts";
+import { UpstreamTimeoutError } from "../../src/http/upstream_call.ts";
+import { parseSseText } from "../support/sse.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const OPENAI_STREAM = [
+  'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
+  'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Héllo 🌍"}}]}\n\n',
+  'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+  "data: [DONE]\n\n",
+].join("");
+
+const ANTHROPIC_STREAM = [
+  'event: message_start\ndata: {"type":"message_start","message":{"id":"m1","content":[]}}\n\n',
+  'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
+  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Héllo 🌍"}}\n\n',
+  'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+  'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}\n\n',
+  'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+].join("");
+
+const OPENAI_INCOMPLETE =
+  'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"delta":{"content":"b"}}]}\n\n';
+const ANTHROPIC_INCOMPLETE = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m1"}}\n\n';
+
+const OPENAI_TRUNCATED_EVENT =
+  'data: {"error":{"message":"Upstream stream ended before the response was complete","type":"server_error","param":null,"code":null}}\n\n';
+const ANTHROPIC_TRUNCATED_EVENT =
+  'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream stream ended before the response was complete"}}\n\n';
+
+/** A source stream that yields `chunks` and then closes, or errors with `error` when given. */
+function source(chunks: (string | Uint8Array)[], error?: unknown): ReadableStream<Uint8Array> {
+  const queue = chunks.map((chunk) => typeof chunk === "string" ? encoder.encode(chunk) : chunk);
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = queue.shift();
+      if (next !== undefined) controller.enqueue(next);
+      else if (error !== undefined) controller.error(error);
+      else controller.close();
+    },
+  });
+}
+
+/** Guards `input` and records every `onEnd` call. */
+function guard(input: ReadableStream<Uint8Array>, options: Omit<GuardStreamOptions, "onEnd">) {
+  const ends: { outcome: StreamOutcome; error?: unknown }[] = [];
+  const stream = guardStream(input, { ...options, onEnd: (outcome, error) => ends.push({ outcome, error }) });
+  return { stream, ends };
+}
+
+/** Reads a whole stream as bytes. */
+async function readBytes(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Splits `text`'s UTF-8 bytes at `cuts` (sorted byte offsets). */
+function splitAt(text: string, cuts: number[]): Uint8Array[] {
+  const bytes = encoder.encode(text);
+  const edges = [0, ...cuts, bytes.length];
+  return edges.slice(1).map((end, i) => bytes.slice(edges[i], end));
+}
+
+Deno.test("guardStream passes bytes through unchanged and reports completion once", async () => {
+  const binary = new Uint8Array([0, 255, 10, 10, 13, 0xf0, 0x9f]);
+  const { stream, ends } = guard(source(['{"id":"x",', binary, "}"]), { protocol: "openai" });
+  const out = await readBytes(stream);
+  assert.deepEqual(out, new Uint8Array([...encoder.encode('{"id":"x",'), ...binary, ...encoder.encode("}")]));
+  assert.deepEqual(ends, [{ outcome: "complete", error: undefined }]);
+});
+
+Deno.test("guardStream passes a complete SSE stream through unchanged in each protocol", async () => {
+  const cases: { protocol: Protocol; text: string }[] = [
+    { protocol: "openai", text: OPENAI_STREAM },
+    { protocol: "anthropic", text: ANTHROPIC_STREAM },
+    { protocol: "openai", text: OPENAI_STREAM.replaceAll("\n", "\r\n") },
+    { protocol: "anthropic", text: ANTHROPIC_STREAM.replaceAll("\n", "\r") },
+    { protocol: "openai", text: OPENAI_STREAM.replace(/\n\n$/, "\n") },
+    { protocol: "openai", text: OPENAI_STREAM.replace(/\n\n$/, "") },
+    { protocol: "openai", text: OPENAI_STREAM.replace("data: [DONE]", "data:[DONE]") },
+    { protocol: "anthropic", text: ANTHROPIC_STREAM.replace('{"type":"message_stop"}', '{"type": "message_stop"}') },
+  ];
+  for (const [i, { protocol, text }] of cases.entries()) {
+    const { stream, ends } = guard(source([text]), { protocol, sse: true });
+    assert.equal(decoder.decode(await readBytes(stream)), text, `case ${i}`);
+    assert.deepEqual(ends.map((end) => end.outcome), ["complete"], `case ${i}`);
+  }
+});
+
+Deno.test("guardStream ends a failing source with an error event in the client's shape", async () => {
+  const cases: { protocol: Protocol; sse: boolean; text: string; want: string }[] = [
+    {
+      protocol: "openai",
+      sse: true,
+      text: OPENAI_INCOMPLETE,
+      want: 'data: {"error":{"message":"Upstream stream failed: connection reset","type":"server_error","param":null,' +
+        '"code":null}}\n\n',
+    },
+    {
+      protocol: "anthropic",
+      sse: true,
+      text: ANTHROPIC_INCOMPLETE,
+      want: 'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream stream failed: ' +
+        'connection reset"}}\n\n',
+    },
+    {
+      protocol: "anthropic",
+      sse: false,
+      text: ANTHROPIC_INCOMPLETE,
+      want: 'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream stream failed: ' +
+        'connection reset"}}\n\n',
+    },
+  ];
+  for (const { protocol, sse, text, want } of cases) {
+    const failure = new Error("connection reset\nat somewhere");
+    const { stream, ends } = guard(source([text], failure), { protocol, sse });
+    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${protocol} sse=${sse}`);
+    assert.deepEqual(ends, [{ outcome: "error", error: failure }], `${protocol} sse=${sse}`);
+  }
+});
+
+Deno.test("guardStream reports an idle upstream as a timeout error event", async () => {
+  const failure = new UpstreamTimeoutError("Upstream sent nothing for 1000 ms");
+  const { stream, ends } = guard(source([ANTHROPIC_INCOMPLETE], failure), { protocol: "anthropic", sse: true });
+  const events = parseSseText(decoder.decode(await readBytes(stream)));
+  assert.deepEqual(events.at(-1), {
+    event: "error",
+    data: '{"type":"error","error":{"type":"timeout_error","message":"Upstream sent nothing for 1000 ms"}}',
+  });
+  assert.deepEqual(ends.map((end) => end.outcome), ["error"]);
+});
+
+Deno.test("guardStream adds an error event when an SSE stream ends without its final event", async () => {
+  const cases: { protocol: Protocol; text: string; want: string }[] = [
+    { protocol: "openai", text: OPENAI_INCOMPLETE, want: OPENAI_TRUNCATED_EVENT },
+    { protocol: "anthropic", text: ANTHROPIC_INCOMPLETE, want: ANTHROPIC_TRUNCATED_EVENT },
+    { protocol: "openai", text: "", want: OPENAI_TRUNCATED_EVENT },
+    { protocol: "openai", text: 'data: {"note":"data: [DONE]"}\n\n', want: OPENAI_TRUNCATED_EVENT },
+  ];
+  for (const { protocol, text, want } of cases) {
+    const { stream, ends } = guard(source([text]), { protocol, sse: true });
+    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${protocol} ${JSON.stringify(text)}`);
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0].outcome, "error");
+    assert.match(String(ends[0].error), /ended before the response was complete/);
+  }
+});
+
+Deno.test("guardStream accepts an upstream error event as the end of an Anthropic stream", async () => {
+  const text = ANTHROPIC_INCOMPLETE +
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+  const { stream, ends } = guard(source([text]), { protocol: "anthropic", sse: true });
+  assert.equal(decoder.decode(await readBytes(stream)), text);
+  assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
+});
+
+Deno.test("guardStream does not require a final event when sse is off", async () => {
+  const { stream, ends } = guard(source([OPENAI_INCOMPLETE]), { protocol: "openai" });
+  assert.equal(decoder.decode(await readBytes(stream)), OPENAI_INCOMPLETE);
+  assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
+});
+
+Deno.test("guardStream holds back an unterminated trailing event until its blank line arrives", async () => {
+  const { stream } = guard(source(['data: {"a":1}\n\ndata: {"b"', ":2}\n\n", "data: [DONE]\n\n"]), {
+    protocol: "openai",
+    sse: true,
+  });
+  const reader = stream.getReader();
+  assert.equal(decoder.decode((await reader.read()).value), 'data: {"a":1}\n\n');
+  assert.equal(decoder.decode((await reader.read()).value), 'data: {"b":2}\n\n');
+  assert.equal(decoder.decode((await reader.read()).value), "data: [DONE]\n\n");
+  assert.equal((await reader.read()).done, true);
+});
+
+Deno.test("guardStream never mixes an unterminated trailing event with the error event", async () => {
+  const partial = 'data: {"choices":[{"delta":{"content":"tru';
+  const cases: { name: string; error?: Error; tail: string }[] = [
+    { name: "source error", error: new Error("reset"), tail: partial },
+    { name: "clean end without the final event", tail: partial },
+    { name: "clean end inside an event's lines", tail: 'data: {"x":1}\n' },
+  ];
+  for (const { name, error, tail } of cases) {
+    const { stream, ends } = guard(source([OPENAI_INCOMPLETE, tail], error), { protocol: "openai", sse: true });
+    const text = decoder.decode(await readBytes(stream));
+    const events = parseSseText(text);
+    assert.deepEqual(events.slice(0, -1), parseSseText(OPENAI_INCOMPLETE), name);
+    assert.match(events.at(-1)?.data ?? "", /^\{"error":\{"message":"Upstream stream (failed|ended)/, name);
+    assert.ok(text.startsWith(OPENAI_INCOMPLETE), name);
+    assert.deepEqual(ends.map((end) => end.outcome), ["error"], name);
+  }
+});
+
+Deno.test("guardStream gives identical output when a complete stream is split at every byte", async () => {
+  const streams = [
+    ["openai", OPENAI_STREAM],
+    ["anthropic", ANTHROPIC_STREAM],
+    ["openai", OPENAI_STREAM.replaceAll("\n", "\r\n")],
+    ["anthropic", ANTHROPIC_STREAM.replaceAll("\n", "\r")],
+  ] as const;
+  for (const [protocol, text] of streams) {
+    const length = encoder.encode(text).length;
+    const splits = [[...Array(length - 1).keys()].map((i) => i + 1)];
+    for (let cut = 1; cut < length; cut++) splits.push([cut]);
+    for (const cuts of splits) {
+      const { stream, ends } = guard(source(splitAt(text, cuts)), { protocol, sse: true });
+      const out = decoder.decode(await readBytes(stream));
+      assert.equal(out, text, `${protocol} cut at ${cuts.length > 1 ? "every byte" : cuts[0]}`);
+      assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
+    }
+  }
+});
+
+Deno.test("guardStream ends a truncated stream split at every byte with whole events and one error event", async () => {
+  const text = OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"c"}}]}\n\n';
+  const length = encoder.encode(text).length;
+  for (let end = 1; end < length; end++) {
+    const truncated = decoder.decode(encoder.encode(text).slice(0, end));
+    const cuts = [...Array(end - 1).keys()].map((i) => i + 1);
+    const { stream, ends } = guard(source(splitAt(truncated, cuts)), { protocol: "openai", sse: true });
+    const events = parseSseText(decoder.decode(await readBytes(stream)));
+    const whole = parseSseText(truncated.slice(0, truncated.lastIndexOf("\n\n") + 2));
+    assert.deepEqual(events, [...whole, ...parseSseText(OPENAI_TRUNCATED_EVENT)], `truncated at byte ${end}`);
+    assert.deepEqual(ends.map((e) => e.outcome), ["error"]);
+  }
+});
+
+Deno.test("guardStream reports a cancel once and cancels the source", async () => {
+  let cancelled: unknown;
+  const input = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode("data: 1\n\n"));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  const { stream, ends } = guard(input, { protocol: "openai", sse: true });
+  const reader = stream.getReader();
+  await reader.read();
+  const pending = reader.read();
+  await reader.cancel("client went away");
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  assert.equal(cancelled, "client went away");
+  assert.deepEqual(ends, [{ outcome: "cancelled", error: "client went away" }]);
+  await reader.closed;
+  assert.equal(ends.length, 1);
+});
+
+Deno.test("guardStream reports a cancel before the first read", async () => {
+  const { stream, ends } = guard(source(["data: 1\n\n"]), { protocol: "anthropic" });
+  await stream.cancel();
+  assert.deepEqual(ends.map((end) => end.outcome), ["cancelled"]);
+});
+
+Deno.test("sseErrorEvent encodes an error event in each protocol's shape", () => {
+  assert.equal(
+    decoder.decode(sseErrorEvent("anthropic", "overloaded", "Busy")),
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Busy"}}\n\n',
+  );
+  assert.equal(
+    decoder.decode(sseErrorEvent("openai", "rate_limit", "Busy")),
+    'data: {"error":{"message":"Busy","type":"rate_limit_error","param":null,"code":null}}\n\n',
+  );
+});
+
+Deno.test("streamFailure maps an idle timeout to timeout and anything else to an api error", () => {
+  assert.deepEqual(streamFailure(new UpstreamTimeoutError("Quiet for 5 ms")), {
+    kind: "timeout",
+    message: "Quiet for 5 ms",
+  });
+  assert.deepEqual(streamFailure(new TypeError("error reading a body from connection\ndetails")), {
+    kind: "api_error",
+    message: "Upstream stream failed: error reading a body from connection",
+  });
+  assert.deepEqual(streamFailure("gone"), { kind: "api_error", message: "Upstream stream failed: gone" });
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { redactHeaders, redactSecrets } from "../../src/observability/redact.ts";
+
+Deno.test("redactSecrets masks every kind of secret it knows", () => {
+  const cases: [string, string][] = [
+    ["Authorization: Bearer abc.def.ghi", "Authorization: Bearer [REDACTED]"],
+    ["authorization: Basic dXNlcjpwYXNz", "authorization: Basic [REDACTED]"],
+    ["Proxy-Authorization: Bearer tok123456", "Proxy-Authorization: Bearer [REDACTED]"],
+    ["Authorization: plainsecretvalue", "Authorization: [REDACTED]"],
+    ['{"authorization":"Bearer xyz123456789"}', '{"authorization":"Bearer [REDACTED]"}'],
+    ["curl -H 'Authorization: Bearer tok_123456789' url", "curl -H 'Authorization: Bearer [REDACTED]' url"],
+    ["token is Bearer abcdefghijkl now", "token is Bearer [REDACTED] now"],
+    ["x-api-key: secret-value", "x-api-key: [REDACTED]"],
+    ['"x-api-key": "secret123"', '"x-api-key": "[REDACTED]"'],
+    ["api-key=abc123&foo=1", "api-key=[REDACTED]&foo=1"],
+    ["x-goog-api-key: AIzaSyA1", "x-goog-api-key: [REDACTED]"],
+    ["api_key: 'hunter2'", "api_key: '[REDACTED]'"],
+    ["https://h/v1/models?key=AIza123&alt=sse", "https://h/v1/models?key=[REDACTED]&alt=sse"],
+    ["GET /v1?alt=sse&key=AIza123 HTTP/1.1", "GET /v1?alt=sse&key=[REDACTED] HTTP/1.1"],
+    ["/cb?access_token=abc&x=1", "/cb?access_token=[REDACTED]&x=1"],
+    ["key sk-ant-api03-abcdefghijklmnop end", "key sk-ant-[REDACTED] end"],
+    ["key sk-proj-ABCDEFGHIJKLMNOPQRST end", "key sk-proj-[REDACTED] end"],
+    ["key sk-1234567890abcdefgh end", "key sk-[REDACTED] end"],
+  ];
+  for (const [input, want] of cases) assert.equal(redactSecrets(input), want, input);
+});
+
+Deno.test("redactSecrets leaves ordinary text alone", () => {
+  const texts = [
+    "sk-learn is a library",
+    "the api key is set in the environment",
+    "Set validator_api_key_env to the variable name",
+    "A bearer of good news",
+    "monkey=banana&turkey=1",
+  ];
+  for (const text of texts) assert.equal(redactSecrets(text), text);
+});
+
+Deno.test("redactSecrets is idempotent", () => {
+  const once = redactSecrets("Authorization: Bearer abc.def.ghi x-api-key: k ?key=v sk-ant-abcdefghijklmnopqr");
+  assert.equal(redactSecrets(once), once);
+});
+
+Deno.test("redactHeaders masks credential headers and keeps the rest readable", () => {
+  const headers = new Headers({
+    Authorization: "Bearer abc",
+    "x-api-key": "k",
+    "api-key": "azure-key",
+    Cookie: "session=1",
+    Accept: "text/event-stream",
+    "x-custom": "sk-ant-abcdefghijklmnopqrstuv",
+  });
+  assert.deepEqual(redactHeaders(headers), {
+    accept: "text/event-stream",
+    "api-key": "[REDACTED]",
+    authorization: "Bearer [REDACTED]",
+    cookie: "[REDACTED]",
+    "x-api-key": "[REDACTED]",
+    "x-custom": "sk-ant-[REDACTED]",
+  });
+});
+
+Deno.test("redactHeaders accepts a plain record and lower-cases names", () => {
+  assert.deepEqual(redactHeaders({ "Proxy-Authorization": "Basic Zm9v", "X-Trace": "1", Authorization: "opaque" }), {
+    "proxy-authorization": "Basic [REDACTED]",
+    "x-trace": "1",
+    authorization: "[REDACTED]",
+  });
+});
