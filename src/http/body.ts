@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
 
 /** A request body as text and as its parsed JSON object. */
@@ -65,22 +66,12 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     if (error instanceof ProxyError) throw error;
     throw new ProxyError(400, "invalid_request", "Request body could not be read", { cause: error });
   }
-  const bytes = chunks.length === 1 ? chunks[0] : joinChunks(chunks, size);
+  const bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new ProxyError(400, "invalid_request", "Request body is not valid UTF-8");
   }
-}
-
-function joinChunks(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 function tooLarge(maxBytes: number): ProxyError {

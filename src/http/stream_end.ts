@@ -12,6 +12,7 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
 import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
 import type { ChunkReader } from "./upstream_call.ts";
 import { formatSse } from "../protocols/sse.ts";
@@ -101,7 +102,7 @@ export function guardStream(
           out.enqueue(chunk.value);
           return;
         }
-        const bytes = pending ? concat(pending, chunk.value) : chunk.value;
+        const bytes = pending ? concatBytes([pending, chunk.value]) : chunk.value;
         tail = keepTail(tail, chunk.value);
         const cut = eventBoundary(bytes);
         pending = cut < bytes.length ? bytes.subarray(cut) : undefined;
@@ -135,7 +136,7 @@ function eventBoundary(bytes: Uint8Array): number {
 
 function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
   if (chunk.length >= TAIL_BYTES) return chunk.slice(chunk.length - TAIL_BYTES);
-  const joined = concat(tail, chunk);
+  const joined = concatBytes([tail, chunk]);
   return joined.length > TAIL_BYTES ? joined.slice(joined.length - TAIL_BYTES) : joined;
 }
 
@@ -145,11 +146,4 @@ function endsWithFinalEvent(tail: Uint8Array, protocol: Protocol): boolean {
   const text = decoder.decode(tail).trimEnd();
   if (protocol === "openai") return /data:\s*\[DONE\]$/.test(text);
   return /"type"\s*:\s*"message_stop"\s*\}$/.test(text) || /"type"\s*:\s*"error"[\s\S]*\}\s*\}$/.test(text);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
 
 /** The upstream went quiet for longer than its idle timeout after the response started. */
@@ -197,20 +198,11 @@ function watchIdle(
 /** Reads a body to the end as one byte array. */
 export async function readAll(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
   while (true) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return concatBytes(chunks);
     chunks.push(value);
-    size += value.length;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** A pull stream over a {@link ChunkReader}. */
