@@ -146,7 +146,8 @@ async function proxyRequest(
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call.
   const upstreamResponse = await callUpstream(
-    upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, requestQuery(request.url)),
+    // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
+    upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, converter ? "" : requestQuery(request.url)),
     {
       method: "POST",
       headers: upstreamRequestHeaders(request.headers, {
@@ -289,8 +290,9 @@ async function convertedResponse(
   } catch {
     throw new ProxyError(502, "api_error", "Upstream answered with a body that is not JSON");
   }
+  const converted = converter.response(parsed);
   onEnd("complete");
-  return Response.json(converter.response(parsed), { status: upstream.status, headers });
+  return Response.json(converted, { status: upstream.status, headers });
 }
 
 /** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */

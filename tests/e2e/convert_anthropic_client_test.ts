@@ -17,7 +17,7 @@ import {
   withConvertingProxy,
 } from "./convert_harness.ts";
 
-const MODEL = "claude-sonnet-4-5";
+const MODEL = "qwen3-coder-30b";
 const HELLO: Anthropic.MessageParam[] = [{ role: "user", content: "Hello" }];
 
 /** A Claude Code-like tool list: JSON Schema draft-07 schemas, `additionalProperties`, and a cache breakpoint. */
@@ -99,7 +99,12 @@ async function streamWithSdk(
 
 /** Posts a streaming Messages request without an SDK and returns the parsed events. */
 async function streamRaw(rig: ConvertingRig, body: Record<string, unknown>) {
-  const response = await postJson(`${rig.proxy.url}/v1/messages`, { model: MODEL, max_tokens: 256, ...body, stream: true });
+  const response = await postJson(`${rig.proxy.url}/v1/messages`, {
+    model: MODEL,
+    max_tokens: 256,
+    ...body,
+    stream: true,
+  });
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
   return await readSse(response);
@@ -120,7 +125,12 @@ function keysDeep(value: unknown, out = new Set<string>()): Set<string> {
 Deno.test("messages.create gets the OpenAI upstream's text as an Anthropic message", async () => {
   const scenario = () => ({ text: "Hello from the OpenAI side", usage: { prompt_tokens: 12, completion_tokens: 6 } });
   await withOpenAIUpstream(scenario, async (rig) => {
-    const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 256, system: "Be brief", messages: HELLO });
+    const message = await sdk(rig).messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      system: "Be brief",
+      messages: HELLO,
+    });
     assert.match(message.id, /^msg_/);
     assert.equal(message.type, "message");
     assert.equal(message.role, "assistant");
@@ -375,7 +385,11 @@ Deno.test("stop_sequences reach the upstream as stop, and a text ending with one
 });
 
 /** Upstream error statuses, the SDK error class they must raise, and the Anthropic error type. */
-const ERROR_CASES: { status: number; errorClass: new (...args: never[]) => InstanceType<typeof Anthropic.APIError>; type: string }[] = [
+const ERROR_CASES: {
+  status: number;
+  errorClass: new (...args: never[]) => InstanceType<typeof Anthropic.APIError>;
+  type: string;
+}[] = [
   { status: 400, errorClass: Anthropic.BadRequestError, type: "invalid_request_error" },
   { status: 401, errorClass: Anthropic.AuthenticationError, type: "authentication_error" },
   { status: 429, errorClass: Anthropic.RateLimitError, type: "rate_limit_error" },
@@ -468,7 +482,9 @@ Deno.test("an upstream error chunk mid-stream becomes an Anthropic error event w
 
 Deno.test("an upstream stream that ends without finish_reason or [DONE] ends with an error event", async () => {
   const chunk = (delta: Record<string, unknown>) =>
-    `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta }] })}\n\n`;
+    `data: ${
+      JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta }] })
+    }\n\n`;
   const rawSse = [chunk({ role: "assistant", content: "" }), chunk({ content: "Half an ans" })];
   await withOpenAIUpstream(() => ({ rawSse }), async (rig) => {
     const summary = await failingSdkStream(rig);
@@ -484,5 +500,46 @@ Deno.test("a client that stops reading mid-stream aborts the upstream request", 
     }
     await rig.mock.waitForAbort(0);
     assert.ok(rig.mock.requests[0].aborted);
+    assert.ok(rig.proxy.logs.some((line) => line.includes("mode=convert") && line.includes("outcome=cancelled")));
   });
+});
+
+Deno.test("multi-byte characters split across upstream network chunks arrive intact (field note 1a.10)", async () => {
+  const text = "Grüße, 你好 😀!";
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${
+      JSON.stringify({
+        id: "chatcmpl-utf8",
+        object: "chat.completion.chunk",
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })
+    }\n\n`;
+  const wire = new TextEncoder().encode(
+    [chunk({ role: "assistant", content: "" }), chunk({ content: text }), chunk({}, "stop"), "data: [DONE]\n\n"].join(
+      "",
+    ),
+  );
+  const rawSse = Array.from(wire, (_, index) => wire.subarray(index, index + 1));
+  await withOpenAIUpstream(() => ({ rawSse }), async (rig) => {
+    const summary = assertValidAnthropicStream(await streamRaw(rig, { messages: HELLO }));
+    assert.equal(summary.text, text);
+    assert.equal(summary.stopReason, "end_turn");
+  });
+});
+
+Deno.test({
+  name: "Claude Code's ?beta=true query is not forwarded to the OpenAI upstream",
+  fn: async () => {
+    await withOpenAIUpstream(() => ({ text: "ok" }), async (rig) => {
+      const response = await postJson(`${rig.proxy.url}/v1/messages?beta=true`, {
+        model: MODEL,
+        max_tokens: 64,
+        messages: HELLO,
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.equal(rig.mock.requests[0].path, "/v1/chat/completions");
+      assert.deepEqual(rig.mock.requests[0].query, {});
+    });
+  },
 });

@@ -1,0 +1,476 @@
+/**
+ * End-to-end: OpenAI clients (the official SDK) through the real proxy to an upstream that speaks only Anthropic
+ * Messages. Every converted stream is checked against the OpenAI chunk-stream grammar.
+ */
+
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import type { Scenario } from "../support/mock_upstream.ts";
+import { assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
+import { postJson } from "../support/http.ts";
+import { readSse } from "../support/sse.ts";
+import {
+  type ConvertingRig,
+  type ConvertingSetup,
+  recordedBody,
+  upstreamJson,
+  withConvertingProxy,
+} from "./convert_harness.ts";
+
+const MODEL = "claude-haiku-4-5";
+const HELLO: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Hello" }];
+
+/** Function tools as an OpenAI agent sends them. */
+const TOOLS: OpenAI.ChatCompletionFunctionTool[] = [
+  {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Current weather for a city",
+      parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+    },
+  },
+  {
+    type: "function",
+    function: {
+      name: "get_time",
+      description: "Current time in a time zone",
+      parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+    },
+  },
+];
+
+/** Runs `body` with an Anthropic-only mock upstream behind the proxy. */
+function withAnthropicUpstream(
+  scenario: (request: { path: string; json: unknown }) => Scenario,
+  body: (rig: ConvertingRig) => Promise<void>,
+  upstreamConfig: ConvertingSetup["upstreamConfig"] = {},
+): Promise<void> {
+  return withConvertingProxy({ upstream: "anthropic", scenario, upstreamConfig }, body);
+}
+
+/** An SDK client of the proxy; `recorded` routes it through the rig's recording fetch. */
+function sdk(rig: ConvertingRig, options: { recorded?: boolean } = {}): OpenAI {
+  return new OpenAI({
+    baseURL: `${rig.proxy.url}/v1`,
+    apiKey: "client-key",
+    maxRetries: 0,
+    fetch: options.recorded === false ? undefined : rig.fetch,
+  });
+}
+
+/** Reads the fields OpenAI's types do not declare (`reasoning_content`, `thinking_blocks`) off a message or delta. */
+function extra(
+  value: object,
+): { reasoning_content?: string; thinking_blocks?: { type: string; signature?: string }[] } {
+  return value as { reasoning_content?: string; thinking_blocks?: { type: string; signature?: string }[] };
+}
+
+/** Streams with `chat.completions.create`, collecting content, reasoning and the chunks' usage. */
+async function streamWithCreate(client: OpenAI, params: OpenAI.ChatCompletionCreateParamsStreaming) {
+  const stream = await client.chat.completions.create(params);
+  let text = "";
+  let reasoning = "";
+  const order: string[] = [];
+  let usage: OpenAI.CompletionUsage | undefined;
+  for await (const chunk of stream) {
+    const delta = chunk.choices[0]?.delta;
+    if (delta?.content) (text += delta.content, order.push("content"));
+    const thought = delta === undefined ? undefined : extra(delta).reasoning_content;
+    if (thought) (reasoning += thought, order.push("reasoning"));
+    usage = chunk.usage ?? usage;
+  }
+  return { text, reasoning, order, usage };
+}
+
+/** Posts a streaming chat request without an SDK and returns the parsed events. */
+async function streamRaw(rig: ConvertingRig, body: Record<string, unknown>) {
+  const response = await postJson(`${rig.proxy.url}/v1/chat/completions`, { model: MODEL, ...body, stream: true });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+  return await readSse(response);
+}
+
+Deno.test("chat.completions.create gets the Anthropic upstream's text as a chat completion", async () => {
+  const scenario = () => ({
+    text: "Hello from the Anthropic side",
+    usage: { prompt_tokens: 12, completion_tokens: 6 },
+  });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const completion = await sdk(rig).chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "system", content: "Be brief" }, ...HELLO],
+    });
+    assert.match(completion.id, /^chatcmpl-/);
+    assert.equal(completion.object, "chat.completion");
+    assert.equal(completion.model, MODEL);
+    assert.equal(completion.choices.length, 1);
+    assert.equal(completion.choices[0].message.role, "assistant");
+    assert.equal(completion.choices[0].message.content, "Hello from the Anthropic side");
+    assert.equal(completion.choices[0].finish_reason, "stop");
+    assert.equal(completion.usage?.prompt_tokens, 12);
+    assert.equal(completion.usage?.completion_tokens, 6);
+    assert.equal(completion.usage?.total_tokens, 18);
+
+    const seen = rig.mock.requests[0];
+    assert.equal(seen.path, "/v1/messages");
+    assert.deepEqual(upstreamJson(rig, 0), {
+      model: MODEL,
+      messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }],
+      max_tokens: 8192,
+      system: [{ type: "text", text: "Be brief" }],
+    });
+    assert.equal(seen.headers["anthropic-version"], "2023-06-01");
+    assert.equal(seen.headers["x-api-key"], "client-key");
+    assert.equal(seen.headers["authorization"], undefined);
+  });
+});
+
+Deno.test("a stream with include_usage gets valid chunks and a usage chunk with the cached tokens", async () => {
+  const scenario = () => ({
+    text: "One two three four five",
+    usage: { prompt_tokens: 1200, completion_tokens: 5, cached_tokens: 1000 },
+  });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const { text, usage } = await streamWithCreate(sdk(rig), {
+      model: MODEL,
+      messages: HELLO,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.equal(text, "One two three four five");
+    assert.equal(usage?.prompt_tokens, 1200);
+    assert.equal(usage?.completion_tokens, 5);
+    assert.equal(usage?.prompt_tokens_details?.cached_tokens, 1000);
+
+    const summary = assertValidOpenAIStream(recordedBody(rig, 0).events);
+    assert.equal(summary.model, MODEL);
+    assert.equal(summary.finishReason, "stop");
+    assert.equal(summary.usage?.total_tokens, 1205);
+    const seen = upstreamJson(rig, 0);
+    assert.equal(seen.stream, true);
+    assert.equal(seen.stream_options, undefined, "OpenAI-only keys are not sent to Anthropic");
+  });
+});
+
+Deno.test("a stream without include_usage gets no usage chunk", async () => {
+  await withAnthropicUpstream(() => ({ text: "Short" }), async (rig) => {
+    const summary = assertValidOpenAIStream(await streamRaw(rig, { messages: HELLO }));
+    assert.equal(summary.text, "Short");
+    assert.equal(summary.usage, undefined);
+  });
+});
+
+Deno.test("the chat.completions.stream helper assembles text and parallel tool calls", async () => {
+  const scenario = () => ({
+    text: "Checking both.",
+    chunks: 3,
+    toolCalls: [
+      { name: "get_weather", arguments: JSON.stringify({ city: "Paris" }) },
+      { name: "get_time", arguments: JSON.stringify({ zone: "Europe/Paris" }) },
+    ],
+  });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const runner = sdk(rig).chat.completions.stream({ model: MODEL, messages: HELLO, tools: TOOLS });
+    const final = await runner.finalChatCompletion();
+    const message = final.choices[0].message;
+    assert.equal(final.choices[0].finish_reason, "tool_calls");
+    assert.equal(message.content, "Checking both.");
+    const calls = (message.tool_calls ?? []).map((call) =>
+      call.type === "function"
+        ? { id: call.id, name: call.function.name, args: JSON.parse(call.function.arguments) }
+        : {}
+    );
+    assert.deepEqual(calls.map(({ name, args }) => ({ name, args })), [
+      { name: "get_weather", args: { city: "Paris" } },
+      { name: "get_time", args: { zone: "Europe/Paris" } },
+    ]);
+    assert.ok(calls.every(({ id }) => typeof id === "string" && id.startsWith("toolu_")));
+    assert.notEqual(calls[0].id, calls[1].id);
+
+    const summary = assertValidOpenAIStream(recordedBody(rig, 0).events);
+    assert.deepEqual(summary.toolCalls.map((call) => call.index), [0, 1]);
+    assert.equal(summary.finishReason, "tool_calls");
+
+    const seen = upstreamJson(rig, 0);
+    assert.deepEqual(seen.tools, [
+      {
+        name: "get_weather",
+        description: "Current weather for a city",
+        input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      },
+      {
+        name: "get_time",
+        description: "Current time in a time zone",
+        input_schema: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+      },
+    ]);
+  });
+});
+
+Deno.test("a single tool call comes back with finish_reason tool_calls, stream and non-stream", async () => {
+  const scenario = () => ({ toolCalls: [{ id: "toolu_01A", name: "get_weather", arguments: '{"city":"Oslo"}' }] });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const params = { model: MODEL, messages: HELLO, tools: TOOLS, tool_choice: "required" as const };
+    const completion = await sdk(rig).chat.completions.create(params);
+    const choice = completion.choices[0];
+    assert.equal(choice.finish_reason, "tool_calls");
+    assert.equal(choice.message.content, null);
+    assert.deepEqual(choice.message.tool_calls, [
+      { id: "toolu_01A", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+    ]);
+    assert.deepEqual(upstreamJson(rig, 0).tool_choice, { type: "any" });
+
+    const summary = assertValidOpenAIStream(await streamRaw(rig, params));
+    assert.equal(summary.finishReason, "tool_calls");
+    assert.deepEqual(summary.toolCalls, [{
+      index: 0,
+      id: "toolu_01A",
+      name: "get_weather",
+      arguments: '{"city":"Oslo"}',
+    }]);
+  });
+});
+
+Deno.test("a tool call without an id gets a made-up one (field note 1a.9)", async () => {
+  await withAnthropicUpstream(() => ({ toolCalls: [{ id: null, name: "get_time", arguments: "{}" }] }), async (rig) => {
+    const summary = assertValidOpenAIStream(await streamRaw(rig, { messages: HELLO, tools: TOOLS }));
+    assert.match(summary.toolCalls[0].id, /^call_/);
+    assert.deepEqual(JSON.parse(summary.toolCalls[0].arguments), {});
+  });
+});
+
+Deno.test("reasoning_effort turns thinking on upstream and thinking comes back as reasoning_content", async () => {
+  const scenario = () => ({ reasoning: "The user greets me.", text: "Hi there!", chunks: 3 });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const params = { model: MODEL, max_tokens: 1000, reasoning_effort: "high" as const, messages: HELLO };
+    const { text, reasoning, order } = await streamWithCreate(sdk(rig), { ...params, stream: true });
+    assert.equal(reasoning, "The user greets me.");
+    assert.equal(text, "Hi there!");
+    assert.ok(order.lastIndexOf("reasoning") < order.indexOf("content"), "all reasoning comes before the content");
+    assertValidOpenAIStream(recordedBody(rig, 0).events);
+    const seen = upstreamJson(rig, 0);
+    assert.deepEqual(seen.thinking, { type: "enabled", budget_tokens: 16384 });
+    assert.equal(seen.max_tokens, 17384);
+    assert.equal(seen.reasoning_effort, undefined);
+
+    const completion = await sdk(rig).chat.completions.create(params);
+    const message = extra(completion.choices[0].message);
+    assert.equal(message.reasoning_content, "The user greets me.");
+    assert.equal(message.thinking_blocks?.[0].type, "thinking");
+    assert.ok((message.thinking_blocks?.[0].signature ?? "").length > 0);
+    assert.equal(completion.choices[0].message.content, "Hi there!");
+  });
+});
+
+Deno.test("signed thinking returned by the client keeps thinking on through a tool loop", async () => {
+  const scenario = () => ({
+    reasoning: "I need the weather first.",
+    toolCalls: [{ id: "toolu_01", name: "get_weather", arguments: '{"city":"Paris"}' }],
+  });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const client = sdk(rig);
+    const first = await client.chat.completions.create({
+      model: MODEL,
+      reasoning_effort: "low",
+      tools: TOOLS,
+      messages: HELLO,
+    });
+    const assistant = first.choices[0].message;
+    const signature = extra(assistant).thinking_blocks?.[0].signature;
+    assert.ok(signature !== undefined && signature !== "");
+
+    rig.mock.setScenario(() => ({ text: "It is sunny." }));
+    const second = await client.chat.completions.create({
+      model: MODEL,
+      reasoning_effort: "low",
+      tools: TOOLS,
+      messages: [...HELLO, assistant, { role: "tool", tool_call_id: "toolu_01", content: "Sunny" }],
+    });
+    assert.equal(second.choices[0].message.content, "It is sunny.");
+    const seen = upstreamJson(rig, 1);
+    assert.deepEqual(seen.thinking, { type: "enabled", budget_tokens: 2048 });
+    const turns = seen.messages as { role: string; content: { type: string; signature?: string }[] }[];
+    assert.deepEqual(turns[1].content.map((block) => block.type), ["thinking", "tool_use"]);
+    assert.equal(turns[1].content[0].signature, signature, "the upstream's signature comes back unchanged");
+  });
+});
+
+Deno.test("multi-byte characters split across upstream network chunks arrive intact (field note 1a.10)", async () => {
+  const text = "Grüße, 你好 😀!";
+  await withAnthropicUpstream(() => ({ text: "placeholder" }), async (rig) => {
+    // The mock's own Anthropic stream for this text, replayed one byte per network chunk.
+    const direct = await postJson(`${rig.mock.url}/messages`, {
+      model: MODEL,
+      max_tokens: 64,
+      stream: true,
+      messages: HELLO,
+    });
+    const wire = new TextEncoder().encode((await direct.text()).replace("placeholder", text));
+    rig.mock.setScenario(() => ({ rawSse: Array.from(wire, (_, index) => wire.subarray(index, index + 1)) }));
+    const summary = assertValidOpenAIStream(await streamRaw(rig, { messages: HELLO }));
+    assert.equal(summary.text, text);
+    assert.equal(summary.finishReason, "stop");
+  });
+});
+
+Deno.test("the second turn sends tool results back as tool_result blocks in order", async () => {
+  await withAnthropicUpstream(() => ({ text: "Sunny, and it is noon." }), async (rig) => {
+    const { text } = await streamWithCreate(sdk(rig), {
+      model: MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      tools: TOOLS,
+      frequency_penalty: 0.5,
+      seed: 7,
+      messages: [
+        { role: "system", content: "You are helpful." },
+        { role: "user", content: "Weather and time in Paris?" },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [
+            { id: "toolu_01", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+            { id: "toolu_02", type: "function", function: { name: "get_time", arguments: '{"zone":"Europe/Paris"}' } },
+          ],
+        },
+        { role: "tool", tool_call_id: "toolu_01", content: "Sunny, 24°C" },
+        { role: "tool", tool_call_id: "toolu_02", content: "12:00" },
+        { role: "user", content: "Thanks, summarise." },
+      ],
+    });
+    assert.equal(text, "Sunny, and it is noon.");
+    assertValidOpenAIStream(recordedBody(rig, 0).events);
+
+    const seen = upstreamJson(rig, 0);
+    assert.equal(seen.model, MODEL);
+    assert.deepEqual(seen.system, [{ type: "text", text: "You are helpful." }]);
+    assert.deepEqual(seen.messages, [
+      { role: "user", content: [{ type: "text", text: "Weather and time in Paris?" }] },
+      {
+        role: "assistant",
+        content: [
+          { type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } },
+          { type: "tool_use", id: "toolu_02", name: "get_time", input: { zone: "Europe/Paris" } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "toolu_01", content: "Sunny, 24°C" },
+          { type: "tool_result", tool_use_id: "toolu_02", content: "12:00" },
+          { type: "text", text: "Thanks, summarise." },
+        ],
+      },
+    ]);
+    for (const key of ["frequency_penalty", "seed", "stream_options", "tool_choice"]) {
+      assert.equal(seen[key], undefined, `${key} is not sent to the Anthropic upstream`);
+    }
+  });
+});
+
+Deno.test("stop reaches the upstream as stop_sequences and a stop_sequence end is finish_reason stop", async () => {
+  await withAnthropicUpstream(() => ({ text: "Counting: 1, 2, 3", finishReason: "stop_sequence" }), async (rig) => {
+    const completion = await sdk(rig).chat.completions.create({ model: MODEL, stop: ["4", ""], messages: HELLO });
+    assert.equal(completion.choices[0].finish_reason, "stop");
+    assert.deepEqual(upstreamJson(rig, 0).stop_sequences, ["4"]);
+    rig.mock.setScenario(() => ({ text: "Cut", finishReason: "max_tokens" }));
+    const summary = assertValidOpenAIStream(await streamRaw(rig, { messages: HELLO, stop: "4" }));
+    assert.equal(summary.finishReason, "length");
+  });
+});
+
+/** Upstream error statuses, the SDK error class they must raise, and the OpenAI error type and code. */
+const ERROR_CASES: {
+  status: number;
+  errorClass: new (...args: never[]) => InstanceType<typeof OpenAI.APIError>;
+  type: string;
+  code: string | null;
+}[] = [
+  { status: 400, errorClass: OpenAI.BadRequestError, type: "invalid_request_error", code: null },
+  { status: 401, errorClass: OpenAI.AuthenticationError, type: "authentication_error", code: null },
+  { status: 429, errorClass: OpenAI.RateLimitError, type: "rate_limit_error", code: null },
+  { status: 500, errorClass: OpenAI.InternalServerError, type: "server_error", code: null },
+  { status: 503, errorClass: OpenAI.InternalServerError, type: "server_error", code: null },
+  { status: 529, errorClass: OpenAI.InternalServerError, type: "server_error", code: "overloaded" },
+];
+
+for (const { status, errorClass, type, code } of ERROR_CASES) {
+  Deno.test(`an upstream ${status} becomes an OpenAI ${type} that the SDK raises as ${errorClass.name}`, async () => {
+    await withAnthropicUpstream(() => ({ status, headers: { "retry-after": "7" } }), async (rig) => {
+      const error = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).then(
+        () => assert.fail("the request must fail"),
+        (error: unknown) => error,
+      );
+      assert.ok(error instanceof errorClass, `expected ${errorClass.name}, got ${String(error)}`);
+      assert.equal(error.status, status);
+      assert.deepEqual(error.error, { message: `Mock upstream error ${status}`, type, param: null, code });
+      assert.equal(error.headers?.get("retry-after"), "7");
+    });
+  });
+}
+
+Deno.test("an upstream error before a stream starts makes the stream helper reject with the SDK error class", async () => {
+  await withAnthropicUpstream(() => ({ status: 429 }), async (rig) => {
+    const runner = sdk(rig).chat.completions.stream({ model: MODEL, messages: HELLO });
+    await assert.rejects(runner.finalChatCompletion(), OpenAI.RateLimitError);
+  });
+});
+
+Deno.test("a request Anthropic cannot serve (n > 1) is a 400 without an upstream call", async () => {
+  await withAnthropicUpstream(() => ({ text: "unused" }), async (rig) => {
+    const error = await sdk(rig).chat.completions.create({ model: MODEL, n: 2, messages: HELLO }).catch((e) => e);
+    assert.ok(error instanceof OpenAI.BadRequestError);
+    assert.match(error.message, /n must be 1/);
+    assert.equal(rig.mock.requests.length, 0);
+  });
+});
+
+/** Streams through the SDK, expecting it to throw, and returns the recorded stream's summary. */
+async function failingSdkStream(rig: ConvertingRig) {
+  const stream = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO, stream: true });
+  await assert.rejects(Array.fromAsync(stream), OpenAI.APIError);
+  const events = recordedBody(rig, 0).events;
+  assert.ok(!events.some((event) => event.data === "[DONE]"), "never a clean end");
+  const summary = assertValidOpenAIStream(events);
+  assert.ok(summary.error !== undefined, "the stream ends with an error chunk");
+  return summary;
+}
+
+Deno.test("an upstream that drops mid-stream ends the OpenAI stream with an error chunk", async () => {
+  await withAnthropicUpstream(() => ({ text: "a b c d e f", drop: { afterChunks: 5 } }), async (rig) => {
+    const summary = await failingSdkStream(rig);
+    assert.equal(summary.error?.type, "server_error");
+  });
+});
+
+Deno.test("an upstream that goes idle mid-stream ends the OpenAI stream with a timeout error chunk", async () => {
+  await withAnthropicUpstream(() => ({ text: "a b c d e f", hang: { afterChunks: 5 } }), async (rig) => {
+    const summary = await failingSdkStream(rig);
+    assert.equal(summary.error?.type, "timeout_error");
+    await rig.mock.waitForAbort(0);
+  }, { timeout_seconds: 0.3 });
+});
+
+Deno.test("an Anthropic error event mid-stream becomes an OpenAI error chunk with its message", async () => {
+  const scenario = () => ({ text: "a b c d e f", streamError: { afterChunks: 5, message: "Overloaded" } });
+  await withAnthropicUpstream(scenario, async (rig) => {
+    const summary = await failingSdkStream(rig);
+    assert.deepEqual(summary.error, { message: "Overloaded", type: "server_error", param: null, code: "overloaded" });
+  });
+});
+
+Deno.test("a client that stops reading mid-stream aborts the upstream request", async () => {
+  await withAnthropicUpstream(() => ({ text: "a b c d e f", hang: { afterChunks: 5 } }), async (rig) => {
+    const stream = await sdk(rig, { recorded: false }).chat.completions.create({
+      model: MODEL,
+      messages: HELLO,
+      stream: true,
+    });
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) break;
+    }
+    await rig.mock.waitForAbort(0);
+    assert.ok(rig.mock.requests[0].aborted);
+  });
+});
