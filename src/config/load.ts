@@ -6,7 +6,7 @@
  * 2. Parse JSON; a syntax error names the file and the position.
  * 3. Merge CLI flags into the raw object (CLI > file > defaults).
  * 4. Validate with the schema; unknown keys become warnings and are dropped, anything else is an error naming
- *    the file, the JSON path and what is wrong.
+ *    the file and, for every problem, its JSON path and what is wrong.
  * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
  *    duplicate upstreams, key variables) and freeze.
  *
@@ -14,9 +14,9 @@
  */
 
 import { join } from "node:path";
-import type { z } from "zod";
 import type { Config, UpstreamConfig } from "./config.ts";
 import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
+import type { Problem } from "./shape.ts";
 
 /** A config that cannot be used; the message names the file, the JSON path and the problem. */
 export class ConfigError extends Error {
@@ -140,30 +140,15 @@ function validate(
   warnings: string[],
   fail: (message: string) => never,
 ): ConfigFile {
-  let candidate: unknown = structuredClone(raw);
-  // Unknown keys are dropped with a warning and the rest re-validated; each pass removes at least one key.
-  for (let pass = 0; pass < 100; pass++) {
-    const result = configFileSchema.safeParse(candidate);
-    if (result.success) return result.data;
-    const unknown = result.error.issues.filter((issue) => issue.code === "unrecognized_keys");
-    const other = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
-    if (other.length > 0) {
-      fail(other.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join("; "));
-    }
-    for (const issue of unknown) {
-      const keys = (issue as z.core.$ZodIssueUnrecognizedKeys).keys;
-      const parent = issue.path.length === 0 ? "the top level" : formatPath(issue.path);
-      warnings.push(
-        `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
-      );
-      const owner = getAt(candidate, issue.path);
-      if (owner && typeof owner === "object") {
-        for (const key of keys) delete (owner as Record<string, unknown>)[key];
-      }
-    }
-    candidate = structuredClone(candidate);
+  const result = configFileSchema.validate(raw);
+  if (!result.ok) fail(formatProblems(result.problems));
+  for (const { path, keys } of result.unknownKeys) {
+    const parent = path.length === 0 ? "the top level" : formatPath(path);
+    warnings.push(
+      `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
+    );
   }
-  return fail("too many unknown keys");
+  return result.value;
 }
 
 function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
@@ -220,11 +205,8 @@ function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) =
 }
 
 function parseUpstreamEntry(entry: Record<string, unknown>, fail: (message: string) => never) {
-  const result = upstreamEntrySchema.safeParse(entry);
-  if (!result.success) {
-    return fail(result.error.issues.map((issue) => `upstream ${formatPath(issue.path)}: ${issue.message}`).join("; "));
-  }
-  return result.data;
+  const result = upstreamEntrySchema.validate(entry);
+  return result.ok ? result.value : fail(formatProblems(result.problems, "upstream "));
 }
 
 /** The one upstream of the legacy `server` form (or of no config at all). */
@@ -374,13 +356,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out === "" ? "(top level)" : out;
 }
 
-function getAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let node = root;
-  for (const key of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
+/** Every problem as `path: message`, each after `prefix`, joined with semicolons. */
+function formatProblems(problems: readonly Problem[], prefix = ""): string {
+  return problems.map((problem) => `${prefix}${formatPath(problem.path)}: ${problem.message}`).join("; ");
 }
 
 function deepFreeze<T>(value: T): T {

@@ -309,7 +309,7 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
     {
       name: "wrong type",
       text: JSON.stringify({ listen: { port: "8001" } }),
-      parts: ["listen.port", "expected number, received string"],
+      parts: ['listen.port: expected an integer from 0 to 65535, received "8001"'],
     },
     {
       name: "wrong nested type",
@@ -329,12 +329,12 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
     {
       name: "bad URL",
       text: JSON.stringify({ upstreams: [{ name: "a", base_url: "127.0.0.1:8080" }] }),
-      parts: ["upstreams[0].base_url", "Invalid URL"],
+      parts: ['upstreams[0].base_url: expected an http or https URL, received "127.0.0.1:8080"'],
     },
     {
       name: "bad legacy URL",
       text: JSON.stringify({ server: { target_base_url: "ftp://h" } }),
-      parts: ["server.target_base_url", "Invalid URL"],
+      parts: ['server.target_base_url: expected an http or https URL, received "ftp://h"'],
     },
     {
       name: "both supports_* false",
@@ -360,6 +360,14 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
       name: "base path with a query",
       text: JSON.stringify({ listen: { base_path: "/proxy?x=1" } }),
       parts: ["listen.base_path", "is not a path"],
+    },
+    {
+      name: "every problem at once",
+      text: JSON.stringify({ listen: { port: 70000 }, upstreams: [{ name: "", base_url: "http://h" }] }),
+      parts: [
+        "listen.port: expected an integer from 0 to 65535, received 70000; ",
+        'upstreams[0].name: expected a non-empty string, received ""',
+      ],
     },
     {
       name: "unknown key next to a real error",

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { configFileSchema, configJsonSchema, upstreamEntrySchema } from "../../src/config/schema.ts";
 
 Deno.test("upstreamEntrySchema fills in every upstream default", () => {
-  const entry = upstreamEntrySchema.parse({ name: "local", base_url: "http://127.0.0.1:8080" });
-  assert.deepEqual(entry, {
+  const result = upstreamEntrySchema.validate({ name: "local", base_url: "http://127.0.0.1:8080" });
+  assert.ok(result.ok);
+  assert.deepEqual(result.value, {
     name: "local",
     base_url: "http://127.0.0.1:8080",
     connect_timeout_seconds: 5,
@@ -34,14 +35,14 @@ Deno.test("upstreamEntrySchema rejects bad upstream values at their key", () => 
     { name: "empty api_key", entry: { name: "a", base_url: "http://h", api_key: "" }, key: "api_key" },
   ];
   for (const { name, entry, key } of cases) {
-    const result = upstreamEntrySchema.safeParse(entry);
-    assert.equal(result.success, false, name);
-    assert.equal(result.error?.issues[0].path[0], key, name);
+    const result = upstreamEntrySchema.validate(entry);
+    assert.ok(!result.ok, name);
+    assert.equal(result.problems[0].path[0], key, name);
   }
 });
 
 Deno.test("configFileSchema accepts the multi-upstream form from the seed's README", () => {
-  const result = configFileSchema.safeParse({
+  const result = configFileSchema.validate({
     listen: { host: "0.0.0.0", port: 8001, base_path: "" },
     upstreams: [
       { name: "local-openai", base_url: "http://127.0.0.1:8000/v1", supports_anthropic: false },
@@ -49,29 +50,30 @@ Deno.test("configFileSchema accepts the multi-upstream form from the seed's READ
     ],
     model_upstream_binding: { "glm-*": "zai-anthropic", "*": "local-openai" },
   });
-  assert.equal(result.success, true);
-  assert.equal(result.data?.upstreams?.[1].supports_anthropic, false);
-  assert.deepEqual(Object.keys(result.data?.model_upstream_binding ?? {}), ["glm-*", "*"]);
+  assert.ok(result.ok);
+  assert.equal(result.value.upstreams?.[1].supports_anthropic, false);
+  assert.deepEqual(Object.keys(result.value.model_upstream_binding ?? {}), ["glm-*", "*"]);
 });
 
 Deno.test("configFileSchema accepts null sampling values and null pauses", () => {
-  const result = configFileSchema.safeParse({
+  const result = configFileSchema.validate({
     default_sampling_params: { temperature: null, top_k: 20 },
     model_sampling_params: { m: { top_p: null } },
     override: { model_name: null, sampling_params: { min_p: null } },
     throttle: { global: { start_pause_seconds: null, end_pause_seconds: null } },
   });
-  assert.equal(result.success, true);
+  assert.ok(result.ok);
 });
 
-Deno.test("configFileSchema reports unknown keys as unrecognized_keys with their parent path", () => {
-  const result = configFileSchema.safeParse({
+Deno.test("configFileSchema reports unknown keys apart with their parent path and leaves them out", () => {
+  const result = configFileSchema.validate({
     listen: { prot: 1 },
     upstreams: [{ name: "a", base_url: "http://h", x: 1 }],
   });
-  assert.equal(result.success, false);
-  const unknown = result.error?.issues.filter((issue) => issue.code === "unrecognized_keys").map((issue) => issue.path);
-  assert.deepEqual(unknown, [["listen"], ["upstreams", 0]]);
+  assert.deepEqual(result.unknownKeys, [{ path: ["listen"], keys: ["prot"] }, { path: ["upstreams", 0], keys: ["x"] }]);
+  assert.ok(result.ok);
+  assert.deepEqual(result.value.listen, {});
+  assert.ok(!("x" in (result.value.upstreams?.[0] ?? {})));
 });
 
 Deno.test("configFileSchema rejects values outside their range", () => {
@@ -105,9 +107,9 @@ Deno.test("configFileSchema rejects values outside their range", () => {
     },
   ];
   for (const { name, file, path } of cases) {
-    const result = configFileSchema.safeParse(file);
-    assert.equal(result.success, false, name);
-    assert.deepEqual(result.error?.issues[0].path, path, name);
+    const result = configFileSchema.validate(file);
+    assert.ok(!result.ok, name);
+    assert.deepEqual(result.problems[0].path, path, name);
   }
 });
 
