@@ -1,7 +1,7 @@
 /**
  * Rejections raised while a request waits for admission (a concurrency slot or its throttle turn). The request
- * handler renders them: {@linkcode QueueFullError} as 429 and {@linkcode QueueTimeoutError} as 503, both with a
- * `Retry-After` header taken from `retryAfterSeconds`.
+ * handler renders both {@linkcode QueueFullError} and {@linkcode QueueTimeoutError} with the status of
+ * `queue.status` (429 by default, or 503) and a `Retry-After` header taken from `retryAfterSeconds`.
  *
  * A request whose client disconnects while queued is not rejected with these errors: its wait rejects with the
  * abort signal's reason instead.

@@ -141,7 +141,8 @@ async function proxyRequest(
   record.upstreamModel = upstreamModel;
   if (upstreamProtocol === "anthropic") keepThinkingBudgetBelowMaxTokens(policy.body);
   // An untouched passthrough body is forwarded as the client's exact bytes.
-  const upstreamBody = !converter && policy.changes.length === 0 ? body.text : JSON.stringify(policy.body);
+  const touched = policy.changes.some((change) => change.action !== "skip");
+  const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call.
