@@ -93,6 +93,8 @@ export interface ConcurrencyLimiterOptions {
 export interface AcquireOptions {
   /** The client's signal: aborting it while queued removes the request and rejects with `signal.reason`. */
   signal?: AbortSignal;
+  /** Receives this request's queue and slot lines instead of the limiter's `log` (e.g. tagged with its id). */
+  log?: AdmissionLog;
 }
 
 /**
@@ -133,6 +135,7 @@ interface Pool {
 
 interface Pending {
   model: string;
+  log: AdmissionLog | undefined;
   waiter: Waiter<Slot>;
 }
 
@@ -207,28 +210,30 @@ export class ConcurrencyLimiter {
    */
   async acquire(model: string, options: AcquireOptions = {}): Promise<Slot> {
     const { signal } = options;
+    const log = options.log ?? this.#log;
     signal?.throwIfAborted();
     // (2) Both slots free: no older waiter can be eligible (every release dispatches), so take them now.
     const blocker = this.#blocker(model);
-    if (blocker === undefined) return this.#take(model);
+    if (blocker === undefined) return this.#take(model, log);
 
     const waiting = this.#pools.get(model)?.waiting ?? 0;
     const { maxWaiting, timeoutSeconds } = this.#queueByModel.match(model)?.value ?? this.#queueDefaults;
     if (maxWaiting !== null && waiting >= maxWaiting) {
-      this.#log?.("warn", `Queue full for ${model}, ${waiting} requests waiting (max: ${maxWaiting})`);
+      log?.("warn", `Queue full for ${model}, ${waiting} requests waiting (max: ${maxWaiting})`);
       throw new QueueFullError(this.#details(model, blocker, waiting));
     }
-    this.#log?.("info", this.#queueingLine(model, blocker));
+    log?.("info", this.#queueingLine(model, blocker));
     this.#pool(model).waiting++;
     const pending: Pending = {
       model,
+      log,
       waiter: new Waiter<Slot>({
         clock: this.#clock,
         signal,
         timeoutMs: timeoutSeconds === null ? null : timeoutSeconds * 1000,
         onLeave: () => this.#remove(pending),
         onTimeout: () => {
-          this.#log?.("warn", `Queue timeout for ${model} after ${timeoutSeconds}s`);
+          log?.("warn", `Queue timeout for ${model} after ${timeoutSeconds}s`);
           const scope = this.#blocker(model) ?? blocker;
           return new QueueTimeoutError({
             ...this.#details(model, scope, this.#waitingIn(model, scope) + 1),
@@ -280,16 +285,16 @@ export class ConcurrencyLimiter {
   }
 
   /** (1) Takes the model slot and the global slot in one step; the caller has checked that both are free. */
-  #take(model: string): Slot {
+  #take(model: string, log: AdmissionLog | undefined): Slot {
     const pool = this.#pool(model);
     const limit = this.#limitOf(model, "model");
     const grantedAt = this.#clock.now();
     this.#globalInUse++;
     pool.inUse++;
     if (this.#globalLimit !== null) {
-      this.#log?.("info", `Global slot acquired, used: ${this.#globalInUse}/${this.#globalLimit}`);
+      log?.("info", `Global slot acquired, used: ${this.#globalInUse}/${this.#globalLimit}`);
     }
-    if (limit !== undefined) this.#log?.("info", `Slot acquired ${model}, used: ${pool.inUse}/${limit.limit}`);
+    if (limit !== undefined) log?.("info", `Slot acquired ${model}, used: ${pool.inUse}/${limit.limit}`);
 
     let released = false;
     const release = () => {
@@ -300,11 +305,11 @@ export class ConcurrencyLimiter {
       this.#globalInUse--;
       if (limit !== undefined) {
         this.#recordHold(limit.key, heldMs);
-        this.#log?.("info", `Slot released ${model}, used: ${pool.inUse}/${limit.limit}`);
+        log?.("info", `Slot released ${model}, used: ${pool.inUse}/${limit.limit}`);
       }
       if (this.#globalLimit !== null) {
         this.#recordHold(GLOBAL_LIMIT_KEY, heldMs);
-        this.#log?.("info", `Global slot released, used: ${this.#globalInUse}/${this.#globalLimit}`);
+        log?.("info", `Global slot released, used: ${this.#globalInUse}/${this.#globalLimit}`);
       }
       this.#prune(model, pool);
       this.#dispatch();
@@ -317,7 +322,7 @@ export class ConcurrencyLimiter {
     for (const pending of [...this.#pending]) {
       if (this.#blocker(pending.model) !== undefined) continue;
       this.#remove(pending);
-      pending.waiter.grant(this.#take(pending.model));
+      pending.waiter.grant(this.#take(pending.model, pending.log));
     }
   }
 

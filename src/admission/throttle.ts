@@ -72,6 +72,8 @@ export interface ThrottleOptions {
 export interface ThrottleWaitOptions {
   /** The client's signal: aborting it while waiting removes the send from the queue. */
   signal?: AbortSignal;
+  /** Receives this send's throttle lines instead of the throttle's `log` (e.g. tagged with its request id). */
+  log?: AdmissionLog;
 }
 
 /** Pauses in milliseconds; 0 = off. */
@@ -114,6 +116,8 @@ export class Throttle {
   #perModel: ModelMatcher<ThrottlePauses>;
   #timeoutSeconds: number | null;
   #log: AdmissionLog | undefined;
+  /** Per-send log overrides (see {@linkcode ThrottleWaitOptions.log}). */
+  #logs = new WeakMap<Waiter<void>, AdmissionLog>();
   #clock: Clock;
   #states = new Map<string, ModelState>();
 
@@ -152,6 +156,7 @@ export class Throttle {
    */
   async wait(model: string, options: ThrottleWaitOptions = {}): Promise<void> {
     const { signal } = options;
+    const log = options.log ?? this.#log;
     signal?.throwIfAborted();
     const state = this.#state(model);
     if (state === undefined) return;
@@ -166,7 +171,7 @@ export class Throttle {
         this.#schedule(model, state);
       },
       onTimeout: () => {
-        this.#log?.("warn", `Throttle timeout for ${model} after ${timeoutSeconds}s`);
+        log?.("warn", `Throttle timeout for ${model} after ${timeoutSeconds}s`);
         return new QueueTimeoutError({
           model,
           scope: "throttle",
@@ -177,6 +182,7 @@ export class Throttle {
         });
       },
     });
+    if (log !== undefined) this.#logs.set(waiter, log);
     state.queue.push(waiter);
     if (state.queue.length === 1) this.#schedule(model, state);
     return await waiter.promise;
@@ -221,7 +227,8 @@ export class Throttle {
       if (delayMs > 0) {
         if (state.announced !== head) {
           state.announced = head;
-          this.#log?.("info", `Throttle: waiting ${+(delayMs / 1000).toFixed(3)}s before sending to ${model}`);
+          const log = this.#logs.get(head) ?? this.#log;
+          log?.("info", `Throttle: waiting ${+(delayMs / 1000).toFixed(3)}s before sending to ${model}`);
         }
         state.cancelTimer = this.#clock.setTimer(() => this.#schedule(model, state), delayMs);
         return;

@@ -215,9 +215,11 @@ function keepThinkingBudgetBelowMaxTokens(body: Record<string, unknown>): void {
 
 /** (5) A concurrency slot, then the throttle's turn; both are undone at the finish. */
 async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, record: RequestRecord): Promise<void> {
-  const slot = await ctx.limiter.acquire(model, { signal });
+  // The seed's queue and slot lines, tagged with the request's id.
+  const log = (level: "debug" | "info" | "warn", message: string) => ctx.logger.log(level, message, record.id);
+  const slot = await ctx.limiter.acquire(model, { signal, log });
   record.onFinish(() => slot.release());
-  await ctx.throttle.wait(model, { signal });
+  await ctx.throttle.wait(model, { signal, log });
   record.onFinish(() => ctx.throttle.finished(model));
 }
 

@@ -114,6 +114,9 @@ Deno.test("ConcurrencyLimiter holds a second request until the first one's body 
   const released = at("Slot released m, used: 0/1");
   assert.ok(at("Slot acquired m, used: 1/1") < queued && queued < released, lines.join("\n"));
   assert.ok(at("Slot acquired m, used: 1/1", released) > released, "the second request took the freed slot");
+  // Each line names its request, as the seed's `[R:n]` did: the first request acquired, the second queued.
+  assert.match(lines[at("Slot acquired m, used: 1/1")], /^\[req-1\] /);
+  assert.match(lines[queued], /^\[req-2\] /);
   await waitForIdle(proxy, "m");
 });
 
