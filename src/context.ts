@@ -1,6 +1,6 @@
 /**
  * Everything one running proxy shares between requests: config, router, sampling policy, limiter, throttle,
- * logger, counters.
+ * garbage guard, logger, counters.
  *
  * Created by `App`; no module keeps state of its own, so a reload is a new context.
  *
@@ -10,6 +10,7 @@
 import { ConcurrencyLimiter, type QueueOptions } from "./admission/limiter.ts";
 import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
+import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
 import type { Logger } from "./observability/logger.ts";
 import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
@@ -21,6 +22,8 @@ export interface ProxyContext {
   readonly policy: SamplingPolicy;
   readonly limiter: ConcurrencyLimiter;
   readonly throttle: Throttle;
+  /** Garbage detection: settings, validator client, counters. */
+  readonly garbage: GarbageGuard;
   readonly logger: Logger;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
@@ -79,6 +82,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       timeoutSeconds: config.queue.timeout_seconds,
       log,
     }),
+    garbage: createGarbageGuard(config.validation, { logging: config.logging, logger }),
     logger,
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),

@@ -6,7 +6,9 @@
  * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
  * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body.
  * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
- * 6. Call the upstream with the client's abort signal and the upstream's timeouts.
+ * 6. Call the upstream with the client's abort signal and the upstream's timeouts. With garbage detection on, a
+ *    chat completions or messages answer goes through the guard (`src/guard/`): streams are held back, cut, and
+ *    retried or continued within the one client stream; whole answers are checked and retried before step 7.
  * 7. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams.
  * 8. Finish once, when the body ends (complete, failed or cancelled): release the slot, record the end for the
  *    throttle, write the request's log line.
@@ -23,6 +25,9 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
+import type { ExchangeOptions } from "../guard/exchange.ts";
+import { vetAnswer } from "../guard/guarded_answer.ts";
+import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import {
   callUpstream,
   type ChunkReader,
@@ -145,30 +150,58 @@ async function proxyRequest(
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
-  // (6) Upstream call.
-  const upstreamResponse = await callUpstream(
+  // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
+  const url = upstreamUrl(
+    upstream.baseUrl,
+    converter?.endpoint ?? endpoint.endpoint,
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
-    upstreamUrl(upstream.baseUrl, converter?.endpoint ?? endpoint.endpoint, converter ? "" : requestQuery(request.url)),
-    {
+    converter ? "" : requestQuery(request.url),
+  );
+  const headers = upstreamRequestHeaders(request.headers, {
+    clientProtocol: endpoint.protocol,
+    upstreamProtocol,
+    apiKey: upstream.apiKey,
+    extra: upstream.headers,
+  });
+  const call = (text: string, signal: AbortSignal) =>
+    callUpstream(url, {
       method: "POST",
-      headers: upstreamRequestHeaders(request.headers, {
-        clientProtocol: endpoint.protocol,
-        upstreamProtocol,
-        apiKey: upstream.apiKey,
-        extra: upstream.headers,
-      }),
-      body: upstreamBody,
-      signal: request.signal,
+      headers,
+      body: text,
+      signal,
       connectTimeoutMs: upstream.connectTimeoutMs,
       responseTimeoutMs: upstream.responseTimeoutMs,
       idleTimeoutMs: upstream.idleTimeoutMs,
       fetch: ctx.fetch,
-    },
-  );
+    });
+  let upstreamResponse = await call(upstreamBody, request.signal);
   record.status = upstreamResponse.status;
-  // (7) Answer.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
+  // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
+  // checked (and retried) here, then answered like any other.
+  if (ctx.garbage.settings.enabled && endpoint.convertible && upstreamResponse.status < 300) {
+    const exchange: ExchangeOptions = {
+      guard: ctx.garbage,
+      requestId: record.id,
+      model,
+      upstream: upstream.name,
+      clientProtocol: endpoint.protocol,
+      upstreamProtocol,
+      converter,
+      body: policy.body,
+      send: async (text, signal) => {
+        await ctx.throttle.wait(upstreamModel, { signal, log: requestLog(ctx, record) });
+        return await call(text, signal);
+      },
+      signal: request.signal,
+      onEnd,
+    };
+    if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
+    upstreamResponse = await vetAnswer(upstreamResponse, { ...exchange, readBody });
+    record.status = upstreamResponse.status;
+  }
+  // (7) Answer.
   return converter
     ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
     : await passthroughResponse(upstreamResponse, endpoint, onEnd);
@@ -213,10 +246,14 @@ function keepThinkingBudgetBelowMaxTokens(body: Record<string, unknown>): void {
   else delete body.thinking;
 }
 
+/** A log function for the seed's queue, slot and throttle lines, tagged with the request's id. */
+function requestLog(ctx: ProxyContext, record: RequestRecord) {
+  return (level: "debug" | "info" | "warn", message: string) => ctx.logger.log(level, message, record.id);
+}
+
 /** (5) A concurrency slot, then the throttle's turn; both are undone at the finish. */
 async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, record: RequestRecord): Promise<void> {
-  // The seed's queue and slot lines, tagged with the request's id.
-  const log = (level: "debug" | "info" | "warn", message: string) => ctx.logger.log(level, message, record.id);
+  const log = requestLog(ctx, record);
   const slot = await ctx.limiter.acquire(model, { signal, log });
   record.onFinish(() => slot.release());
   await ctx.throttle.wait(model, { signal, log });

@@ -8,7 +8,10 @@ import type { ProxyContext } from "../context.ts";
 import { displayUrl } from "../routing/upstream_url.ts";
 import { VERSION } from "../version.ts";
 
-/** The health document: version, uptime, upstreams (URLs without credentials) and bindings. */
+/**
+ * The health document: version, uptime, upstreams (URLs without credentials), bindings, concurrency and garbage
+ * detection figures.
+ */
 export function healthReport(ctx: ProxyContext): Record<string, unknown> {
   return {
     name: "sampling-proxy",
@@ -23,6 +26,7 @@ export function healthReport(ctx: ProxyContext): Record<string, unknown> {
     })),
     bindings: ctx.config.bindings.map((b) => ({ pattern: b.pattern, upstream: b.upstream })),
     concurrency: ctx.limiter.snapshot(),
+    garbage_detection: ctx.garbage.healthReport(),
   };
 }
 

@@ -1,0 +1,99 @@
+/**
+ * What has reached the client of a guarded stream, in upstream-protocol terms: whether anything of the answer
+ * was sent, which content text, which blocks are open. It decides what may happen after a loop is cut: a
+ * transparent retry (nothing sent yet), a continuation (only plain content text in one text block was sent), or
+ * neither.
+ *
+ * @module
+ */
+
+import type { Protocol } from "../http/errors.ts";
+import { type EventFacts, isContentBearing } from "./event_text.ts";
+
+/** Everything sent to the client so far, across attempts. */
+export class Delivery {
+  #protocol: Protocol;
+  #text = "";
+  #other = false;
+  #content = false;
+  #started = false;
+  #ended = false;
+  #textBlocks = 0;
+  #openTextIndex: number | undefined;
+  #chunkId: string | undefined;
+
+  /** Starts with nothing delivered, for a stream in the upstream's `protocol`. */
+  constructor(protocol: Protocol) {
+    this.#protocol = protocol;
+  }
+
+  /** Content text sent so far (the text a continuation prefills). */
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Whether anything of the answer was sent (text, a tool call, a content block). */
+  get contentSent(): boolean {
+    return this.#content;
+  }
+
+  /** Whether the stream's opening (`message_start`, the OpenAI role chunk) was sent. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Whether the stream's final event (`[DONE]`, `message_stop`) or an error event was sent. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The `id` of the OpenAI chunks the client received, so later attempts can keep it. */
+  get chunkId(): string | undefined {
+    return this.#chunkId;
+  }
+
+  /** Anthropic: the index of the client's open text block, if one is open. */
+  get openTextIndex(): number | undefined {
+    return this.#openTextIndex;
+  }
+
+  /**
+   * Whether a continuation can extend what was sent: some content text, and nothing else of the answer (no
+   * reasoning, no tool call, and for Anthropic exactly one text block, still open).
+   */
+  get continuable(): boolean {
+    if (this.#text === "" || this.#other) return false;
+    return this.#protocol === "openai" || (this.#textBlocks === 1 && this.#openTextIndex !== undefined);
+  }
+
+  /** Records one event sent to the client. */
+  record(facts: EventFacts): void {
+    if (isContentBearing(facts)) this.#content = true;
+    this.#text += facts.text.content;
+    if (facts.text.reasoning !== "" || facts.text.tool !== "" || facts.tool) this.#other = true;
+    switch (facts.kind) {
+      case "start":
+        this.#started = true;
+        break;
+      case "block_start":
+        if (facts.blockType === "text") {
+          this.#textBlocks++;
+          this.#openTextIndex = facts.index;
+        } else {
+          this.#other = true;
+        }
+        break;
+      case "block_stop":
+        if (facts.index === this.#openTextIndex) this.#openTextIndex = undefined;
+        break;
+      case "done":
+      case "error":
+        this.#ended = true;
+        break;
+    }
+    if (this.#protocol === "openai" && this.#chunkId === undefined && typeof facts.json?.id === "string") {
+      this.#started = true;
+      this.#chunkId = facts.json.id;
+    }
+  }
+}

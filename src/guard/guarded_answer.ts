@@ -1,0 +1,169 @@
+/**
+ * The guard for non-streamed answers: the whole upstream body is read and checked before the client gets
+ * anything, and a garbage answer is retried (the same body plus `retry_sampling`), up to `1 + max_retries`
+ * attempts.
+ *
+ * Checks, in order: each channel's text (content, reasoning, tool arguments) through a {@link LoopDetector}
+ * (`push` all, then `finish`); a `"suspicious"` verdict goes to the validator when one is configured (confirmed
+ * → garbage; anything else → fine); then the tool calls through a {@link ToolCallRepeatDetector}. With
+ * `local_detection: false` and a validator, the validator reads the content instead (the seed's final check).
+ *
+ * The vetted answer is handed back as an {@link UpstreamResponse} that replays the bytes read, so the request
+ * path answers it exactly as an unguarded one (passthrough bytes untouched, or converted).
+ *
+ * @module
+ */
+
+import { ProxyError } from "../http/errors.ts";
+import type { ChunkReader, UpstreamResponse } from "../http/upstream_call.ts";
+import { answerText, type Channel, CHANNELS } from "./event_text.ts";
+import {
+  backoff,
+  consultValidator,
+  describeConfirmed,
+  describeVerdict,
+  type ExchangeOptions,
+  exhaustedMessage,
+  GARBAGE_CODE,
+} from "./exchange.ts";
+import { retryBody } from "./continuation.ts";
+import { LoopDetector } from "./loop_detector.ts";
+import { ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
+
+/** Options of {@link vetAnswer}. */
+export interface AnswerOptions extends ExchangeOptions {
+  /** Reads a whole upstream body, mapping a failure mid-body to the request path's error. */
+  readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+/** Garbage found in an answer. */
+interface Finding {
+  channel: Channel;
+  reason: string;
+  description: string;
+  text: string;
+}
+
+/**
+ * Checks a 2xx non-streamed answer (`first`) and retries it while it is garbage. Returns the answer to send: the
+ * first clean one, or a retry's non-2xx answer (upstream errors are passed on, not retried).
+ *
+ * @throws {ProxyError} 529 (`overloaded`, code `garbage_detected`) when every attempt was garbage
+ */
+export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions): Promise<UpstreamResponse> {
+  const { guard, model, signal } = options;
+  let upstream = first;
+  for (let attempt = 1;; attempt++) {
+    const reader = upstream.reader();
+    const bytes = reader === null ? new Uint8Array(0) : await options.readBody(reader);
+    const replay = replayResponse(upstream, bytes);
+    if (upstream.status >= 300) return replay;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return replay; // Not JSON: the request path answers it as it would without the guard.
+    }
+    const finding = await inspect(parsed, options);
+    if (finding === undefined) return replay;
+    const exhausted = attempt >= guard.attempts;
+    await guard.report({
+      requestId: options.requestId,
+      model,
+      upstream: options.upstream,
+      channel: finding.channel,
+      reason: finding.reason,
+      description: finding.description,
+      attempt,
+      outcome: exhausted
+        ? `gave up after ${attempt} attempts`
+        : `retrying (attempt ${attempt + 1} of ${guard.attempts})`,
+      text: finding.text,
+    });
+    if (exhausted) {
+      guard.counters.exhausted(model);
+      throw new ProxyError(529, "overloaded", exhaustedMessage(finding.description, attempt), { code: GARBAGE_CODE });
+    }
+    guard.counters.retry(model);
+    await backoff(guard.retryDelayMs(attempt), signal);
+    signal.throwIfAborted();
+    upstream = await options.send(JSON.stringify(retryBody(options.body, guard.settings.retrySampling)), signal);
+  }
+}
+
+/** Looks for garbage in a parsed answer; see the module documentation. */
+async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Finding | undefined> {
+  const { guard, upstreamProtocol, signal } = options;
+  const answer = answerText(upstreamProtocol, parsed);
+  if (guard.settings.localDetection) {
+    for (const channel of CHANNELS) {
+      const text = answer.text[channel];
+      if (text === "") continue;
+      const detector = new LoopDetector({ holdBackChars: 0, excerptChars: 2000 });
+      detector.push(text);
+      detector.finish();
+      const verdict = detector.verdict;
+      if (verdict === null) continue;
+      const base = { channel, text };
+      if (verdict.level === "loop") return { ...base, reason: verdict.reason, description: describeVerdict(verdict) };
+      if (guard.validator === undefined) continue;
+      const outcome = await consultValidator(options, verdict.excerpt, { reason: describeVerdict(verdict), signal });
+      if (outcome.kind === "loop") {
+        return { ...base, reason: "validator", description: describeConfirmed(verdict, outcome) };
+      }
+    }
+  } else if (guard.validator !== undefined && answer.text.content !== "") {
+    const outcome = await consultValidator(options, answer.text.content, { reason: "final check", signal });
+    if (outcome.kind === "loop") {
+      const confidence = `validator confidence ${outcome.confidence.toFixed(2)}`;
+      return { channel: "content", reason: "validator", description: confidence, text: answer.text.content };
+    }
+  }
+  const tools = new ToolCallRepeatDetector();
+  for (const call of answer.toolCalls) {
+    const verdict = tools.record(call.name, call.args);
+    if (verdict === null) continue;
+    return {
+      channel: "tool",
+      reason: verdict.reason,
+      description: `${verdict.reason}: ${verdict.name} called ${verdict.repeats} times with the same arguments`,
+      text: answer.text.tool,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * An {@link UpstreamResponse} whose body is `bytes`, already read from `source`. Like a live one, `reader()` always
+ * gives the same reader and `body` is a stream over it.
+ */
+function replayResponse(source: UpstreamResponse, bytes: Uint8Array<ArrayBuffer>): UpstreamResponse {
+  let sent = false;
+  let chunks: ChunkReader | undefined;
+  const reader = (): ChunkReader =>
+    chunks ??= {
+      read: (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+        if (sent) return Promise.resolve({ done: true, value: undefined });
+        sent = true;
+        return Promise.resolve({ done: false, value: bytes });
+      },
+      cancel: () => Promise.resolve(),
+    };
+  let body: ReadableStream<Uint8Array> | undefined;
+  return {
+    status: source.status,
+    headers: source.headers,
+    reader,
+    get body() {
+      return body ??= new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader().read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+    },
+    headersMs: source.headersMs,
+    abort: source.abort,
+  };
+}

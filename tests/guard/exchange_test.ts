@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import type { LoggingConfig } from "../../src/config/config.ts";
+import {
+  backoff,
+  consultValidator,
+  describeConfirmed,
+  describeVerdict,
+  type ExchangeOptions,
+  exhaustedMessage,
+} from "../../src/guard/exchange.ts";
+import { GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
+import type { LoopVerdict } from "../../src/guard/loop_verdict.ts";
+import type { Validator, ValidatorVerdict } from "../../src/guard/validator_client.ts";
+import { memoryLogger } from "../../src/observability/logger.ts";
+
+const LOGGING: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir: "/x", dumpMaxBytes: 1 };
+
+const VERDICT: LoopVerdict = {
+  level: "suspicious",
+  reason: "periodic-tail",
+  period: 33,
+  repeats: 3,
+  start: 10,
+  detectedAt: 109,
+  excerpt: "text",
+};
+
+/** Exchange options around a guard whose validator answers `answer`. */
+function exchange(answer: ValidatorVerdict | undefined) {
+  const logger = memoryLogger();
+  const checked: string[] = [];
+  const validator: Validator | undefined = answer && {
+    check: (text) => {
+      checked.push(text);
+      return Promise.resolve(answer);
+    },
+  };
+  const guard = new GarbageGuard(guardSettings({ enabled: true }, LOGGING), { logger, validator });
+  const options: ExchangeOptions = {
+    guard,
+    requestId: "req-1",
+    model: "m",
+    upstream: "u",
+    clientProtocol: "openai",
+    upstreamProtocol: "openai",
+    converter: undefined,
+    body: {},
+    send: () => Promise.reject(new Error("not used")),
+    signal: new AbortController().signal,
+    onEnd: () => {},
+  };
+  return { options, logger, checked, guard };
+}
+
+const signal = new AbortController().signal;
+
+Deno.test("consultValidator reports a confirmed loop and counts the call", async () => {
+  const { options, logger, checked, guard } = exchange({
+    ok: true,
+    verdict: { isLoop: true, confidence: 0.9, issue: "same line" },
+    latencyMs: 12,
+  });
+  assert.deepEqual(await consultValidator(options, "abc", { reason: "r", signal }), {
+    kind: "loop",
+    confidence: 0.9,
+    issue: "same line",
+  });
+  assert.deepEqual(checked, ["abc"]);
+  assert.equal(guard.counters.snapshot().m.validator_calls, 1);
+  assert.ok(logger.lines.some((line) => line.includes('Validator: loop (confidence 0.90, "same line") after 12 ms')));
+});
+
+Deno.test("consultValidator reports no loop as clear", async () => {
+  const { options } = exchange({ ok: true, verdict: { isLoop: false, confidence: 0.9, issue: null }, latencyMs: 1 });
+  assert.deepEqual(await consultValidator(options, "abc", { reason: "r", signal }), { kind: "clear" });
+});
+
+Deno.test("consultValidator logs a failure once and counts it", async () => {
+  const { options, logger, guard } = exchange({ ok: false, kind: "timeout", error: "too slow", latencyMs: 300 });
+  assert.deepEqual(await consultValidator(options, "abc", { reason: "r", signal }), { kind: "failed" });
+  assert.equal(logger.lines.filter((line) => line.includes("Validator failed (timeout)")).length, 1);
+  assert.equal(guard.counters.snapshot().m.validator_failures, 1);
+});
+
+Deno.test("consultValidator neither counts nor logs an aborted check", async () => {
+  const { options, logger, guard } = exchange({ ok: false, kind: "aborted", error: "aborted", latencyMs: 3 });
+  assert.deepEqual(await consultValidator(options, "abc", { reason: "r", signal }), { kind: "failed" });
+  assert.deepEqual(logger.lines, []);
+  assert.deepEqual(guard.counters.snapshot(), {});
+});
+
+Deno.test("consultValidator without a validator reports a failure", async () => {
+  const { options } = exchange(undefined);
+  assert.deepEqual(await consultValidator(options, "abc", { reason: "r", signal }), { kind: "failed" });
+});
+
+Deno.test("describeVerdict and describeConfirmed name the evidence", () => {
+  assert.equal(describeVerdict(VERDICT), "periodic-tail, period 33, 3 repeats");
+  assert.equal(
+    describeConfirmed(VERDICT, { confidence: 0.951, issue: "same sentence" }),
+    "periodic-tail, period 33, 3 repeats; validator confidence 0.95: same sentence",
+  );
+});
+
+Deno.test("exhaustedMessage counts the attempts", () => {
+  assert.equal(exhaustedMessage("x", 1), "Garbage output detected (x); the model kept producing it in 1 attempt");
+  assert.match(exhaustedMessage("x", 3), /in 3 attempts$/);
+});
+
+Deno.test("backoff resolves early when the signal aborts", async () => {
+  const controller = new AbortController();
+  const waiting = backoff(60_000, controller.signal);
+  controller.abort();
+  await waiting;
+  await backoff(0, signal);
+});

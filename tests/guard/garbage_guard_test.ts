@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import type { LoggingConfig } from "../../src/config/config.ts";
+import { createGarbageGuard, GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
+import { memoryLogger } from "../../src/observability/logger.ts";
+
+function logging(overrides: Partial<LoggingConfig> = {}): LoggingConfig {
+  return {
+    debug: false,
+    overrides: false,
+    validation: false,
+    dumpDir: "/nonexistent",
+    dumpMaxBytes: 1000,
+    ...overrides,
+  };
+}
+
+Deno.test("guardSettings applies the seed's defaults", () => {
+  const settings = guardSettings({}, logging());
+  assert.equal(settings.enabled, false);
+  assert.equal(settings.localDetection, true);
+  assert.equal(settings.holdBackChars, 256);
+  assert.equal(settings.maxRetries, 3);
+  assert.equal(settings.retryBaseDelayMs, 1000);
+  assert.equal(settings.retryMultiplier, 2);
+  assert.deepEqual(settings.retrySampling, {});
+  assert.equal(settings.midStreamWords, 0);
+});
+
+Deno.test("guardSettings reads the validation keys", () => {
+  const settings = guardSettings({
+    enabled: true,
+    local_detection: false,
+    hold_back_chars: 512,
+    max_retries: 1,
+    retry_base_delay_seconds: 0.5,
+    retry_multiplier: 3,
+    retry_sampling: { presence_penalty: 0.5 },
+    mid_stream_validation_enabled: true,
+    mid_stream_validation_interval_words: 120,
+  }, logging({ validation: true, dumpDir: "/tmp/dumps" }));
+  assert.deepEqual(
+    [settings.enabled, settings.localDetection, settings.holdBackChars, settings.maxRetries, settings.retryBaseDelayMs],
+    [true, false, 512, 1, 500],
+  );
+  assert.deepEqual(settings.retrySampling, { presence_penalty: 0.5 });
+  assert.equal(settings.midStreamWords, 120);
+  assert.equal(settings.verboseLogs, true);
+  assert.equal(settings.dumpDir, "/tmp/dumps");
+});
+
+Deno.test("GarbageGuard.retryDelayMs retries at once first, then backs off exponentially", () => {
+  const guard = new GarbageGuard(guardSettings({ retry_base_delay_seconds: 1, retry_multiplier: 2 }, logging()), {
+    logger: memoryLogger(),
+  });
+  assert.deepEqual([1, 2, 3, 4].map((failed) => guard.retryDelayMs(failed)), [0, 1000, 2000, 4000]);
+  assert.equal(guard.attempts, 4);
+});
+
+Deno.test("createGarbageGuard builds a validator only when enabled with a validator_url", () => {
+  const logger = memoryLogger();
+  const options = { logging: logging(), logger, env: () => undefined };
+  const url = "http://127.0.0.1:1";
+  assert.notEqual(createGarbageGuard({ enabled: true, validator_url: url }, options).validator, undefined);
+  assert.equal(createGarbageGuard({ enabled: true }, options).validator, undefined);
+  assert.equal(createGarbageGuard({ enabled: false, validator_url: url }, options).validator, undefined);
+  assert.equal(
+    createGarbageGuard({ enabled: true, validator_url: url, validator_enabled: false }, options).validator,
+    undefined,
+  );
+  const none = createGarbageGuard({ enabled: true, validator_url: url, supports_openai: false }, options);
+  assert.equal(none.validator, undefined);
+  assert.ok(logger.lines.some((line) => line.includes("Validator disabled")));
+});
+
+Deno.test("createGarbageGuard warns when validator_api_key_env names an unset variable", () => {
+  const logger = memoryLogger();
+  const validation = { enabled: true, validator_url: "http://127.0.0.1:1", validator_api_key_env: "JUDGE_KEY" };
+  createGarbageGuard(validation, { logging: logging(), logger, env: () => undefined });
+  assert.ok(logger.lines.some((line) => line.includes("JUDGE_KEY is not set")));
+  const quiet = memoryLogger();
+  createGarbageGuard(validation, { logging: logging(), logger: quiet, env: () => "sk-judge" });
+  assert.deepEqual(quiet.lines, []);
+});
+
+Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incident", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const logger = memoryLogger();
+    const guard = new GarbageGuard(guardSettings({ enabled: true }, logging({ dumpDir: dir, dumpMaxBytes: 1e6 })), {
+      logger,
+    });
+    await guard.report({
+      requestId: "req-7",
+      model: "m",
+      upstream: "local",
+      channel: "content",
+      reason: "periodic-tail",
+      description: "periodic-tail, period 6, 40 repeats",
+      attempt: 1,
+      outcome: "retrying (attempt 2 of 4)",
+      text: "again again sk-abcdefghijklmnop0123456789 again",
+    });
+    const [entry] = await Array.fromAsync(Deno.readDir(dir));
+    const dump = await Deno.readTextFile(`${dir}/${entry.name}`);
+    assert.match(dump, /Outcome: retrying \(attempt 2 of 4\)/);
+    assert.match(dump, /channel: content/);
+    assert.ok(!dump.includes("sk-abcdefghijklmnop0123456789"));
+    assert.deepEqual(guard.healthReport().models.m.detections, { "periodic-tail": 1 });
+    assert.ok(logger.lines.some((line) => line.includes("[req-7]") && line.includes("attempt 1 of 4: retrying")));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("GarbageGuard.log shows routine validation lines at info only with enable_validation_logs", () => {
+  const quiet = memoryLogger();
+  new GarbageGuard(guardSettings({}, logging()), { logger: quiet }).log("info", "verdict", "req-1");
+  assert.match(quiet.lines[0], /DEBUG/);
+  const verbose = memoryLogger();
+  new GarbageGuard(guardSettings({}, logging({ validation: true })), { logger: verbose }).log("info", "verdict", "r");
+  assert.match(verbose.lines[0], /INFO/);
+});

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import type { LoggingConfig } from "../../src/config/config.ts";
+import type { ExchangeOptions } from "../../src/guard/exchange.ts";
+import { GarbageGuard, guardSettings, type GuardValidationConfig } from "../../src/guard/garbage_guard.ts";
+import { vetAnswer } from "../../src/guard/guarded_answer.ts";
+import type { Validator } from "../../src/guard/validator_client.ts";
+import { ProxyError } from "../../src/http/errors.ts";
+import { readAll, type UpstreamResponse } from "../../src/http/upstream_call.ts";
+import { memoryLogger } from "../../src/observability/logger.ts";
+
+const LOOPING = "Let me think. " + "I will now check the configuration file again to be sure. ".repeat(12);
+
+/** An upstream answer whose body is `text`. */
+function answer(status: number, text: string): UpstreamResponse {
+  const bytes = new TextEncoder().encode(text);
+  let sent = false;
+  const reader = {
+    read: () =>
+      Promise.resolve(
+        sent ? { done: true as const, value: undefined } : (sent = true, { done: false as const, value: bytes }),
+      ),
+    cancel: () => Promise.resolve(),
+  };
+  return { status, headers: new Headers(), reader: () => reader, body: null, headersMs: 0, abort: () => {} };
+}
+
+function chat(content: string): string {
+  return JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+}
+
+/** Runs vetAnswer on `first`, with `later` answering each retry in turn. */
+async function vet(
+  first: UpstreamResponse,
+  later: UpstreamResponse[],
+  validation: GuardValidationConfig = {},
+  validator?: Validator,
+) {
+  const dumpDir = await Deno.makeTempDir();
+  const sent: Record<string, unknown>[] = [];
+  const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
+  const guard = new GarbageGuard(
+    guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, logging),
+    { logger: memoryLogger(), validator },
+  );
+  const options: ExchangeOptions = {
+    guard,
+    requestId: "req-1",
+    model: "m",
+    upstream: "u",
+    clientProtocol: "openai",
+    upstreamProtocol: "openai",
+    converter: undefined,
+    body: { model: "m", messages: [] },
+    send: (body) => {
+      sent.push(JSON.parse(body));
+      const next = later.shift();
+      return next ? Promise.resolve(next) : Promise.reject(new Error("no more answers"));
+    },
+    signal: new AbortController().signal,
+    onEnd: () => {},
+  };
+  try {
+    const result = await vetAnswer(first, { ...options, readBody: readAll });
+    const text = new TextDecoder().decode(await readAll(result.reader()!));
+    return { result, text, sent, guard };
+  } finally {
+    await Deno.remove(dumpDir, { recursive: true });
+  }
+}
+
+Deno.test("vetAnswer hands a clean answer back unchanged", async () => {
+  const { result, text, sent } = await vet(answer(200, chat("Fine.")), []);
+  assert.equal(result.status, 200);
+  assert.equal(text, chat("Fine."));
+  assert.deepEqual(sent, []);
+});
+
+Deno.test("vetAnswer retries a looping answer with the retry sampling parameters", async () => {
+  const { text, sent, guard } = await vet(answer(200, chat(LOOPING)), [answer(200, chat("Fine."))], {
+    retry_sampling: { presence_penalty: 0.4 },
+  });
+  assert.equal(text, chat("Fine."));
+  assert.deepEqual(sent, [{ model: "m", messages: [], presence_penalty: 0.4 }]);
+  assert.equal(guard.counters.snapshot().m.retries, 1);
+});
+
+Deno.test("vetAnswer throws a 529 with code garbage_detected when every attempt loops", async () => {
+  await assert.rejects(
+    vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], { max_retries: 1 }),
+    (error: unknown) => error instanceof ProxyError && error.status === 529 && error.code === "garbage_detected",
+  );
+});
+
+Deno.test("vetAnswer passes a retry's upstream error on", async () => {
+  const { result, text } = await vet(answer(200, chat(LOOPING)), [answer(503, '{"error":"busy"}')]);
+  assert.equal(result.status, 503);
+  assert.equal(text, '{"error":"busy"}');
+});
+
+Deno.test("vetAnswer passes a body that is not JSON on unchecked", async () => {
+  const { text } = await vet(answer(200, "<html>"), []);
+  assert.equal(text, "<html>");
+});
+
+Deno.test("vetAnswer asks the validator about a suspicion and retries when it confirms", async () => {
+  const suspicious = chat("Let me think. " + "I will now check the configuration file again to be sure. ".repeat(3));
+  const checks: string[] = [];
+  const validator: Validator = {
+    check: (text) => {
+      checks.push(text);
+      return Promise.resolve({ ok: true, verdict: { isLoop: true, confidence: 0.9, issue: null }, latencyMs: 1 });
+    },
+  };
+  const { text } = await vet(answer(200, suspicious), [answer(200, chat("Fine."))], {}, validator);
+  assert.equal(text, chat("Fine."));
+  assert.equal(checks.length, 1);
+});
+
+Deno.test("vetAnswer lets a suspicion through without a validator", async () => {
+  const suspicious = chat("Let me think. " + "I will now check the configuration file again to be sure. ".repeat(3));
+  const { text, sent } = await vet(answer(200, suspicious), []);
+  assert.equal(text, suspicious);
+  assert.deepEqual(sent, []);
+});
+
+Deno.test("vetAnswer with local detection off asks the validator about the whole content", async () => {
+  const checks: string[] = [];
+  const validator: Validator = {
+    check: (text) => {
+      checks.push(text);
+      return Promise.resolve({ ok: true, verdict: { isLoop: false, confidence: 0.9, issue: null }, latencyMs: 1 });
+    },
+  };
+  const { text } = await vet(answer(200, chat(LOOPING)), [], { local_detection: false }, validator);
+  assert.equal(text, chat(LOOPING));
+  assert.deepEqual(checks, [LOOPING]);
+});
+
+Deno.test("vetAnswer's answer gives the same reader each time it is asked", async () => {
+  const { result } = await vet(answer(200, chat("Fine.")), []);
+  assert.equal(result.reader(), result.reader());
+});
