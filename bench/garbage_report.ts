@@ -207,13 +207,21 @@ async function main(): Promise<void> {
   const speed = measureThroughput([...healthy, ...loops].map((fixture) => fixture.text));
   const report = renderReport(loopRows, healthyRows, speed);
   const target = new URL("../docs/garbage-detection.md", import.meta.url);
-  await Deno.writeTextFile(target, report);
+  await Deno.writeTextFile(target, report + await handWrittenPart(target));
   const missed = loopRows.filter((row) => row.cut === undefined).length;
   const falsePositives = healthyRows.filter((row) => row.verdicts.length > 0).length;
   console.log(
     `Wrote docs/garbage-detection.md: ${loopRows.length - missed}/${loopRows.length} loops caught, ` +
       `${falsePositives} false positives, ${speed.mbPerSecond.toFixed(1)} MB/s`,
   );
+}
+
+/** Everything from the hand-written marker to the end of the current page, kept when the page is rewritten. */
+async function handWrittenPart(target: URL): Promise<string> {
+  const marker = "<!-- Hand-written from here to the end";
+  const current = await Deno.readTextFile(target).catch(() => "");
+  const at = current.indexOf(marker);
+  return at < 0 ? "" : `\n${current.slice(at)}`;
 }
 
 if (import.meta.main) await main();
