@@ -5,7 +5,12 @@
  * Routes:
  * - `GET /v1/models`: a one-model list;
  * - `POST /v1/chat/completions`: an OpenAI chat completion, or with `"stream": true` a stream of chunks;
- * - `POST /v1/messages`: an Anthropic message, or with `"stream": true` a stream of events.
+ * - `POST /v1/messages`: an Anthropic message, or with `"stream": true` a stream of events;
+ * - `GET /bench/arrivals`: the `x-bench-index` header values of the generation requests received so far, in the
+ *   order they arrived, each with its arrival time (`{"arrivals": [{"index": "0", "atMs": 12.5}, …]}`);
+ *   `DELETE /bench/arrivals` forgets them. Requests without the header are not recorded. A client passes its
+ *   arrival index through the proxy in this header, so the order in which the proxy lets requests through to the
+ *   upstream can be checked (FIFO); at most {@link MAX_RECORDED_ARRIVALS} are kept.
  *
  * A stream carries N content deltas of a few tokens each, sent as fast as possible, one event per write, framed
  * by the protocol's opening and closing events (`data: [DONE]`, `message_stop`). N comes from the
@@ -24,6 +29,17 @@
 export const DEFAULT_STREAM_EVENTS = 200;
 /** The largest N accepted, so that a typo cannot exhaust memory. */
 export const MAX_STREAM_EVENTS = 100_000;
+
+/** The most arrivals `GET /bench/arrivals` keeps; later ones are dropped, so a long run cannot exhaust memory. */
+export const MAX_RECORDED_ARRIVALS = 10_000;
+
+/** One tagged request, as `GET /bench/arrivals` lists it. */
+export interface Arrival {
+  /** The request's `x-bench-index` header. */
+  index: string;
+  /** `performance.now()` of the upstream process when the request arrived. */
+  atMs: number;
+}
 
 /** The line printed on stdout once listening, followed by the base URL (without `/v1`). */
 export const FAST_UPSTREAM_LISTENING = "fast-upstream listening on ";
@@ -58,6 +74,7 @@ export function serveFastUpstream(options: FastUpstreamOptions = {}): Deno.HttpS
     }
     return value;
   };
+  const arrivals: Arrival[] = [];
   const modelsBody = encoder.encode(JSON.stringify({
     object: "list",
     data: [{ id: "bench", object: "model", created: CREATED, owned_by: "fast-upstream" }],
@@ -71,6 +88,10 @@ export function serveFastUpstream(options: FastUpstreamOptions = {}): Deno.HttpS
   }, async (request) => {
     const path = new URL(request.url).pathname;
     if (request.method === "GET" && path === "/v1/models") return jsonResponse(modelsBody);
+    if (path === "/bench/arrivals" && (request.method === "GET" || request.method === "DELETE")) {
+      if (request.method === "DELETE") arrivals.length = 0;
+      return Response.json({ arrivals });
+    }
     const protocol: Protocol | undefined = path === "/v1/chat/completions"
       ? "openai"
       : path === "/v1/messages"
@@ -80,6 +101,8 @@ export function serveFastUpstream(options: FastUpstreamOptions = {}): Deno.HttpS
       await request.body?.cancel();
       return Response.json({ error: { message: `No route for ${request.method} ${path}` } }, { status: 404 });
     }
+    const index = request.headers.get("x-bench-index");
+    if (index !== null && arrivals.length < MAX_RECORDED_ARRIVALS) arrivals.push({ index, atMs: performance.now() });
     let body: { model?: unknown; stream?: unknown };
     try {
       body = await request.json();
@@ -150,9 +173,31 @@ function completionBody(protocol: Protocol, model: string): string {
   });
 }
 
+/** Vocabulary of the streamed prose. */
+const PROSE_WORDS = (
+  "model server token stream proxy request answer context window memory latency budget sampling temperature " +
+  "queue slot limit upstream client protocol message event block thinking tool call result schema field value " +
+  "config binding pattern route header status error retry loop detector window buffer chunk byte text prose " +
+  "table list code function module test bench figure ratio median percentile second minute"
+).split(" ");
+
+/**
+ * `count` deltas of two words each, drawn by a fixed-seed generator: text that reads like prose and, unlike a
+ * cycle of words, never repeats, so garbage detection (rightly) finds no loop in it.
+ */
+function proseDeltas(count: number): string[] {
+  let seed = 0x2545f491;
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed >>> 8;
+  };
+  const word = () => PROSE_WORDS[next() % PROSE_WORDS.length];
+  return Array.from({ length: count }, () => ` ${word()} ${word()}${next() % 7 === 0 ? "." : ""}`);
+}
+
 /** The wire events of a stream with `count` content deltas, one encoded event per element. */
 function streamBody(protocol: Protocol, model: string, count: number): Uint8Array<ArrayBuffer>[] {
-  const deltas = Array.from({ length: count }, (_, i) => WORDS[i % WORDS.length] + WORDS[(i * 7 + 3) % WORDS.length]);
+  const deltas = proseDeltas(count);
   const events = protocol === "openai" ? openAIEvents(model, deltas) : anthropicEvents(model, deltas);
   return events.map((event) => encoder.encode(event));
 }

@@ -4,7 +4,8 @@
  * {@link runRequests} times whole responses (request sent → body read); {@link runStreams} times server-sent event
  * streams (request sent → first body chunk, and → end of stream) and checks that each ended with its protocol's
  * final event. A batch has a time budget: when it runs out, calls in flight are aborted and the rest are counted
- * as failures, so a hung server cannot hang the benchmark.
+ * as failures, so a hung server cannot hang the benchmark. {@link send} and {@link readEventStream} are the single
+ * call and the stream check those batches use, for callers that drive calls one by one.
  *
  * @module
  */
@@ -56,6 +57,24 @@ export interface StreamBatchOptions extends BatchOptions {
   endMarker: string;
 }
 
+/** What {@link readEventStream} found. */
+export interface StreamEnd {
+  /** `performance.now()` when the first non-empty chunk arrived; undefined when the body was empty. */
+  firstChunkAt?: number;
+  /** The body's last bytes contain the end marker. */
+  complete: boolean;
+  /** The body's last bytes, to explain an incomplete stream. */
+  tail: Uint8Array;
+}
+
+/** Options of {@link readEventStream}. */
+export interface ReadEventStreamOptions {
+  /** The encoded end-of-stream text, e.g. `[DONE]` or `message_stop`. */
+  endMarker: Uint8Array;
+  /** Called once, when the first non-empty chunk arrives (e.g. to cancel a call mid-stream). */
+  onFirstChunk?: () => void;
+}
+
 /** The answer to a single {@link probe} call. */
 export interface ProbeResult {
   status: number;
@@ -84,23 +103,35 @@ export function runStreams(call: Call, options: StreamBatchOptions): Promise<Bat
     const started = performance.now();
     const response = await send(call, signal);
     if (!response.ok || !response.body) return failure(response.status, await response.arrayBuffer());
-    let firstByte: number | undefined;
-    // The last two chunks, kept by reference (no copy per chunk); the final event lies within them.
-    let previous: Uint8Array = new Uint8Array(0);
-    let last: Uint8Array = new Uint8Array(0);
-    for await (const chunk of response.body) {
-      if (chunk.length === 0) continue;
-      firstByte ??= performance.now() - started;
-      previous = last;
-      last = chunk;
+    const end = await readEventStream(response.body, { endMarker: marker });
+    if (end.firstChunkAt === undefined || !end.complete) {
+      return `stream ended without ${options.endMarker}: …${new TextDecoder().decode(end.tail)}`;
     }
-    const tail = joinTail(previous, last);
-    if (firstByte === undefined || !contains(tail, marker)) {
-      return `stream ended without ${options.endMarker}: …${new TextDecoder().decode(tail)}`;
-    }
-    result.firstByteMs.push(firstByte);
+    result.firstByteMs.push(end.firstChunkAt - started);
     result.totalMs.push(performance.now() - started);
   });
+}
+
+/** Reads an event stream to its end, noting when its first chunk came and whether it ended with `endMarker`. */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  options: ReadEventStreamOptions,
+): Promise<StreamEnd> {
+  let firstChunkAt: number | undefined;
+  // The last two chunks, kept by reference (no copy per chunk); the final event lies within them.
+  let previous: Uint8Array = new Uint8Array(0);
+  let last: Uint8Array = new Uint8Array(0);
+  for await (const chunk of body) {
+    if (chunk.length === 0) continue;
+    if (firstChunkAt === undefined) {
+      firstChunkAt = performance.now();
+      options.onFirstChunk?.();
+    }
+    previous = last;
+    last = chunk;
+  }
+  const tail = joinTail(previous, last);
+  return { ...(firstChunkAt === undefined ? {} : { firstChunkAt }), complete: contains(tail, options.endMarker), tail };
 }
 
 /** Makes one call and reads its whole body. */
@@ -162,7 +193,8 @@ async function runBatch(
   return result;
 }
 
-function send(call: Call, signal: AbortSignal): Promise<Response> {
+/** POSTs `call` (JSON body, extra headers), aborted by `signal`. */
+export function send(call: Call, signal: AbortSignal): Promise<Response> {
   return fetch(call.url, {
     method: "POST",
     headers: { "content-type": "application/json", ...call.headers },
@@ -191,7 +223,8 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-function describe(error: unknown): string {
+/** A one-line description of a failed call's error, with its cause. */
+export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
   return `${error.message.split("\n")[0]}${cause}`;

@@ -1,11 +1,14 @@
 /**
- * The benchmark's report: its JSON shape, the target checks, and the text table printed at the end.
+ * The benchmark's report: its JSON shape, the target checks, and the text printed at the end (the table of
+ * figures, the saturation runs with their checks, memory, targets).
  *
  * @module
  */
 
 import { compare, type Comparison, KIND_METRICS, type MetricName, METRICS, type SideResult } from "./metrics.ts";
 import type { MachineInfo, MemoryReading } from "./proc.ts";
+import type { SaturationResult } from "./saturation.ts";
+import type { CheckReport } from "./saturation_checks.ts";
 import type { ProxyName, ProxySpec, Scenario, Target } from "./scenarios.ts";
 
 /** The outcome of one scenario. */
@@ -16,6 +19,8 @@ export interface ScenarioReport {
   /** Calls per side per round. */
   callsPerRound: number;
   via: ProxyName;
+  /** The proxy of the baseline ("direct") side, when it is not the upstream itself. */
+  baselineVia?: ProxyName;
   /** Set when the scenario was not measured. */
   skipped?: string;
   /** Set when the scenario was stopped before its last round. */
@@ -43,6 +48,26 @@ export interface TargetReport {
   note?: string;
 }
 
+/** The outcome of one saturation run. */
+export interface SaturationReport {
+  name: string;
+  via: ProxyName;
+  model: string;
+  clients: number;
+  arrivalGapMs: number;
+  limit: number;
+  maxWaiting: number;
+  events: number;
+  gapMs: number;
+  /** Who cancels and when, for runs that cancel. */
+  cancelRule?: string;
+  /** Set when the run could not be made. */
+  skipped?: string;
+  /** What the run observed, request by request. */
+  result?: SaturationResult;
+  checks: CheckReport[];
+}
+
 /** Everything one benchmark run found. */
 export interface BenchReport {
   date: string;
@@ -51,6 +76,7 @@ export interface BenchReport {
   machine: MachineInfo;
   proxies: Partial<Record<ProxyName, string>>;
   scenarios: ScenarioReport[];
+  saturation: SaturationReport[];
   memory: MemoryReport[];
   targets: TargetReport[];
   /** Things that went wrong around the measurements (a child that died, …). */
@@ -69,14 +95,15 @@ export function compareSides(
 export function checkScenarioTargets(scenario: Scenario, report: ScenarioReport): TargetReport[] {
   return scenario.targets.map((target) => {
     const unit = target.compare === "ratio" ? "x" : "ms";
-    const label = `${scenario.name}: ${targetLabel(target)}`;
+    const against = scenario.direct.via === undefined ? "" : ` (${scenario.proxy.via} vs ${scenario.direct.via})`;
+    const label = `${scenario.name}: ${targetLabel(target)}${against}`;
     const comparison = report.comparisons?.[target.metric];
     if (comparison === undefined) {
       return { label, value: NaN, unit, pass: false, note: `skipped: ${report.skipped ?? "no data"}` };
     }
     const value = target.compare === "ratio" ? comparison.ratio : comparison.added ?? NaN;
     const failed = (report.direct?.failed ?? 0) + (report.proxy?.failed ?? 0);
-    const pass = failed === 0 && (target.pass === "below" ? value < target.limit : value >= target.limit);
+    const pass = failed === 0 && meets(value, target);
     return { label, value, unit, pass, ...(failed > 0 ? { note: `${failed} calls failed` } : {}) };
   });
 }
@@ -104,9 +131,10 @@ export function formatReport(report: BenchReport): string {
     (cells[0].padEnd(34) + cells.slice(1).map((c) => c.padStart(14)).join("")).trimEnd();
   lines.push(columns(["", "direct", "proxy", "proxy/direct", "added", "round ratios"]));
   for (const scenario of report.scenarios) {
+    const baseline = scenario.baselineVia === undefined ? "" : `; direct column: via ${scenario.baselineVia}`;
     const heading = `${scenario.name} (${scenario.callsPerRound} ${
       scenario.kind === "stream" ? "streams" : "calls"
-    }/round, via ${scenario.via})`;
+    }/round, via ${scenario.via}${baseline})`;
     if (scenario.skipped !== undefined || !scenario.direct || !scenario.proxy) {
       lines.push(`${heading}: skipped: ${scenario.skipped ?? "no data"}`);
       continue;
@@ -131,6 +159,7 @@ export function formatReport(report: BenchReport): string {
       }
     }
   }
+  if (report.saturation.length > 0) lines.push("", ...formatSaturation(report.saturation));
   lines.push("", columns(["proxy memory", "idle RSS", "RSS after", "peak (HWM)"]));
   for (const memory of report.memory) {
     lines.push(columns([
@@ -151,9 +180,60 @@ export function formatReport(report: BenchReport): string {
   return lines.join("\n");
 }
 
+/** The saturation runs: how each went, then its checks. */
+function formatSaturation(runs: SaturationReport[]): string[] {
+  const lines = ["saturation runs (each request followed to its end; checks, not ratios)"];
+  for (const run of runs) {
+    lines.push(
+      `${run.name} (via ${run.via}: ${run.model} limited to ${run.limit}, ${run.maxWaiting} waiting; ` +
+        `${run.clients} streams of ${run.events} events ${run.gapMs} ms apart, started ${run.arrivalGapMs} ms apart)`,
+    );
+    if (run.cancelRule !== undefined) lines.push(`  cancelling: ${run.cancelRule}`);
+    if (run.skipped !== undefined || run.result === undefined) {
+      lines.push(`  skipped: ${run.skipped ?? "no data"}`);
+      continue;
+    }
+    lines.push(`  ${describeOutcomes(run.result)}`);
+    for (const problem of run.result.problems) lines.push(`  problem: ${problem}`);
+    for (const check of run.checks) lines.push(`  ${check.pass ? "PASS" : "FAIL"}  ${check.label}: ${check.detail}`);
+  }
+  return lines;
+}
+
+/** When the streams ended and how fast the rejections came. */
+function describeOutcomes(result: SaturationResult): string {
+  const streams = result.clients.filter((c) => c.cancelled === undefined && c.status === 200).map((c) => c.endMs);
+  const rejected = result.clients.filter((c) => c.cancelled === undefined && c.status === 429);
+  const rejections = rejected.map((c) => c.endMs - c.sentMs);
+  const retryAfter = [...new Set(rejected.map((c) => c.retryAfter ?? "none"))].join(", ");
+  const parts = [`clients sent over ${formatValue(result.sendWindowMs, "ms")}`];
+  if (streams.length > 0) {
+    parts.push(
+      `200 streams ended ${formatValue(Math.min(...streams), "ms")} to ${
+        formatValue(Math.max(...streams), "ms")
+      } after the first was sent`,
+    );
+  }
+  if (rejections.length > 0) {
+    parts.push(`each 429 came within ${formatValue(Math.max(...rejections), "ms")} (Retry-After: ${retryAfter})`);
+  }
+  return parts.join("; ");
+}
+
+function meets(value: number, target: Target): boolean {
+  switch (target.pass) {
+    case "below":
+      return value < target.limit;
+    case "at_most":
+      return value <= target.limit;
+    case "at_least":
+      return value >= target.limit;
+  }
+}
+
 function targetLabel(target: Target): string {
   const label = METRICS[target.metric].label;
-  const op = target.pass === "below" ? "<" : "≥";
+  const op = target.pass === "below" ? "<" : target.pass === "at_most" ? "≤" : "≥";
   return target.compare === "ratio"
     ? `proxy/direct ${label} ${op} ${target.limit}x`
     : `added ${label} ${op} ${target.limit} ms`;

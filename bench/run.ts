@@ -1,14 +1,16 @@
 /**
- * `deno task bench`: the proxy against a direct connection to the same upstream, in one run, as ratios.
+ * `deno task bench`: the proxy against a direct connection to the same upstream (or one proxy configuration
+ * against another), in one run, as ratios; then the saturation runs, as checks.
  *
- * 1. Start `fast_upstream.ts` and each proxy the scenarios use (`src/main.ts --port 0 -c <temp config>`) as child
- *    processes, and wait for their listening lines.
+ * 1. Start `fast_upstream.ts` and each proxy the scenarios and saturation runs use (`src/main.ts --port 0 -c <temp
+ *    config>`) as child processes, and wait for their listening lines.
  * 2. Read each proxy's idle memory (VmRSS) before any load.
  * 3. Probe each scenario once on both sides; a probe that fails skips the scenario, with the reason.
- * 4. Warm up each side, then run the rounds: in every round each scenario runs direct then proxy, the order
- *    flipping from round to round, so that machine noise hits both sides alike.
- * 5. Read the proxies' memory after load (VmRSS, VmHWM), stop the children (also on error or Ctrl-C), print the
- *    table, the ratios and the targets, and write `--json FILE` when asked.
+ * 4. Warm up each side, then run the rounds: in every round each scenario runs its baseline ("direct") then its
+ *    proxy side, the order flipping from round to round, so that machine noise hits both sides alike.
+ * 5. Run each saturation run once (`saturation.ts`) and check it (`saturation_checks.ts`).
+ * 6. Read the proxies' memory after load (VmRSS, VmHWM), stop the children (also on error or Ctrl-C), print the
+ *    table, the ratios, the saturation checks and the targets, and write `--json FILE` when asked.
  *
  * It exits 0 whether targets pass or fail (it reports); 1 when the harness itself fails; 2 for a bad flag.
  *
@@ -30,13 +32,25 @@ import {
   compareSides,
   formatReport,
   type MemoryReport,
+  type SaturationReport,
   type ScenarioReport,
 } from "./report.ts";
-import { endMarker, PROXIES, type ProxyName, type Scenario, SCENARIOS } from "./scenarios.ts";
+import { runSaturation } from "./saturation.ts";
+import { checkSaturation } from "./saturation_checks.ts";
+import {
+  endMarker,
+  PROXIES,
+  type ProxyName,
+  SATURATION_RUNS,
+  type SaturationRun,
+  type Scenario,
+  SCENARIOS,
+} from "./scenarios.ts";
 
 const HELP = `Usage: deno task bench [--quick] [--json FILE]
 
-Measures sampling-proxy against a direct connection to a fast mock upstream, alternating the two.
+Measures sampling-proxy against a direct connection to a fast mock upstream, alternating the two, then
+saturates a small concurrency limit and checks every request's outcome.
   --quick       a short smoke run (a few seconds)
   --json FILE   also write the results as JSON to FILE
   -h, --help    print this help`;
@@ -115,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-/** Steps 1 to 5 of the module doc; every child started is pushed to `children` for the caller to stop. */
+/** Steps 1 to 6 of the module doc; every child started is pushed to `children` for the caller to stop. */
 async function measure(plan: RunPlan, env: { children: ChildServer[]; tempDir: string }): Promise<BenchReport> {
   const date = new Date().toISOString();
   // (1) Children.
@@ -126,7 +140,12 @@ async function measure(plan: RunPlan, env: { children: ChildServer[]; tempDir: s
     cwd: ROOT,
   });
   env.children.push(upstream);
-  const proxyNames = [...new Set(SCENARIOS.map((s) => s.proxy.via))];
+  const proxyNames = [
+    ...new Set([
+      ...SCENARIOS.flatMap((s) => s.direct.via === undefined ? [s.proxy.via] : [s.direct.via, s.proxy.via]),
+      ...SATURATION_RUNS.map((run) => run.via),
+    ]),
+  ];
   const proxies = await startProxies(proxyNames, { upstreamUrl: upstream.url, ...env });
   const bases: Bases = { upstream: upstream.url };
   for (const [name, child] of proxies) bases[name] = child.url;
@@ -142,7 +161,10 @@ async function measure(plan: RunPlan, env: { children: ChildServer[]; tempDir: s
   const reports = await probeAll(context);
   // (4) Warm-up and rounds.
   const batches = await runRounds(reports, context);
-  // (5) Memory after load, figures, targets.
+  // (5) Saturation runs.
+  const saturation: SaturationReport[] = [];
+  for (const run of SATURATION_RUNS) saturation.push(await saturate(run, context));
+  // (6) Memory after load, figures, targets.
   const afterLoad = await readMemory(proxies);
   const memory: MemoryReport[] = [...proxies.keys()].map((name) => ({
     proxy: name,
@@ -168,6 +190,7 @@ async function measure(plan: RunPlan, env: { children: ChildServer[]; tempDir: s
     machine: await machineInfo(),
     proxies: Object.fromEntries(proxyNames.map((name) => [name, PROXIES[name].description])),
     scenarios: [...reports.values()],
+    saturation,
     memory,
     targets: [
       ...[...reports].flatMap(([scenario, report]) => checkScenarioTargets(scenario, report)),
@@ -191,6 +214,7 @@ async function probeAll(context: BatchContext): Promise<Map<Scenario, ScenarioRe
       concurrency: scenario.concurrency,
       callsPerRound: callsPerRound(scenario, context.plan),
       via: scenario.proxy.via,
+      ...(scenario.direct.via === undefined ? {} : { baselineVia: scenario.direct.via }),
       ...(skipped === undefined ? {} : { skipped }),
     }];
   }));
@@ -236,6 +260,42 @@ async function runRounds(
     progress(`round ${round + 1}/${plan.rounds} done`);
   }
   return batches;
+}
+
+/** (5) Runs and checks one saturation run; a run that cannot be made is reported as skipped. */
+async function saturate(run: SaturationRun, context: BatchContext): Promise<SaturationReport> {
+  const report: SaturationReport = {
+    name: run.name,
+    via: run.via,
+    model: run.model,
+    clients: run.clients,
+    arrivalGapMs: run.arrivalGapMs,
+    limit: run.limit,
+    maxWaiting: run.maxWaiting,
+    events: run.events,
+    gapMs: run.gapMs,
+    ...(run.cancel ? { cancelRule: run.cancel.rule } : {}),
+    checks: [],
+  };
+  const proxyUrl = context.bases[run.via];
+  if (proxyUrl === undefined) throw new Error(`Proxy "${run.via}" was not started`);
+  try {
+    const result = await runSaturation(run, {
+      proxyUrl,
+      upstreamUrl: context.bases.upstream,
+      budgetMs: context.plan.batchBudgetMs,
+    });
+    Object.assign(report, { result, checks: checkSaturation(run, result) });
+  } catch (error) {
+    report.skipped = error instanceof Error ? error.message : String(error);
+  }
+  const failed = report.checks.filter((check) => !check.pass).length;
+  progress(
+    `${run.name}: ${
+      report.skipped ? `skipped: ${report.skipped}` : `${failed} of ${report.checks.length} checks failed`
+    }`,
+  );
+  return report;
 }
 
 /** Each proxy's memory now. */
@@ -307,8 +367,9 @@ async function runSide(
 /** The call of one side of a scenario: the side's base URL and path, and its body as JSON. */
 function callOf(scenario: Scenario, side: "direct" | "proxy", bases: Bases): Call {
   const endpoint = scenario[side];
-  const base = side === "direct" ? bases.upstream : bases[scenario.proxy.via];
-  if (base === undefined) throw new Error(`Proxy "${scenario.proxy.via}" was not started`);
+  const via = side === "direct" ? scenario.direct.via : scenario.proxy.via;
+  const base = via === undefined ? bases.upstream : bases[via];
+  if (base === undefined) throw new Error(`Proxy "${via}" was not started`);
   return { url: base + endpoint.path, body: JSON.stringify(endpoint.body) };
 }
 

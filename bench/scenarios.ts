@@ -1,10 +1,11 @@
 /**
  * What the benchmark measures, declared as data: the proxy configurations to start and the scenarios to run.
  *
- * A scenario names its kind (whole responses or streams), its concurrency and call count, the call made directly
- * to the upstream and the call made through one of the {@link PROXIES}, and the targets it is checked against.
- * Adding a case (a proxy with concurrency limits, a saturated limit) means adding a proxy entry and a scenario
- * entry; `run.ts` starts only the proxies the selected scenarios use.
+ * A scenario names its kind (whole responses or streams), its concurrency and call count, the baseline call (made
+ * directly to the upstream, or through another proxy) and the call made through one of the {@link PROXIES}, and
+ * the targets it is checked against. A saturation run ({@link SATURATION_RUNS}) is not a ratio: many clients at once
+ * against a small concurrency limit, each request's outcome checked. Adding a case means adding a proxy entry and a
+ * scenario or saturation entry; `run.ts` starts only the proxies those entries use.
  *
  * @module
  */
@@ -29,6 +30,13 @@ export interface ProxySpec {
   idleRssBelowMb?: number;
 }
 
+/** The concurrency limit of the bench models in the `saturated` proxy. */
+const SATURATED_LIMIT = 2;
+/** How many requests may wait for a bench model's slot in the `saturated` proxy. */
+const SATURATED_MAX_WAITING = 40;
+/** The queue timeout of the `saturated` proxy: far longer than its queue takes to drain (about 5 s). */
+const SATURATED_QUEUE_TIMEOUT_SECONDS = 30;
+
 /** The proxies, by name. */
 export const PROXIES = {
   passthrough: {
@@ -39,6 +47,38 @@ export const PROXIES = {
   converted: {
     description: "upstream speaks OpenAI only: Anthropic requests are converted",
     config: (context) => mockUpstreamConfig(context, { supportsAnthropic: false }),
+  },
+  guarded: {
+    description: "passthrough with garbage detection on (local detector, no validator)",
+    config: (context) => ({
+      ...mockUpstreamConfig(context, { supportsAnthropic: true }),
+      validation: { enabled: true },
+    }),
+  },
+  limited: {
+    description: "passthrough with limits, queue bounds and throttle configured, none of them ever reached",
+    config: (context) => ({
+      ...mockUpstreamConfig(context, { supportsAnthropic: true }),
+      parallel_limits: { global: 1000, "bench*": 500 },
+      queue: { max_waiting: 100, timeout_seconds: 30, per_model: { "other-*": { max_waiting: 4 } } },
+      // Pauses for another model only: each bench request resolves its pauses (to none) and never waits.
+      throttle: {
+        enabled: true,
+        per_model: {
+          "other-*": { start_pause_seconds: 1, end_pause_seconds: 0.5 },
+          "bench*": { start_pause_seconds: null, end_pause_seconds: null },
+        },
+      },
+    }),
+  },
+  saturated: {
+    description: `passthrough with each bench model limited to ${SATURATED_LIMIT} at a time, ` +
+      `${SATURATED_MAX_WAITING} waiting, ${SATURATED_QUEUE_TIMEOUT_SECONDS} s queue timeout`,
+    config: (context) => ({
+      ...mockUpstreamConfig(context, { supportsAnthropic: true }),
+      parallel_limits: { "bench*": SATURATED_LIMIT },
+      queue: { max_waiting: SATURATED_MAX_WAITING, timeout_seconds: SATURATED_QUEUE_TIMEOUT_SECONDS },
+    }),
   },
 } satisfies Record<string, ProxySpec>;
 
@@ -54,12 +94,12 @@ export interface Endpoint {
   body: Record<string, unknown>;
 }
 
-/** A target: `compare` of the proxy's and the direct figure of `metric` must be below / at least `limit`. */
+/** A target: `compare` of the proxy's and the direct figure of `metric` must be below / at most / at least `limit`. */
 export interface Target {
   metric: MetricName;
   /** `added`: proxy − direct (for times, in ms); `ratio`: proxy / direct. */
   compare: "added" | "ratio";
-  pass: "below" | "at_least";
+  pass: "below" | "at_most" | "at_least";
   limit: number;
 }
 
@@ -71,8 +111,11 @@ interface ScenarioBase {
   concurrency: number;
   /** Calls per target per round, in a full and in a `--quick` run. */
   count: { full: number; quick: number };
-  /** The call made straight to the upstream. */
-  direct: Endpoint;
+  /**
+   * The baseline call: made straight to the upstream, or through the proxy named by `via` when the scenario
+   * measures what one proxy configuration adds to another (reported in the "direct" column all the same).
+   */
+  direct: Endpoint & { via?: ProxyName };
   /** The call made through the proxy named by `via`. */
   proxy: Endpoint & { via: ProxyName };
   targets: Target[];
@@ -122,6 +165,27 @@ export const SCENARIOS: readonly Scenario[] = [
     direct: { path: "/v1/chat/completions", body: openAIChat() },
     proxy: { via: "passthrough", path: "/v1/chat/completions", body: openAIChat() },
     targets: [{ metric: "latency_p50", compare: "added", pass: "below", limit: 1 }],
+  },
+  {
+    // The baseline is the plain passthrough proxy, not the upstream: the figure is what limits and a throttle add
+    // to proxying when they are configured but never reached.
+    name: "openai non-stream c=1 with limits",
+    kind: "request",
+    concurrency: 1,
+    count: { full: 1500, quick: 300 },
+    direct: { via: "passthrough", path: "/v1/chat/completions", body: openAIChat() },
+    proxy: { via: "limited", path: "/v1/chat/completions", body: openAIChat() },
+    targets: [{ metric: "latency_p50", compare: "added", pass: "at_most", limit: 0.2 }],
+  },
+  {
+    // Issue 4: what conversion adds to proxying. Baseline: the same Anthropic request passed through.
+    name: "anthropic non-stream c=1 converted",
+    kind: "request",
+    concurrency: 1,
+    count: { full: 1500, quick: 300 },
+    direct: { via: "passthrough", path: "/v1/messages", body: anthropicMessages() },
+    proxy: { via: "converted", path: "/v1/messages", body: anthropicMessages() },
+    targets: [{ metric: "latency_p50", compare: "added", pass: "at_most", limit: 1 }],
   },
   {
     name: "openai non-stream c=64",
@@ -180,6 +244,66 @@ export const SCENARIOS: readonly Scenario[] = [
     skipOn: { status: 501, reason: "conversion not available" },
   },
   {
+    // Issue 4: converted streams against passthrough streams of the same Anthropic request.
+    name: "anthropic stream c=64 paced converted vs passthrough",
+    kind: "stream",
+    events: STREAM_EVENTS,
+    staggerMs: PACED_STREAM_MS,
+    concurrency: STREAMS,
+    count: { full: 256, quick: 64 },
+    direct: {
+      via: "passthrough",
+      path: "/v1/messages",
+      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    proxy: {
+      via: "converted",
+      path: "/v1/messages",
+      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
+  },
+  {
+    // Issue 6: garbage detection on against off, no loop present. The first byte (role chunk) is not held back;
+    // the first text is, by up to hold_back_chars.
+    name: "openai stream c=64 paced guarded vs passthrough",
+    kind: "stream",
+    events: STREAM_EVENTS,
+    staggerMs: PACED_STREAM_MS,
+    concurrency: STREAMS,
+    count: { full: 256, quick: 64 },
+    direct: {
+      via: "passthrough",
+      path: "/v1/chat/completions",
+      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    proxy: {
+      via: "guarded",
+      path: "/v1/chat/completions",
+      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
+  },
+  {
+    name: "anthropic stream c=64 paced guarded vs passthrough",
+    kind: "stream",
+    events: STREAM_EVENTS,
+    staggerMs: PACED_STREAM_MS,
+    concurrency: STREAMS,
+    count: { full: 256, quick: 64 },
+    direct: {
+      via: "passthrough",
+      path: "/v1/messages",
+      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    proxy: {
+      via: "guarded",
+      path: "/v1/messages",
+      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
+    },
+    targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
+  },
+  {
     // The same paced streams, all 64 started in the same instant: the proxy handles the burst's requests one after
     // another on its one thread, so the last waits for the others' set-up (reported, no target).
     name: "openai stream c=64 paced burst",
@@ -231,9 +355,85 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** When a client of a saturation run cancels: on its stream's first chunk, or once every client has been sent. */
+export type CancelPoint = "first_chunk" | "all_sent";
+
+/** Which clients of a saturation run cancel their request, and when. */
+export interface CancelPlan {
+  /** One line saying who cancels and when, for the report. */
+  rule: string;
+  /** The moment client `index` cancels at; undefined: it does not cancel. */
+  when: (index: number) => CancelPoint | undefined;
+}
+
+/**
+ * A saturation run: `clients` paced streams started `arrivalGapMs` apart (so their arrival order is known) through
+ * a proxy whose limit for the model is `limit` with `maxWaiting` places in its queue, each outcome checked.
+ */
+export interface SaturationRun {
+  /** Unique name, used in the report and the JSON file. */
+  name: string;
+  /** The proxy; its config must set `limit` and `maxWaiting` for `model`. */
+  via: ProxyName;
+  /** The model every client asks for: one pool of the limiter. */
+  model: string;
+  /** The streamed call every client makes. */
+  call: Endpoint;
+  /** Content events per stream and the pause before each: a stream lasts at least `events × gapMs`. */
+  events: number;
+  gapMs: number;
+  /** The model's concurrency limit and queue bound in that proxy. */
+  limit: number;
+  maxWaiting: number;
+  clients: number;
+  arrivalGapMs: number;
+  /** Absent: no client cancels. */
+  cancel?: CancelPlan;
+}
+
+/**
+ * 40 events 5 ms apart: streams of at least 200 ms, longer than the clients take to start (64 timers of 1 ms fire
+ * about 2 ms apart: about 130 ms), so that no slot is freed before the last client has arrived.
+ */
+const SATURATION_EVENTS = 40;
+const SATURATION_GAP_MS = 5;
+
+/** The saturation runs, in the order they run and are reported. */
+export const SATURATION_RUNS: readonly SaturationRun[] = [
+  saturationRun({ name: "openai stream, 64 clients, limit 2", path: "/v1/chat/completions" }),
+  saturationRun({
+    name: "anthropic stream, 64 clients, limit 2, half cancel",
+    path: "/v1/messages",
+    cancel: {
+      rule: "clients 1, 5, 9, … cancel on their first chunk; 3, 7, 11, … once all are sent",
+      when: (index) => index % 4 === 1 ? "first_chunk" : index % 4 === 3 ? "all_sent" : undefined,
+    },
+  }),
+];
+
 /** The end-of-stream text of the protocol spoken on `path`. */
 export function endMarker(path: ApiPath): string {
   return path === "/v1/messages" ? "message_stop" : "[DONE]";
+}
+
+/** A saturation run of the `saturated` proxy speaking the protocol of `path`. */
+function saturationRun(options: { name: string; path: ApiPath; cancel?: CancelPlan }): SaturationRun {
+  const stream = { events: SATURATION_EVENTS, gapMs: SATURATION_GAP_MS };
+  return {
+    name: options.name,
+    via: "saturated",
+    model: benchModel(stream.events, stream.gapMs),
+    call: {
+      path: options.path,
+      body: options.path === "/v1/messages" ? anthropicMessages(stream) : openAIChat(stream),
+    },
+    ...stream,
+    limit: SATURATED_LIMIT,
+    maxWaiting: SATURATED_MAX_WAITING,
+    clients: STREAMS,
+    arrivalGapMs: 1,
+    ...(options.cancel ? { cancel: options.cancel } : {}),
+  };
 }
 
 function streamTargets(): Target[] {
