@@ -51,7 +51,7 @@ const HELP = `Usage: deno task bench [--quick] [--json FILE]
 
 Measures sampling-proxy against a direct connection to a fast mock upstream, alternating the two, then
 saturates a small concurrency limit and checks every request's outcome.
-  --quick       a short smoke run (a few seconds)
+  --quick       a short smoke run (about a minute)
   --json FILE   also write the results as JSON to FILE
   -h, --help    print this help`;
 
