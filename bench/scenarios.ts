@@ -196,129 +196,52 @@ export const SCENARIOS: readonly Scenario[] = [
     proxy: { via: "passthrough", path: "/v1/chat/completions", body: openAIChat() },
     targets: [],
   },
-  {
+  pacedStream({
     name: "openai stream c=64 paced",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: { path: "/v1/chat/completions", body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }) },
-    proxy: {
-      via: "passthrough",
-      path: "/v1/chat/completions",
-      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
+    baseline: { path: "/v1/chat/completions" },
+    measured: { via: "passthrough", path: "/v1/chat/completions" },
     targets: streamTargets(),
-  },
-  {
+  }),
+  pacedStream({
     name: "anthropic stream c=64 paced",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: { path: "/v1/messages", body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }) },
-    proxy: {
-      via: "passthrough",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
+    baseline: { path: "/v1/messages" },
+    measured: { via: "passthrough", path: "/v1/messages" },
     targets: streamTargets(),
-  },
-  {
-    // Direct is the OpenAI stream the proxy converts from.
+  }),
+  // The baseline is the OpenAI stream the proxy converts from.
+  pacedStream({
     name: "anthropic→openai converted stream c=64 paced",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: { path: "/v1/chat/completions", body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }) },
-    proxy: {
-      via: "converted",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
+    baseline: { path: "/v1/chat/completions" },
+    measured: { via: "converted", path: "/v1/messages" },
     targets: [],
     skipOn: { status: 501, reason: "conversion not available" },
-  },
-  {
-    // Issue 4: converted streams against passthrough streams of the same Anthropic request.
+  }),
+  // Issue 4: converted streams against passthrough streams of the same Anthropic request.
+  pacedStream({
     name: "anthropic stream c=64 paced converted vs passthrough",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: {
-      via: "passthrough",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
-    proxy: {
-      via: "converted",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
+    baseline: { via: "passthrough", path: "/v1/messages" },
+    measured: { via: "converted", path: "/v1/messages" },
     targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
-  },
-  {
-    // Issue 6: garbage detection on against off, no loop present. The first byte (role chunk) is not held back;
-    // the first text is, by up to hold_back_chars.
-    name: "openai stream c=64 paced guarded vs passthrough",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: {
-      via: "passthrough",
-      path: "/v1/chat/completions",
-      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
-    proxy: {
-      via: "guarded",
-      path: "/v1/chat/completions",
-      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
-    targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
-  },
-  {
-    name: "anthropic stream c=64 paced guarded vs passthrough",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    staggerMs: PACED_STREAM_MS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: {
-      via: "passthrough",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
-    proxy: {
-      via: "guarded",
-      path: "/v1/messages",
-      body: anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
-    targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
-  },
-  {
-    // The same paced streams, all 64 started in the same instant: the proxy handles the burst's requests one after
-    // another on its one thread, so the last waits for the others' set-up (reported, no target).
+  }),
+  // Issue 6: garbage detection on against off, no loop present. The first byte (role chunk or message_start) is not
+  // held back; the first text is, by up to hold_back_chars.
+  ...(["/v1/chat/completions", "/v1/messages"] as const).map((path) =>
+    pacedStream({
+      name: `${path === "/v1/messages" ? "anthropic" : "openai"} stream c=64 paced guarded vs passthrough`,
+      baseline: { via: "passthrough", path },
+      measured: { via: "guarded", path },
+      targets: [{ metric: "events_per_s", compare: "ratio", pass: "at_least", limit: 0.9 }],
+    })
+  ),
+  // The same paced streams, all 64 started in the same instant: the proxy handles the burst's requests one after
+  // another on its one thread, so the last waits for the others' set-up (reported, no target).
+  pacedStream({
     name: "openai stream c=64 paced burst",
-    kind: "stream",
-    events: STREAM_EVENTS,
-    concurrency: STREAMS,
-    count: { full: 256, quick: 64 },
-    direct: { path: "/v1/chat/completions", body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }) },
-    proxy: {
-      via: "passthrough",
-      path: "/v1/chat/completions",
-      body: openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS }),
-    },
+    baseline: { path: "/v1/chat/completions" },
+    measured: { via: "passthrough", path: "/v1/chat/completions" },
     targets: [],
-  },
+    burst: true,
+  }),
   // Capacity: the upstream sends as fast as it can, so the proxy's CPU per event is the limit (no targets).
   {
     name: "openai stream c=64 max rate",
@@ -433,6 +356,39 @@ function saturationRun(options: { name: string; path: ApiPath; cancel?: CancelPl
     clients: STREAMS,
     arrivalGapMs: 1,
     ...(options.cancel ? { cancel: options.cancel } : {}),
+  };
+}
+
+/** What {@link pacedStream} builds a scenario from. */
+interface PacedStreamSpec {
+  name: string;
+  /** The baseline call: straight to the upstream, or through a proxy. */
+  baseline: { path: ApiPath; via?: ProxyName };
+  /** The measured call, through a proxy. */
+  measured: { path: ApiPath; via: ProxyName };
+  targets: Target[];
+  /** Start all 64 streams in the same instant instead of in a steady state. @default false */
+  burst?: boolean;
+  skipOn?: { status: number; reason: string };
+}
+
+/** A scenario of 64 paced streams (see {@link PACED_GAP_MS}), in a steady state unless `burst`. */
+function pacedStream(spec: PacedStreamSpec): StreamScenario {
+  const body = (path: ApiPath) =>
+    path === "/v1/messages"
+      ? anthropicMessages({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS })
+      : openAIChat({ events: STREAM_EVENTS, gapMs: PACED_GAP_MS });
+  return {
+    name: spec.name,
+    kind: "stream",
+    events: STREAM_EVENTS,
+    ...(spec.burst ? {} : { staggerMs: PACED_STREAM_MS }),
+    concurrency: STREAMS,
+    count: { full: 256, quick: 64 },
+    direct: { ...spec.baseline, body: body(spec.baseline.path) },
+    proxy: { ...spec.measured, body: body(spec.measured.path) },
+    targets: spec.targets,
+    ...(spec.skipOn ? { skipOn: spec.skipOn } : {}),
   };
 }
 
