@@ -15,7 +15,16 @@ import { type MockUpstream, type Scenario, startMockUpstream } from "../support/
 import { postJson } from "../support/http.ts";
 import { startProxy, type TestProxy } from "../support/proxy_server.ts";
 import { readSse } from "../support/sse.ts";
-import { chatBody, createGate, messagesBody, proxyConfig, tagOf, upstreamJson, waitUntil } from "./harness.ts";
+import {
+  chatBody,
+  createGate,
+  holdTagged,
+  messagesBody,
+  proxyConfig,
+  tagOf,
+  upstreamJson,
+  waitUntil,
+} from "./harness.ts";
 
 const CHAT = "/v1/chat/completions";
 const MESSAGES = "/v1/messages";
@@ -126,11 +135,7 @@ Deno.test("ConcurrencyLimiter never blocks another model behind a queued request
     // The queue timeout is a safety net: a "b" wrongly queued behind "a2" fails in 5 s instead of 300.
     config: { parallel_limits: { global: 2, a: 1 }, queue: { timeout_seconds: 5 } },
   }));
-  using gate = createGate();
-  mock.setScenario(async (request) => {
-    if (tagOf(request.json) === "a1") await gate.opened;
-    return { text: "ok" };
-  });
+  using gate = holdTagged(mock, "a1");
   const a1 = postJson(`${proxy.url}${CHAT}`, chatBody("a", {}, "a1"));
   await mock.waitForRequests(1);
   const a2 = postJson(`${proxy.url}${CHAT}`, chatBody("a", {}, "a2"));
@@ -157,11 +162,7 @@ Deno.test("ConcurrencyLimiter keys slots by the upstream model name, after renam
     upstream: { supports_anthropic: false },
     config: { parallel_limits: { qwen3: 1 }, models: { "qwen3:precise": { rename: "qwen3" } } },
   }));
-  using gate = createGate();
-  mock.setScenario(async (request) => {
-    if (tagOf(request.json) === "virtual") await gate.opened;
-    return { text: "ok" };
-  });
+  using gate = holdTagged(mock, "virtual");
   const virtual = postJson(`${proxy.url}${CHAT}`, chatBody("qwen3:precise", {}, "virtual"));
   await mock.waitForRequests(1);
   assert.equal(pool(proxy, "qwen3").inUse, 1);
@@ -188,11 +189,7 @@ async function withSlotHeld(
 ): Promise<void> {
   await using mock = await startMockUpstream();
   await using proxy = await startProxy(proxyConfig(mock, { config: { parallel_limits: { m: 1 }, ...config } }));
-  using gate = createGate();
-  mock.setScenario(async (request) => {
-    if (tagOf(request.json) === "holder") await gate.opened;
-    return { text: "ok" };
-  });
+  using gate = holdTagged(mock, "holder");
   const holder = postJson(`${proxy.url}${CHAT}`, chatBody("m", {}, "holder"));
   await mock.waitForRequests(1);
   const queued = await body(proxy, mock) ?? [];
@@ -321,11 +318,7 @@ Deno.test("ConcurrencyLimiter drops a queued request whose client disconnects, b
 Deno.test("ConcurrencyLimiter serves the next request after a queued one left, not the one that left", async () => {
   await using mock = await startMockUpstream();
   await using proxy = await startProxy(proxyConfig(mock, { config: { parallel_limits: { m: 1 } } }));
-  using gate = createGate();
-  mock.setScenario(async (request) => {
-    if (tagOf(request.json) === "holder") await gate.opened;
-    return { text: "ok" };
-  });
+  using gate = holdTagged(mock, "holder");
   const holder = postJson(`${proxy.url}${CHAT}`, chatBody("m", {}, "holder"));
   await mock.waitForRequests(1);
   const leaving = abortableRequest(`${proxy.url}${CHAT}`, chatBody("m", {}, "leaving"));

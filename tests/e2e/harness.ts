@@ -91,3 +91,16 @@ export function createGate(): Gate {
   const open = () => resolve();
   return { opened: promise, open, [Symbol.dispose]: open };
 }
+
+/**
+ * Makes `mock` hold the answer to the request tagged `tag` until the returned gate opens (every other request is
+ * answered at once). Declare it with `using` after the mock, like {@link createGate}.
+ */
+export function holdTagged(mock: MockUpstream, tag: string): Gate {
+  const gate = createGate();
+  mock.setScenario(async (request) => {
+    if (tagOf(request.json) === tag) await gate.opened;
+    return { text: "ok" };
+  });
+  return gate;
+}
