@@ -12,6 +12,7 @@ import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
 import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
 import type { Logger } from "./observability/logger.ts";
+import { ModelMatcher } from "./policy/model_matcher.ts";
 import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 
@@ -24,6 +25,8 @@ export interface ProxyContext {
   readonly throttle: Throttle;
   /** Garbage detection: settings, validator client, counters. */
   readonly garbage: GarbageGuard;
+  /** Params for retries after garbage: the model's `models` rule `retry_sampling` over the global one. */
+  retrySampling(model: string): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
@@ -83,10 +86,25 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       log,
     }),
     garbage: createGarbageGuard(config.validation, { logging: config.logging, logger }),
+    retrySampling: retrySamplingFor(config),
     logger,
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
     nextRequestId: () => `req-${++counter}`,
+  };
+}
+
+/** Per-model retry params, matched like the sampling rules (on the client's model name). */
+function retrySamplingFor(config: Config): (model: string) => Readonly<Record<string, unknown>> {
+  const global = config.validation.retry_sampling ?? {};
+  const rules = new ModelMatcher(
+    Object.entries(config.sampling.rules).flatMap(([pattern, rule]) =>
+      rule.retry_sampling ? [[pattern, rule.retry_sampling] as const] : []
+    ),
+  );
+  return (model) => {
+    const rule = rules.match(model)?.value;
+    return rule ? { ...global, ...rule } : global;
   };
 }
 

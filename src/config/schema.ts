@@ -81,6 +81,9 @@ const modelRuleSchema = s.object({
     "Model name sent upstream; an exact key with rename is a virtual model",
   ),
   max_tokens_cap: positiveInteger.optional().describe("Clamp max_tokens / max_completion_tokens"),
+  retry_sampling: samplingParams.optional().describe(
+    "Params added to bodies retried after garbage was detected, over validation.retry_sampling",
+  ),
 });
 
 /** The schema of a config file. */

@@ -31,6 +31,8 @@ export interface ExchangeOptions {
   converter: Converter | undefined;
   /** The upstream request body as first sent (after conversion and policy). */
   body: Record<string, unknown>;
+  /** Params merged into retried and continued bodies: the model's rule over `validation.retry_sampling`. */
+  retrySampling: Readonly<Record<string, unknown>>;
   /**
    * Sends another attempt: waits for the throttle's turn, then calls the upstream with the first call's URL,
    * headers and timeouts. `signal` aborts both (it includes the client's).

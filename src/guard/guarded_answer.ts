@@ -87,7 +87,7 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
     guard.counters.retry(model);
     await backoff(guard.retryDelayMs(attempt), signal);
     signal.throwIfAborted();
-    upstream = await options.send(JSON.stringify(retryBody(options.body, guard.settings.retrySampling)), signal);
+    upstream = await options.send(JSON.stringify(retryBody(options.body, options.retrySampling)), signal);
   }
 }
 

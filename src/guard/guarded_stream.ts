@@ -328,7 +328,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   }
 
   #plan(failed: number, finding: Finding): Plan {
-    const { guard, upstreamProtocol, body } = this.#options;
+    const { guard, upstreamProtocol, body, retrySampling } = this.#options;
     const next = `attempt ${failed + 1} of ${guard.attempts}`;
     if (failed >= guard.attempts) {
       return {
@@ -338,12 +338,12 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
       };
     }
     if (!this.#delivery.contentSent) {
-      return { kind: "retry", body: retryBody(body, guard.settings.retrySampling), outcome: `retrying (${next})` };
+      return { kind: "retry", body: retryBody(body, retrySampling), outcome: `retrying (${next})` };
     }
     const continuation = this.#delivery.continuable && canPrefill(upstreamProtocol, body)
       ? continuationBody(upstreamProtocol, body, {
         delivered: this.#delivery.text,
-        sampling: guard.settings.retrySampling,
+        sampling: retrySampling,
       })
       : undefined;
     if (continuation !== undefined) {

@@ -190,6 +190,7 @@ async function proxyRequest(
       upstreamProtocol,
       converter,
       body: policy.body,
+      retrySampling: ctx.retrySampling(model),
       send: async (text, signal) => {
         await ctx.throttle.wait(upstreamModel, { signal, log: requestLog(ctx, record) });
         return await call(text, signal);

@@ -59,6 +59,21 @@ async function guardFigures(url: string, model = "m"): Promise<JsonObject> {
 
 // --- Streams: retry, continuation, failure -----------------------------------------------------------------
 
+Deno.test("a model's rule retry_sampling is merged over the global one on retries", async () => {
+  await withGuardProxy({
+    attempts: [WORD_LOOP, { text: CLEAN }],
+    validation: { retry_sampling: { presence_penalty: 0.5, temperature: 0.9 } },
+    config: { models: { "m*": { retry_sampling: { presence_penalty: 1.2 } } } },
+  }, async ({ mock, proxy }) => {
+    const response = await postJson(`${proxy.url}${CHAT}`, chat({ stream: true, temperature: 0.2 }));
+    assert.equal(assertValidOpenAIStream(await readSse(response)).text, CLEAN);
+    assert.equal(upstreamJson(mock, 0).temperature, 0.2);
+    const retry = upstreamJson(mock, 1);
+    assert.equal(retry.presence_penalty, 1.2, "the model's rule wins");
+    assert.equal(retry.temperature, 0.9, "global keys the rule does not set still apply");
+  });
+});
+
 Deno.test("a looping OpenAI stream is cut, aborted upstream, dumped and retried in one clean client stream", async () => {
   await withGuardProxy({
     attempts: [WORD_LOOP, { text: CLEAN }],

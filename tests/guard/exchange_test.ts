@@ -45,6 +45,7 @@ function exchange(answer: ValidatorVerdict | undefined) {
     upstreamProtocol: "openai",
     converter: undefined,
     body: {},
+    retrySampling: guard.settings.retrySampling,
     send: () => Promise.reject(new Error("not used")),
     signal: new AbortController().signal,
     onEnd: () => {},

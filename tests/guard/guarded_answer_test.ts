@@ -51,6 +51,7 @@ async function vet(
     upstreamProtocol: "openai",
     converter: undefined,
     body: { model: "m", messages: [] },
+    retrySampling: guard.settings.retrySampling,
     send: (body) => {
       sent.push(JSON.parse(body));
       const next = later.shift();

@@ -62,6 +62,7 @@ async function run(first: UpstreamResponse, later: UpstreamResponse[], validatio
     upstreamProtocol: "openai",
     converter: undefined,
     body: { model: "m", messages: [] },
+    retrySampling: (validation.retry_sampling ?? {}) as Record<string, unknown>,
     send: (body) => {
       sent.push(body);
       const next = later.shift();
@@ -129,6 +130,7 @@ Deno.test("guardedStreamResponse aborts the upstream when the client cancels", a
     upstreamProtocol: "openai",
     converter: undefined,
     body: {},
+    retrySampling: {},
     send: () => Promise.reject(new Error("not used")),
     signal: new AbortController().signal,
     onEnd: (outcome) => ends.push(outcome),
