@@ -12,6 +12,7 @@ import type { Protocol } from "../http/errors.ts";
 import type { UpstreamResponse } from "../http/upstream_call.ts";
 import type { GarbageGuard } from "./garbage_guard.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
+import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
 
 /** The request path's side of a guarded exchange. */
 export interface ExchangeOptions {
@@ -91,6 +92,11 @@ export async function consultValidator(
 /** A loop verdict in words: `periodic-tail, period 33, 5 repeats`. */
 export function describeVerdict(verdict: LoopVerdict): string {
   return `${verdict.reason}, period ${verdict.period}, ${verdict.repeats} repeats`;
+}
+
+/** A repeated tool call in words: `Bash called 3 times with the same arguments`. */
+export function describeToolLoop(verdict: ToolCallLoopVerdict): string {
+  return `${verdict.reason}: ${verdict.name} called ${verdict.repeats} times with the same arguments`;
 }
 
 /** A validator-confirmed suspicion in words. */

@@ -21,6 +21,7 @@ import {
   backoff,
   consultValidator,
   describeConfirmed,
+  describeToolLoop,
   describeVerdict,
   type ExchangeOptions,
   exhaustedMessage,
@@ -126,7 +127,7 @@ async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Findi
     return {
       channel: "tool",
       reason: verdict.reason,
-      description: `${verdict.reason}: ${verdict.name} called ${verdict.repeats} times with the same arguments`,
+      description: describeToolLoop(verdict),
       text: answer.text.tool,
     };
   }

@@ -45,6 +45,7 @@ import {
   backoff,
   consultValidator,
   describeConfirmed,
+  describeToolLoop,
   describeVerdict,
   type ExchangeOptions,
   exhaustedMessage,
@@ -52,6 +53,8 @@ import {
   type ValidatorOutcome,
 } from "./exchange.ts";
 import { HoldBackQueue } from "./hold_back_queue.ts";
+import { StreamedToolCalls } from "./streamed_tool_calls.ts";
+import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
 import { KeepAliveStream } from "./keep_alive.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import { countWords } from "./text_stats.ts";
@@ -83,6 +86,8 @@ interface Attempt {
   upstream: UpstreamResponse;
   reader: ReadableStreamDefaultReader<SseEvent>;
   queue: HoldBackQueue;
+  /** This attempt's tool calls, for the repeated-call check. */
+  toolCalls: StreamedToolCalls;
   splicer: AttemptSplicer | undefined;
   /** Aborts this attempt's validator checks. */
   checks: AbortController;
@@ -93,6 +98,22 @@ interface Attempt {
   words: number;
   nextCheckAt: number;
   tail: string;
+}
+
+/** Whether the local detectors run (`validation.local_detection`). */
+function localDetection(options: ExchangeOptions): boolean {
+  return options.guard.settings.localDetection;
+}
+
+/** A repeated tool call as a finding; nothing before it is held back for a cut, the calls are whole. */
+function toolLoopFinding(verdict: ToolCallLoopVerdict): Finding {
+  return {
+    channel: "tool",
+    reason: verdict.reason,
+    description: describeToolLoop(verdict),
+    text: verdict.excerpt,
+    cutAtVerdict: false,
+  };
 }
 
 /** What to do after a finding. */
@@ -192,6 +213,9 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     const facts = eventFacts(this.#options.upstreamProtocol, event);
     const items = attempt.splicer ? attempt.splicer.map(event, facts) : [{ event, facts }];
     for (const item of items) {
+      // Checked before the event is queued, so the event that completes a repeated call never goes out.
+      const repeated = localDetection(this.#options) ? attempt.toolCalls.push(item.facts) : null;
+      if (repeated) return await this.#abandon(attempt, toolLoopFinding(repeated));
       this.#watchWords(attempt, item.facts.text.content);
       for (const found of attempt.queue.push(item.event, item.facts)) {
         if (await this.#onVerdict(attempt, found.channel, found.verdict)) return;
@@ -253,6 +277,8 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     attempt.ended = true;
     // A background check cannot hold anything back any more: the rest of the text goes out now.
     attempt.periodic = undefined;
+    const repeated = localDetection(this.#options) ? attempt.toolCalls.finish() : null;
+    if (repeated) return await this.#abandon(attempt, toolLoopFinding(repeated));
     for (const found of attempt.queue.finish()) {
       if (await this.#onVerdict(attempt, found.channel, found.verdict)) return;
     }
@@ -405,6 +431,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
       upstream,
       reader: body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader(),
       queue: new HoldBackQueue({ detect: settings.localDetection, holdBackChars: settings.holdBackChars }),
+      toolCalls: new StreamedToolCalls(this.#options.upstreamProtocol),
       splicer,
       checks: new AbortController(),
       pendingRead: undefined,

@@ -7,7 +7,8 @@
  * longest prefix of queued events whose text lies within every channel's `releasableLength()`. Events without
  * text (role chunk, finish, usage, `message_delta`, `ping`) keep their place behind held events. An Anthropic
  * `content_block_start` without text waits until the first event of its block is releasable, so when nothing was
- * released no block was opened either.
+ * released no block was opened either; an OpenAI chunk that opens a tool call without arguments waits likewise for
+ * the first arguments.
  *
  * Without detectors (`detect: false`) every event is releasable at once.
  *
@@ -181,11 +182,28 @@ export class HoldBackQueue {
     const held = this.#queue[position];
     if (!this.#textReleasable(held)) return false;
     const { facts } = held;
-    if (facts.kind !== "block_start" || Object.keys(held.ends).length > 0) return true;
+    if (Object.keys(held.ends).length > 0) return true;
     // A block opens only together with its first content, so that "nothing released" means "no block opened".
+    // (An empty delta, like the real API's first `input_json_delta`, is not content; the block's stop is, for a block
+    // that has none.)
+    if (facts.kind === "block_start") {
+      return this.#nextReleasable(
+        position,
+        (next) =>
+          next.facts.index === facts.index && (Object.keys(next.ends).length > 0 || next.facts.kind === "block_stop"),
+      );
+    }
+    // Likewise an OpenAI tool call opens only together with its first arguments: a model repeating one call is then
+    // cut before the client has seen any of it, and the request can be retried transparently.
+    if (facts.tool) return this.#nextReleasable(position, (next) => next.ends.tool !== undefined);
+    return true;
+  }
+
+  /** Whether the first later event that `belongs` is releasable (at the end of the text: yes). */
+  #nextReleasable(position: number, belongs: (next: HeldEvent) => boolean): boolean {
     for (let next = position + 1; next < this.#queue.length; next++) {
       const candidate = this.#queue[next];
-      if (candidate.facts.index === facts.index) return this.#textReleasable(candidate);
+      if (belongs(candidate)) return this.#textReleasable(candidate);
     }
     return this.#finished;
   }

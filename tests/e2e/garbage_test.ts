@@ -300,6 +300,27 @@ Deno.test("the same tool call three times in one answer is retried", async () =>
   });
 });
 
+Deno.test("a stream calling the same tool over and over is cut before the client sees a call, and retried", async () => {
+  const call = { name: "read_file", arguments: '{"path":"a.ts"}' };
+  for (const anthropic of [false, true]) {
+    await withGuardProxy({
+      attempts: [{ toolCalls: [call, call, call, call, call, call], chunkDelayMs: 20 }, { toolCalls: [call] }],
+    }, async ({ mock, proxy }) => {
+      const response = anthropic
+        ? await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))
+        : await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }));
+      const events = await readSse(response);
+      const calls = anthropic
+        ? assertValidAnthropicStream(events).toolUses.length
+        : assertValidOpenAIStream(events).toolCalls.length;
+      assert.equal(calls, 1, "the client got the retry's one call, none of the looping ones");
+      assert.equal(mock.requests.length, 2);
+      await mock.waitForAbort(0);
+      assert.deepEqual((await guardFigures(proxy.url)).detections, { "repeated-tool-call": 1 });
+    });
+  }
+});
+
 Deno.test("answers that keep looping get 529 in each protocol's error shape", async () => {
   await withGuardProxy({ attempts: [REPEATED_ANSWER], validation: { max_retries: 1 } }, async ({ mock, proxy }) => {
     const openai = await postJson(`${proxy.url}${CHAT}`, chat());

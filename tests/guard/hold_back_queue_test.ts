@@ -71,6 +71,31 @@ Deno.test("HoldBackQueue releases an empty Anthropic block when its stop arrives
   assert.equal(released(queue).length, 2);
 });
 
+Deno.test("HoldBackQueue does not count an empty first delta as the content a tool block opens with", () => {
+  const queue = new HoldBackQueue({ holdBackChars: 64 });
+  const start = anthropic({
+    type: "content_block_start",
+    index: 0,
+    content_block: { type: "tool_use", id: "toolu_1", name: "Read", input: {} },
+  });
+  const json = (partial_json: string) =>
+    anthropic({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } });
+  pushAll(queue, [start, json(""), json('{"path":"a.ts"}')], "anthropic");
+  assert.deepEqual(released(queue), [], "the block waits for its held arguments, not for the empty delta");
+  queue.finish();
+  assert.equal(released(queue).length, 3);
+});
+
+Deno.test("HoldBackQueue opens an OpenAI tool call only together with its first releasable arguments", () => {
+  const queue = new HoldBackQueue({ holdBackChars: 16 });
+  const opening = chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "Read" } }] });
+  const args = (text: string) => chunk({ tool_calls: [{ index: 0, function: { arguments: text } }] });
+  pushAll(queue, [chunk({ role: "assistant", content: null }), opening, args('{"pa')], "openai");
+  assert.equal(released(queue).length, 1, "only the role chunk: the call's opening waits for its arguments");
+  pushAll(queue, [args('th":"a very long path that passes the hold-back window"}')], "openai");
+  assert.equal(released(queue).length, 2, "the opening goes out with its first arguments");
+});
+
 Deno.test("HoldBackQueue without detection releases every event at once", () => {
   const queue = new HoldBackQueue({ detect: false });
   const verdicts = pushAll(queue, Array.from({ length: 40 }, () => chunk({ content: "again " })));
