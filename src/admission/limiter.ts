@@ -292,9 +292,9 @@ export class ConcurrencyLimiter {
     this.#globalInUse++;
     pool.inUse++;
     if (this.#globalLimit !== null) {
-      log?.("info", `Global slot acquired, used: ${this.#globalInUse}/${this.#globalLimit}`);
+      log?.("debug", `Global slot acquired, used: ${this.#globalInUse}/${this.#globalLimit}`);
     }
-    if (limit !== undefined) log?.("info", `Slot acquired ${model}, used: ${pool.inUse}/${limit.limit}`);
+    if (limit !== undefined) log?.("debug", `Slot acquired ${model}, used: ${pool.inUse}/${limit.limit}`);
 
     let released = false;
     const release = () => {
@@ -305,11 +305,11 @@ export class ConcurrencyLimiter {
       this.#globalInUse--;
       if (limit !== undefined) {
         this.#recordHold(limit.key, heldMs);
-        log?.("info", `Slot released ${model}, used: ${pool.inUse}/${limit.limit}`);
+        log?.("debug", `Slot released ${model}, used: ${pool.inUse}/${limit.limit}`);
       }
       if (this.#globalLimit !== null) {
         this.#recordHold(GLOBAL_LIMIT_KEY, heldMs);
-        log?.("info", `Global slot released, used: ${this.#globalInUse}/${this.#globalLimit}`);
+        log?.("debug", `Global slot released, used: ${this.#globalInUse}/${this.#globalLimit}`);
       }
       this.#prune(model, pool);
       this.#dispatch();

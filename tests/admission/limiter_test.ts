@@ -263,6 +263,7 @@ Deno.test("ConcurrencyLimiter snapshot lists idle exact-name models and the long
   });
 });
 
+// Queueing is news (info); acquiring and releasing happen for every request, so they are debug lines.
 Deno.test("ConcurrencyLimiter logs seed-style queue and slot lines", async () => {
   const { limiter, lines, request, slots } = setup({ limits: { global: 2, "glm-5": 1 } });
   await request("a", "glm-5");
@@ -273,15 +274,15 @@ Deno.test("ConcurrencyLimiter logs seed-style queue and slot lines", async () =>
   slots.get("a")!.release();
   await settle();
   assert.deepEqual(lines, [
-    "info: Global slot acquired, used: 1/2",
-    "info: Slot acquired glm-5, used: 1/1",
+    "debug: Global slot acquired, used: 1/2",
+    "debug: Slot acquired glm-5, used: 1/1",
     "info: Queueing for glm-5, 0 requests waiting (limit: 1)",
-    "info: Global slot acquired, used: 2/2",
+    "debug: Global slot acquired, used: 2/2",
     "info: Queueing for global limit, 0 requests waiting (limit: 2)",
-    "info: Slot released glm-5, used: 0/1",
-    "info: Global slot released, used: 1/2",
-    "info: Global slot acquired, used: 2/2",
-    "info: Slot acquired glm-5, used: 1/1",
+    "debug: Slot released glm-5, used: 0/1",
+    "debug: Global slot released, used: 1/2",
+    "debug: Global slot acquired, used: 2/2",
+    "debug: Slot acquired glm-5, used: 1/1",
   ]);
   assert.equal(limiter.snapshot().global?.waiting, 1);
 });
