@@ -53,19 +53,5 @@ export function parseSseText(text: string): SseEvent[] {
   return events;
 }
 
-/**
- * Formats one event as wire text ending with its blank line; the inverse of {@linkcode parseSseText}.
- *
- * @example
- * ```ts
- * formatSse({ event: "ping", data: "{}" }); // "event: ping\ndata: {}\n\n"
- * ```
- */
-export function formatSse(event: SseEvent): string {
-  if (event.event !== undefined && /[\r\n]/.test(event.event)) {
-    throw new TypeError(`Cannot format SSE event: the event name cannot contain a newline: received "${event.event}"`);
-  }
-  const name = event.event === undefined ? "" : `event: ${event.event}\n`;
-  const data = event.data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("");
-  return `${name}${data}\n`;
-}
+/** Formats one event as wire text ending with its blank line; the inverse of {@linkcode parseSseText}. */
+export { formatSse } from "../../src/protocols/sse.ts";
