@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ApiRoot } from "../routing/upstream_url.ts";
 import type { ConfigFile } from "./schema.ts";
 
 /** How an OpenAI upstream is told to think when an Anthropic request carries `thinking`. */
@@ -17,6 +18,8 @@ export interface UpstreamConfig {
   readonly name: string;
   /** Base URL without a trailing slash, with or without a version segment such as `/v1`. */
   readonly baseUrl: string;
+  /** `baseUrl` parsed once into the API root and its query (see `routing/upstream_url.ts`). */
+  readonly api: ApiRoot;
   /** Key that replaces the client's credentials, when configured. */
   readonly apiKey: string | undefined;
   /** Longest time to connect. */

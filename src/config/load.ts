@@ -13,6 +13,7 @@
  * @module
  */
 
+import { apiRoot } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
 import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
@@ -260,6 +261,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     return Object.freeze({
       name: entry.name,
       baseUrl: entry.base_url.replace(/\/+$/, ""),
+      api: apiRoot(entry.base_url),
       apiKey,
       connectTimeoutMs: entry.connect_timeout_seconds * 1000,
       responseTimeoutMs: (entry.response_timeout_seconds ?? entry.timeout_seconds) * 1000,

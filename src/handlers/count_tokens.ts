@@ -17,7 +17,7 @@ import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
 import { callUpstream } from "../http/upstream_call.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { upstreamRootUrl, upstreamUrl } from "../routing/upstream_url.ts";
+import { endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
@@ -60,7 +60,7 @@ async function passthrough(
   upstream: UpstreamConfig,
   text: string,
 ): Promise<Response | undefined> {
-  const response = await callUpstream(upstreamUrl(upstream.baseUrl, "messages/count_tokens"), {
+  const response = await callUpstream(endpointUrl(upstream.api, "messages/count_tokens"), {
     method: "POST",
     headers: upstreamRequestHeaders(request.headers, {
       clientProtocol: "anthropic",

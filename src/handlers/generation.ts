@@ -37,7 +37,7 @@ import {
 } from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
-import { upstreamUrl } from "../routing/upstream_url.ts";
+import { endpointUrl } from "../routing/upstream_url.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -151,8 +151,8 @@ async function proxyRequest(
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
-  const url = upstreamUrl(
-    upstream.baseUrl,
+  const url = endpointUrl(
+    upstream.api,
     converter?.endpoint ?? endpoint.endpoint,
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : requestQuery(request.url),

@@ -10,7 +10,7 @@
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
-import { upstreamUrl } from "../routing/upstream_url.ts";
+import { endpointUrl } from "../routing/upstream_url.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -77,7 +77,7 @@ export class ModelList {
     });
     headers.delete("content-type");
     try {
-      const response = await this.#ctx.fetch(upstreamUrl(upstream.baseUrl, "models"), {
+      const response = await this.#ctx.fetch(endpointUrl(upstream.api, "models"), {
         headers,
         signal: AbortSignal.timeout(Math.min(this.#timeoutMs, upstream.responseTimeoutMs)),
       });

@@ -22,12 +22,32 @@ const VERSION_SEGMENT = /\/v\d+(?:beta|alpha)?\d*$/;
  * ```
  */
 export function upstreamUrl(baseUrl: string, endpoint: string, search = ""): string {
+  return endpointUrl(apiRoot(baseUrl), endpoint, search);
+}
+
+/** A base URL split once into the API root endpoints go under and the base URL's own query. */
+export interface ApiRoot {
+  /** Scheme, authority and root path (with its version segment), no trailing slash, no query. */
+  readonly root: string;
+  /** The base URL's query without `?`, e.g. `api-version=2025-01-01`; `""` for none. */
+  readonly query: string;
+}
+
+/** Parses a base URL into its {@link ApiRoot}; the config loader does this once per upstream. */
+export function apiRoot(baseUrl: string): ApiRoot {
   const url = new URL(baseUrl);
   const path = url.pathname.replace(/\/+$/, "");
-  const root = VERSION_SEGMENT.test(path) ? path : `${path}/v1`;
-  url.pathname = `${root}/${endpoint.replace(/^\/+/, "")}`;
-  url.search = [url.search, search].map((query) => query.replace(/^\?/, "")).filter(Boolean).join("&");
-  return url.toString();
+  url.pathname = VERSION_SEGMENT.test(path) ? path : `${path}/v1`;
+  const query = url.search.replace(/^\?/, "");
+  url.search = "";
+  url.hash = "";
+  return { root: url.toString().replace(/\/+$/, ""), query };
+}
+
+/** The URL of `endpoint` under `api`, with the base URL's query and then the client's `search`; no parsing. */
+export function endpointUrl(api: ApiRoot, endpoint: string, search = ""): string {
+  const query = [api.query, search.replace(/^\?/, "")].filter(Boolean).join("&");
+  return `${api.root}/${endpoint.replace(/^\/+/, "")}${query === "" ? "" : `?${query}`}`;
 }
 
 /**

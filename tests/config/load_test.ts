@@ -104,6 +104,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
     assert.deepEqual(config.upstreams, [{
       name: "default",
       baseUrl: "http://127.0.0.1:8080/v1",
+      api: { root: "http://127.0.0.1:8080/v1", query: "" },
       apiKey: undefined,
       connectTimeoutMs: 5000,
       responseTimeoutMs: 1_200_000,

@@ -8,6 +8,7 @@ function upstream(name: string): UpstreamConfig {
   return {
     name,
     baseUrl: `http://${name}:8080/v1`,
+    api: { root: `http://${name}:8080/v1`, query: "" },
     apiKey: undefined,
     connectTimeoutMs: 5000,
     responseTimeoutMs: 60_000,
