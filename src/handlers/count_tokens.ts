@@ -14,10 +14,10 @@ import type { ProxyContext } from "../context.ts";
 import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from "../convert/count_tokens.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
-import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
-import { callUpstream } from "../http/upstream_call.ts";
+import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
 import { endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
+import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
@@ -60,20 +60,11 @@ async function passthrough(
   upstream: UpstreamConfig,
   text: string,
 ): Promise<Response | undefined> {
-  const response = await callUpstream(endpointUrl(upstream.api, "messages/count_tokens"), {
-    method: "POST",
-    headers: upstreamRequestHeaders(request.headers, {
-      clientProtocol: "anthropic",
-      upstreamProtocol: "anthropic",
-      apiKey: upstream.apiKey,
-      extra: upstream.headers,
-    }),
+  const response = await postToUpstream(ctx, upstream, {
+    url: endpointUrl(upstream.api, "messages/count_tokens"),
+    headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "anthropic" }),
     body: text,
     signal: request.signal,
-    connectTimeoutMs: upstream.connectTimeoutMs,
-    responseTimeoutMs: upstream.responseTimeoutMs,
-    idleTimeoutMs: upstream.idleTimeoutMs,
-    fetch: ctx.fetch,
   });
   const answer = response.body ? await new Response(response.body).text() : "";
   if (NO_COUNT_TOKENS.has(response.status)) {

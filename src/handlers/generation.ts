@@ -23,21 +23,16 @@ import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
-import { clientResponseHeaders, upstreamRequestHeaders } from "../http/headers.ts";
+import { clientResponseHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
-import {
-  callUpstream,
-  type ChunkReader,
-  readAll,
-  type UpstreamResponse,
-  UpstreamTimeoutError,
-} from "../http/upstream_call.ts";
+import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
+import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -157,23 +152,9 @@ async function proxyRequest(
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : requestQuery(request.url),
   );
-  const headers = upstreamRequestHeaders(request.headers, {
-    clientProtocol: endpoint.protocol,
-    upstreamProtocol,
-    apiKey: upstream.apiKey,
-    extra: upstream.headers,
-  });
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
-    callUpstream(url, {
-      method: "POST",
-      headers,
-      body: text,
-      signal,
-      connectTimeoutMs: upstream.connectTimeoutMs,
-      responseTimeoutMs: upstream.responseTimeoutMs,
-      idleTimeoutMs: upstream.idleTimeoutMs,
-      fetch: ctx.fetch,
-    });
+    postToUpstream(ctx, upstream, { url, headers, body: text, signal });
   let upstreamResponse = await call(upstreamBody, request.signal);
   record.status = upstreamResponse.status;
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>

@@ -9,8 +9,8 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import { upstreamRequestHeaders } from "../http/headers.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
+import { upstreamHeaders } from "./upstream_request.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -69,12 +69,8 @@ export class ModelList {
   }
 
   async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
-    const headers = upstreamRequestHeaders(incoming, {
-      clientProtocol: upstream.supportsOpenAI ? "openai" : "anthropic",
-      upstreamProtocol: upstream.supportsOpenAI ? "openai" : "anthropic",
-      apiKey: upstream.apiKey,
-      extra: upstream.headers,
-    });
+    const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
+    const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
     headers.delete("content-type");
     try {
       const response = await this.#ctx.fetch(endpointUrl(upstream.api, "models"), {

@@ -1,0 +1,57 @@
+/**
+ * A request to a configured upstream: its credentials and extra headers, its timeouts, the context's `fetch`.
+ * Every handler that calls an upstream builds the request here, so they cannot drift apart.
+ *
+ * @module
+ */
+
+import type { UpstreamConfig } from "../config/config.ts";
+import type { ProxyContext } from "../context.ts";
+import type { Protocol } from "../http/errors.ts";
+import { upstreamRequestHeaders } from "../http/headers.ts";
+import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
+
+/** The protocols on both sides of a request. */
+export interface RequestProtocols {
+  /** The protocol the client spoke. */
+  client: Protocol;
+  /** The protocol of the upstream request. */
+  upstream: Protocol;
+}
+
+/** The headers of a request to `upstream`, from the client's (see `http/headers.ts` for the rules). */
+export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, protocols: RequestProtocols): Headers {
+  return upstreamRequestHeaders(incoming, {
+    clientProtocol: protocols.client,
+    upstreamProtocol: protocols.upstream,
+    apiKey: upstream.apiKey,
+    extra: upstream.headers,
+  });
+}
+
+/** What {@link postToUpstream} sends. */
+export interface UpstreamPost {
+  url: string;
+  headers: Headers;
+  body: string;
+  /** Aborts the call: the client went away. */
+  signal: AbortSignal;
+}
+
+/** POSTs to `upstream` with its connect, response and idle timeouts. */
+export function postToUpstream(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  post: UpstreamPost,
+): Promise<UpstreamResponse> {
+  return callUpstream(post.url, {
+    method: "POST",
+    headers: post.headers,
+    body: post.body,
+    signal: post.signal,
+    connectTimeoutMs: upstream.connectTimeoutMs,
+    responseTimeoutMs: upstream.responseTimeoutMs,
+    idleTimeoutMs: upstream.idleTimeoutMs,
+    fetch: ctx.fetch,
+  });
+}
