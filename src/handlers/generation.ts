@@ -289,14 +289,9 @@ async function convertedResponse(
 ): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
-  if (upstream.status >= 300 || !upstream.body) {
-    const reader = upstream.reader();
-    const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
-    onEnd("complete");
-    return Response.json(converter.error(upstream.status, text), { status: upstream.status, headers });
-  }
-  if (isEventStream(upstream.headers)) {
-    const events = upstream.body
+  const stream = upstream.status < 300 && isEventStream(upstream.headers) ? upstream.body : null;
+  if (stream) {
+    const events = stream
       .pipeThrough(new TextDecoderStream())
       .pipeThrough(new EventSourceParserStream())
       .pipeThrough(converter.stream())
@@ -305,7 +300,12 @@ async function convertedResponse(
     headers.set("cache-control", "no-cache");
     return new Response(guardStream(events, { protocol, onEnd }), { status: upstream.status, headers });
   }
-  const text = new TextDecoder().decode(await readBody(upstream.reader()!));
+  const reader = upstream.reader();
+  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  if (upstream.status >= 300 || reader === null) {
+    onEnd("complete");
+    return Response.json(converter.error(upstream.status, text), { status: upstream.status, headers });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
