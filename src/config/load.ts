@@ -273,6 +273,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       defaultMaxTokens: entry.default_max_tokens,
       sanitizeToolSchemas: entry.sanitize_tool_schemas,
       tokenize: entry.tokenize,
+      forwardPaths: entry.forward_paths,
     });
   });
 
@@ -299,6 +300,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
     basePath,
     maxBodyBytes: file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    allowedHosts: file.listen?.allowed_hosts ?? [],
   });
 
   const override = file.override ?? {};
@@ -314,6 +316,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
+    cors: { origins: file.cors?.origins ?? [] },
     sampling: {
       defaultParams: file.default_sampling_params ?? {},
       modelParams: file.model_sampling_params ?? {},

@@ -31,8 +31,9 @@ import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
+import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -129,6 +130,8 @@ async function proxyRequest(
   // (2) Route.
   const { upstream } = ctx.router.route(model);
   record.upstream = upstream.name;
+  const path = `/v1/${endpoint.endpoint}`;
+  if (!isForwarded(path, upstream.forwardPaths)) throw notForwarded(path);
   // (3) Plan.
   const converter = plan(upstream, endpoint, model);
   record.mode = converter ? "convert" : "passthrough";
@@ -150,7 +153,7 @@ async function proxyRequest(
     upstream.api,
     converter?.endpoint ?? endpoint.endpoint,
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
-    converter ? "" : requestQuery(request.url),
+    converter ? "" : upstreamQuery(upstream, request.url),
   );
   const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
@@ -240,12 +243,6 @@ async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, reco
   record.onFinish(() => slot.release());
   await ctx.throttle.wait(model, { signal, log });
   record.onFinish(() => ctx.throttle.finished(model));
-}
-
-/** The query string (`?…`) of an absolute URL, or "". */
-function requestQuery(url: string): string {
-  const start = url.indexOf("?");
-  return start < 0 ? "" : url.slice(start).replace(/#.*$/, "");
 }
 
 function isEventStream(headers: Headers): boolean {

@@ -100,6 +100,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       port: 8001,
       basePath: "",
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      allowedHosts: [],
     });
     assert.deepEqual(config.upstreams, [{
       name: "default",
@@ -116,6 +117,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       defaultMaxTokens: 8192,
       sanitizeToolSchemas: false,
       tokenize: false,
+      forwardPaths: [],
     }]);
     assert.deepEqual(config.bindings, [{ pattern: "*", upstream: "default" }]);
     assert.deepEqual(config.parallelLimits, {});
@@ -200,6 +202,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     port: 9000,
     basePath: "/proxy",
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    allowedHosts: [],
   });
 });
 
@@ -434,7 +437,13 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     overrideLogs: true,
   };
   const { config } = parse(file, cli);
-  assert.deepEqual(config.listen, { host: "0.0.0.0", port: 0, basePath: "/cli", maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+  assert.deepEqual(config.listen, {
+    host: "0.0.0.0",
+    port: 0,
+    basePath: "/cli",
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    allowedHosts: [],
+  });
   assert.deepEqual(config.upstreams.map((u) => u.baseUrl), [
     "http://127.0.0.1:8000/v1",
     "https://open.bigmodel.cn/api/anthropic",

@@ -16,6 +16,7 @@ Deno.test("upstreamEntrySchema fills in every upstream default", () => {
     default_max_tokens: 8192,
     sanitize_tool_schemas: false,
     tokenize: false,
+    forward_paths: [],
   });
 });
 

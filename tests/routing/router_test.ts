@@ -20,6 +20,7 @@ function upstream(name: string): UpstreamConfig {
     defaultMaxTokens: 8192,
     sanitizeToolSchemas: false,
     tokenize: false,
+    forwardPaths: [],
   };
 }
 
