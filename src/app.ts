@@ -168,11 +168,15 @@ function modelItemId(segments: readonly string[]): string | undefined {
   return segments[at] === "models" && segments.length > at + 1 ? segments.slice(at + 1).join("/") : undefined;
 }
 
-/** The protocol of error answers: Anthropic on `messages` paths or when the client sends `anthropic-version`. */
+/**
+ * The protocol of error answers: Anthropic on `messages` paths, OpenAI on `chat/completions`, else Anthropic when
+ * the client sends `anthropic-version` (as the Anthropic SDK always does).
+ */
 function clientProtocol(request: Request): Protocol {
-  return /(^|\/)messages(\/|$|\?)/.test(rawPath(request.url)) || request.headers.has("anthropic-version")
-    ? "anthropic"
-    : "openai";
+  const path = rawPath(request.url);
+  if (/(^|\/)messages(\/|$)/.test(path)) return "anthropic";
+  if (/(^|\/)chat\/completions$/.test(path)) return "openai";
+  return request.headers.has("anthropic-version") ? "anthropic" : "openai";
 }
 
 /** The `/v1/…` path of a generation route's path (`/chat/completions` and `/messages` are `/v1` endpoints). */
