@@ -106,6 +106,18 @@ Deno.test("configFileSchema rejects values outside their range", () => {
       file: { model_upstream_binding: { "*": 1 } },
       path: ["model_upstream_binding", "*"],
     },
+    {
+      name: "forward path without a leading slash",
+      file: { upstreams: [{ name: "u", base_url: "http://h", forward_paths: ["v1/batches"] }] },
+      path: ["upstreams", 0, "forward_paths", 0],
+    },
+    { name: "CORS origin with a path", file: { cors: { origins: ["http://a/b"] } }, path: ["cors", "origins", 0] },
+    {
+      name: "CORS origin without scheme",
+      file: { cors: { origins: ["localhost:3000"] } },
+      path: ["cors", "origins", 0],
+    },
+    { name: "empty allowed host", file: { listen: { allowed_hosts: [""] } }, path: ["listen", "allowed_hosts", 0] },
   ];
   for (const { name, file, path } of cases) {
     const result = configFileSchema.validate(file);
