@@ -2,7 +2,7 @@
  * POST generation requests (chat completions, messages, other `/v1/*` endpoints): the request path of the proxy.
  *
  * 1. Read and validate the body (size cap, JSON object, `model`).
- * 2. Route the model to an upstream.
+ * 2. Route the model to an upstream; refuse a path that upstream does not forward (`routing/forward_paths.ts`).
  * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
  * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body.
  * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
