@@ -11,7 +11,7 @@
 import type { UpstreamConfig } from "../config/config.ts";
 import type { Protocol } from "../http/errors.ts";
 import type { AnthropicRequest, AnthropicResponse } from "../protocols/anthropic.ts";
-import type { OpenAIChatRequest, OpenAIChatResponse } from "../protocols/openai.ts";
+import type { OpenAIChatRequest } from "../protocols/openai.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import { toAnthropicError } from "./anthropic_openai/error.ts";
 import { toOpenAIRequest } from "./anthropic_openai/request.ts";
@@ -54,7 +54,10 @@ export function createConverter(client: Protocol, upstream: UpstreamConfig, opti
 /** Anthropic client, OpenAI upstream. */
 function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let stopSequences: string[] | undefined;
-  let inputTokens: number | undefined;
+  let request: AnthropicRequest | undefined;
+  // The prompt's tokens are estimated only when needed: message_start carries them before the upstream reports
+  // usage (Claude Code's context meter), and an answer without usage reports them.
+  const estimateInputTokens = () => request === undefined ? 0 : estimateAnthropicInputTokens(request);
   return {
     upstreamProtocol: "openai",
     endpoint: "chat/completions",
@@ -65,12 +68,11 @@ function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions
         reasoning: upstream.reasoningStyle,
         dropSchemaKeywords: upstream.sanitizeToolSchemas ? GRAMMAR_UNSAFE_SCHEMA_KEYWORDS : [],
       });
-      // message_start must carry a prompt size before the upstream reports usage (Claude Code's context meter).
-      if (req.stream === true) inputTokens = estimateAnthropicInputTokens(req);
+      request = req;
       return converted as Record<string, unknown>;
     },
-    response: (body) => toAnthropicResponse(body as OpenAIChatResponse, { model, stopSequences }),
-    stream: () => new OpenAIToAnthropicStream({ model, inputTokens, stopSequences }),
+    response: (body) => toAnthropicResponse(body, { model, stopSequences, estimateInputTokens }),
+    stream: () => new OpenAIToAnthropicStream({ model, inputTokens: estimateInputTokens(), stopSequences }),
     error: (status, text) => toAnthropicError(status, text),
   };
 }

@@ -117,6 +117,19 @@ export function errorKindForStatus(status: number): ErrorKind {
   }
 }
 
+/**
+ * The error kind whose Anthropic type is `type` (the first one, for types that several kinds share), or
+ * `undefined` for a type the Anthropic API does not define.
+ *
+ * @example
+ * ```ts
+ * errorKindForAnthropicType("overloaded_error"); // "overloaded"
+ * ```
+ */
+export function errorKindForAnthropicType(type: unknown): ErrorKind | undefined {
+  return (Object.keys(ANTHROPIC_TYPES) as ErrorKind[]).find((kind) => ANTHROPIC_TYPES[kind] === type);
+}
+
 /** Builds an Anthropic error body. */
 export function anthropicErrorBody(kind: ErrorKind, message: string): AnthropicErrorBody {
   return { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } };
