@@ -10,7 +10,7 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { Protocol } from "../http/errors.ts";
-import type { AnthropicRequest, AnthropicResponse } from "../protocols/anthropic.ts";
+import type { AnthropicRequest } from "../protocols/anthropic.ts";
 import type { OpenAIChatRequest } from "../protocols/openai.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import { toAnthropicError } from "./anthropic_openai/error.ts";
@@ -88,7 +88,7 @@ function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions
       includeUsage = req.stream_options?.include_usage === true;
       return toAnthropicRequest(req, { defaultMaxTokens: upstream.defaultMaxTokens }) as Record<string, unknown>;
     },
-    response: (body) => toOpenAIResponse(body as AnthropicResponse, { model }),
+    response: (body) => toOpenAIResponse(body, { model }),
     stream: () => new AnthropicToOpenAIStream({ model, includeUsage }),
     error: (status, text) => toOpenAIError(status, text),
   };

@@ -474,3 +474,29 @@ Deno.test("a client that stops reading mid-stream aborts the upstream request", 
     assert.ok(rig.mock.requests[0].aborted);
   });
 });
+
+Deno.test("an Anthropic upstream's 200 body that is not a Message is a 502 with its message and mapped type", async () => {
+  const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded right now" } };
+  const scenario = (body: unknown): Scenario => ({
+    rawSse: [JSON.stringify(body)],
+    headers: { "content-type": "application/json" },
+  });
+  await withAnthropicUpstream(() => scenario(overloaded), async (rig) => {
+    const error = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
+    assert.ok(error instanceof OpenAI.APIError, String(error));
+    assert.equal(error.status, 502);
+    assert.deepEqual(error.error, {
+      message: "Overloaded right now",
+      type: "server_error",
+      param: null,
+      code: "overloaded",
+    });
+
+    rig.mock.setScenario(() => scenario({ id: "msg_1", note: "not a message" }));
+    const garbage = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
+    assert.ok(garbage instanceof OpenAI.APIError, String(garbage));
+    assert.equal(garbage.status, 502);
+    assert.match(garbage.message, /not a Messages response/);
+    assert.doesNotMatch(garbage.message, /TypeError|not iterable/);
+  });
+});

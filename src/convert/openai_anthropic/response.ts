@@ -17,6 +17,7 @@ import type {
   AnthropicUsage,
 } from "../../protocols/anthropic.ts";
 import type { OpenAIChatResponse, OpenAIFinishReason, OpenAIToolCall, OpenAIUsage } from "../../protocols/openai.ts";
+import { notAMessageError } from "./error.ts";
 
 /** Per-request facts the response converter needs. */
 export interface ToOpenAIResponseContext {
@@ -129,18 +130,23 @@ export function unixSeconds(): number {
  * - `tool_calls`: one per `tool_use` block, `arguments` being the input as JSON text.
  * - Other blocks (server tools and their results) have no OpenAI equivalent and are left out.
  *
+ * A body that is not a Messages response (an Anthropic error sent with status 200, or anything else) throws the
+ * 502 `ProxyError` of `notAMessageError`, never a `TypeError`.
+ *
  * @example
  * ```ts
  * const completion = toOpenAIResponse(message, { model: "claude-sonnet" });
  * completion.choices[0].message.content; // "Hello"
  * ```
  */
-export function toOpenAIResponse(resp: AnthropicResponse, ctx: ToOpenAIResponseContext): OpenAIChatResponse {
+export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): OpenAIChatResponse {
+  const resp = asMessage(body);
   const texts: string[] = [];
   const thoughts: string[] = [];
   const signed: Array<AnthropicThinkingBlock | AnthropicRedactedThinkingBlock> = [];
   const toolCalls: OpenAIToolCall[] = [];
   for (const block of resp.content) {
+    if (typeof block !== "object" || block === null) continue;
     if (isBlock<AnthropicToolUseBlock>(block, "tool_use")) {
       toolCalls.push({
         id: toolCallId(block.id),
@@ -172,6 +178,16 @@ export function toOpenAIResponse(resp: AnthropicResponse, ctx: ToOpenAIResponseC
     choices: [{ index: 0, message, finish_reason: stopReasonToFinishReason(resp.stop_reason, toolCalls.length > 0) }],
     usage: toOpenAIUsage(resp.usage),
   };
+}
+
+/** The body as a Messages response, or throws the 502 of {@link notAMessageError} when it is not one. */
+function asMessage(body: unknown): AnthropicResponse {
+  const fields = typeof body === "object" && body !== null && !Array.isArray(body)
+    ? body as Record<string, unknown>
+    : {};
+  if (!Array.isArray(fields.content) || fields.type === "error") throw notAMessageError(body);
+  const usage = typeof fields.usage === "object" && fields.usage !== null ? fields.usage : {};
+  return { ...fields, usage: { input_tokens: 0, output_tokens: 0, ...usage } } as AnthropicResponse;
 }
 
 /** Narrows a content block by its `type`. */
