@@ -647,3 +647,56 @@ Deno.test("an upstream error sent as an event stream reads as its JSON message, 
     assert.equal(error.error?.error?.message, "Slot unavailable");
   });
 });
+
+Deno.test("a tool-call id minted by the OpenAI upstream goes back to it as it was minted", async () => {
+  const toolCalls = [{ id: "Kx1aB2", name: "Bash", arguments: '{"command":"ls"}' }];
+  await withOpenAIUpstream(() => ({ toolCalls }), async (rig) => {
+    const params = { model: MODEL, max_tokens: 256, tools: CLAUDE_CODE_TOOLS, messages: HELLO };
+    const { final } = await streamWithSdk(sdk(rig), params);
+    const call = final.content.find((block) => block.type === "tool_use");
+    assert.ok(call !== undefined && call.type === "tool_use");
+    assert.match(call.id, /^toolu_/);
+
+    rig.mock.setScenario(() => ({ text: "Listed." }));
+    await sdk(rig).messages.create({
+      ...params,
+      messages: [
+        ...HELLO,
+        { role: "assistant", content: final.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "a.ts" }] },
+      ],
+    });
+    const messages = upstreamJson(rig, 1).messages as {
+      role: string;
+      tool_call_id?: string;
+      tool_calls?: { id: string }[];
+    }[];
+    assert.equal(messages.find((message) => message.role === "assistant")?.tool_calls?.[0].id, "Kx1aB2");
+    assert.equal(messages.find((message) => message.role === "tool")?.tool_call_id, "Kx1aB2");
+  });
+});
+
+Deno.test("Claude Code's tool_reference blocks in a tool result reach the upstream as text, not a 400", async () => {
+  await withOpenAIUpstream(() => ({ text: "I will use it." }), async (rig) => {
+    const toolResult = {
+      type: "tool_result",
+      tool_use_id: "toolu_01Search",
+      content: [{ type: "tool_reference", tool_name: "mcp__github__create_issue" }],
+    } as unknown as Anthropic.ToolResultBlockParam;
+    const message = await sdk(rig).messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [
+        ...HELLO,
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_01Search", name: "ToolSearch", input: { query: "github" } }],
+        },
+        { role: "user", content: [toolResult] },
+      ],
+    });
+    assert.deepEqual(message.content, [{ type: "text", text: "I will use it." }]);
+    const messages = upstreamJson(rig, 0).messages as { role: string; content?: unknown }[];
+    assert.equal(messages.find((m) => m.role === "tool")?.content, "Tool reference: mcp__github__create_issue");
+  });
+});

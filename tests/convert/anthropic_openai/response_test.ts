@@ -101,7 +101,7 @@ Deno.test("toAnthropicResponse converts tool calls in order and forces tool_use"
   assert.deepEqual(bash.input, {});
   assert.deepEqual(broken, {
     type: "tool_use",
-    id: "toolu_functions_Grep_2",
+    id: "toolu_sp64_ZnVuY3Rpb25zLkdyZXA6Mg",
     name: UNNAMED_TOOL_NAME,
     input: { _raw: "{oops" },
   });
