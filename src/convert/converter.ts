@@ -20,7 +20,7 @@ import { GRAMMAR_UNSAFE_SCHEMA_KEYWORDS } from "./anthropic_openai/schema.ts";
 import { OpenAIToAnthropicStream } from "./anthropic_openai/stream.ts";
 import { estimateAnthropicInputTokens } from "./count_tokens.ts";
 import { toOpenAIError } from "./openai_anthropic/error.ts";
-import { toAnthropicRequest } from "./openai_anthropic/request.ts";
+import { toAnthropicRequest, usesLegacyFunctions } from "./openai_anthropic/request.ts";
 import { toOpenAIResponse } from "./openai_anthropic/response.ts";
 import { AnthropicToOpenAIStream } from "./openai_anthropic/stream.ts";
 
@@ -80,16 +80,18 @@ function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions
 /** OpenAI client, Anthropic upstream. */
 function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let includeUsage = false;
+  let legacyFunctions = false;
   return {
     upstreamProtocol: "anthropic",
     endpoint: "messages",
     request(body) {
       const req = body as OpenAIChatRequest;
       includeUsage = req.stream_options?.include_usage === true;
+      legacyFunctions = usesLegacyFunctions(req);
       return toAnthropicRequest(req, { defaultMaxTokens: upstream.defaultMaxTokens }) as Record<string, unknown>;
     },
-    response: (body) => toOpenAIResponse(body, { model }),
-    stream: () => new AnthropicToOpenAIStream({ model, includeUsage }),
+    response: (body) => toOpenAIResponse(body, { model, legacyFunctions }),
+    stream: () => new AnthropicToOpenAIStream({ model, includeUsage, legacyFunctions }),
     error: (status, text) => toOpenAIError(status, text),
   };
 }

@@ -23,6 +23,16 @@ import { notAMessageError } from "./error.ts";
 export interface ToOpenAIResponseContext {
   /** The model name the client asked for; echoed back instead of the upstream's name. */
   model: string;
+  /** The client used legacy `functions`: a call comes back as `function_call`, not `tool_calls`. */
+  legacyFunctions?: boolean;
+}
+
+/**
+ * The finish reason of an answer to a legacy `functions` request: `function_call` where a tools request gets
+ * `tool_calls`.
+ */
+export function legacyFinishReason(reason: OpenAIFinishReason): OpenAIFinishReason {
+  return reason === "tool_calls" ? "function_call" : reason;
 }
 
 /** Anthropic usage as sent on the wire; newer APIs add a breakdown of the output tokens. */
@@ -127,7 +137,8 @@ export function unixSeconds(): number {
  * - `thinking_blocks`: the signed thinking and redacted-thinking blocks, verbatim (LiteLLM's convention). A client
  *   that sends the message back unchanged lets `toAnthropicRequest` return them to the upstream, which
  *   Anthropic requires to keep thinking on during a tool loop.
- * - `tool_calls`: one per `tool_use` block, `arguments` being the input as JSON text.
+ * - `tool_calls`: one per `tool_use` block, `arguments` being the input as JSON text; for a legacy `functions`
+ *   request, the first call as `function_call` instead, with `finish_reason: "function_call"`.
  * - Other blocks (server tools and their results) have no OpenAI equivalent and are left out.
  *
  * A body that is not a Messages response (an Anthropic error sent with status 200, or anything else) throws the
@@ -169,13 +180,16 @@ export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): O
   };
   if (thoughts.length > 0) message.reasoning_content = thoughts.join("\n\n");
   if (signed.length > 0) message.thinking_blocks = signed;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const legacy = ctx.legacyFunctions === true;
+  if (legacy && toolCalls.length > 0) message.function_call = toolCalls[0].function;
+  else if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const finish = stopReasonToFinishReason(resp.stop_reason, toolCalls.length > 0);
   return {
     id: chatCompletionId(resp.id),
     object: "chat.completion",
     created: unixSeconds(),
     model: ctx.model,
-    choices: [{ index: 0, message, finish_reason: stopReasonToFinishReason(resp.stop_reason, toolCalls.length > 0) }],
+    choices: [{ index: 0, message, finish_reason: legacy ? legacyFinishReason(finish) : finish }],
     usage: toOpenAIUsage(resp.usage),
   };
 }

@@ -198,3 +198,21 @@ Deno.test("toOpenAIResponse tolerates a Message without usage and with null bloc
   assert.equal(completion.choices[0].message.content, "Hi");
   assert.equal(completion.usage?.prompt_tokens, 0);
 });
+
+Deno.test("toOpenAIResponse answers a legacy functions request with function_call", () => {
+  const resp = message([
+    { type: "text", text: "Checking." },
+    { type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } },
+  ], "tool_use");
+  const completion = toOpenAIResponse(resp, { model: "gpt-4o", legacyFunctions: true });
+  const choice = completion.choices[0];
+  assert.equal(choice.finish_reason, "function_call");
+  assert.deepEqual(choice.message.function_call, { name: "get_weather", arguments: '{"city":"Paris"}' });
+  assert.equal(choice.message.tool_calls, undefined);
+  assert.equal(choice.message.content, "Checking.");
+  const text = toOpenAIResponse(message([{ type: "text", text: "Hi" }], "end_turn"), {
+    model: "m",
+    legacyFunctions: true,
+  });
+  assert.equal(text.choices[0].finish_reason, "stop");
+});
