@@ -32,7 +32,7 @@ export interface Converter {
   readonly endpoint: string;
   /** The upstream request body. @throws {ProxyError} 400 for input that cannot be converted */
   request(body: Record<string, unknown>): Record<string, unknown>;
-  /** A non-streamed upstream answer, converted for the client. */
+  /** A non-streamed upstream answer, converted for the client. @throws {ProxyError} 502 when it is no answer */
   response(body: unknown): unknown;
   /** Converts parsed upstream events into the client's events. */
   stream(): TransformStream<SseEvent, SseEvent>;
