@@ -21,6 +21,7 @@ import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
+import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
@@ -137,6 +138,9 @@ async function proxyRequest(
   record.mode = converter ? "convert" : "passthrough";
   const upstreamProtocol = converter?.upstreamProtocol ?? endpoint.protocol;
   const converted = converter ? converter.request(body.json) : body.json;
+  // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
+  const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
+    mentionsProxyThinking(body.text) && dropProxyThinking(converted);
   // (4) Policy.
   const policy = ctx.policy.apply(converted, { clientProtocol: endpoint.protocol, upstreamProtocol });
   logChanges(ctx, record, policy.changes);
@@ -144,7 +148,7 @@ async function proxyRequest(
   record.upstreamModel = upstreamModel;
   if (upstreamProtocol === "anthropic") keepThinkingBudgetBelowMaxTokens(policy.body);
   // An untouched passthrough body is forwarded as the client's exact bytes.
-  const touched = policy.changes.some((change) => change.action !== "skip");
+  const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
