@@ -27,6 +27,8 @@ const CI_CONFIG = "ci-config.json";
 const KINDS = new Set(["bash", "deno", "config", "toml", "ci"]);
 /** Blocks in these languages are always checkable, so they must carry a marker. */
 const MUST_BE_MARKED = new Set(["json", "jsonc", "toml", "ts", "typescript"]);
+/** Languages of shell blocks. */
+const SHELL = new Set(["sh", "bash", "shell"]);
 /** A safety net for a snippet that never ends (a snippet that hangs fails instead of hanging the suite). */
 const SNIPPET_TIMEOUT_MS = 120_000;
 
@@ -104,6 +106,15 @@ Deno.test("README: markers name known kinds, and every json, toml and TypeScript
   for (const snippet of SNIPPETS) {
     if (snippet.kind !== undefined) assert.ok(KINDS.has(snippet.kind), `${where(snippet)}: kind "${snippet.kind}"`);
     else assert.ok(!MUST_BE_MARKED.has(snippet.lang), `${where(snippet)}: a ${snippet.lang} block without a marker`);
+  }
+});
+
+Deno.test("README: shell blocks that need an outside service (Claude Code, Codex, a model server) parse", async () => {
+  const unmarked = SNIPPETS.filter((snippet) => snippet.kind === undefined && SHELL.has(snippet.lang));
+  assert.ok(unmarked.length > 0);
+  for (const snippet of unmarked) {
+    const result = await run("bash", ["-n", "-c", snippet.text]);
+    assert.equal(result.code, 0, `${where(snippet)}: ${result.stderr}`);
   }
 });
 
