@@ -30,7 +30,7 @@ const MUST_BE_MARKED = new Set(["json", "jsonc", "toml", "ts", "typescript"]);
 /** Languages of shell blocks. */
 const SHELL = new Set(["sh", "bash", "shell"]);
 /** A safety net for a snippet that never ends (a snippet that hangs fails instead of hanging the suite). */
-const SNIPPET_TIMEOUT_MS = 120_000;
+const SNIPPET_TIMEOUT_MS = 60_000;
 
 /** The snippets marked `kind`; fails when there are none, so a test cannot pass by running nothing. */
 function snippetsOf(kind: string): Snippet[] {
@@ -58,31 +58,42 @@ interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** The safety net killed it. */
+  /**
+   * The safety net fired: the command, or a process it left behind holding its output open (a proxy the CI
+   * script did not stop), was still running, and its whole process group was killed.
+   */
   timedOut: boolean;
 }
 
-/** Runs a command in the repository's root with a safety timeout. */
+/**
+ * Runs a command in the repository's root, in a session of its own (`setsid`), so that the safety net can kill
+ * everything it started, background processes included.
+ */
 async function run(command: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), SNIPPET_TIMEOUT_MS);
+  const child = new Deno.Command("setsid", {
+    args: [command, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch {
+      // The group is already gone.
+    }
+  }, SNIPPET_TIMEOUT_MS);
   try {
-    const output = await new Deno.Command(command, {
-      args,
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: controller.signal,
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-      timedOut: controller.signal.aborted,
-    };
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    return { code: status.code, stdout, stderr, timedOut };
   } finally {
     clearTimeout(timer);
   }
@@ -208,6 +219,7 @@ Deno.test("README: the CI script starts the proxy, checks it and stops it when d
   await using mock = await startMockUpstream();
   for (const snippet of snippetsOf("ci")) {
     const result = await runCiScript(snippet, { upstreams: [{ name: "test-model", base_url: mock.url }] });
+    assert.ok(!result.timedOut, `${where(snippet)} left the proxy running`);
     assert.equal(result.code, 0, `${where(snippet)}: ${result.stderr}`);
     assert.equal(JSON.parse(result.stdout.split("\n").find((line) => line.startsWith("{")) ?? "").status, "ok");
     const url = /sampling-proxy at (http:\/\/\S+)/.exec(result.stdout)?.[1];
