@@ -7,6 +7,7 @@
  * - `POST /chat/completions`, `/v1/chat/completions`: OpenAI generation;
  * - `POST /messages`, `/v1/messages`: Anthropic generation;
  * - `POST /v1/messages/count_tokens`: token count (passthrough, or converted);
+ * - `POST /generate`, `/v1/generate`: SGLang's native generation, forwarded to the upstream's server root;
  * - `POST /api/event_logging/batch`: Claude Code telemetry, acknowledged locally;
  * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`, for the endpoints in
  *   `routing/forward_paths.ts` and those an upstream's `forward_paths` allows.
@@ -22,7 +23,7 @@
 import type { Config } from "./config/config.ts";
 import { createContext, type ProxyContext } from "./context.ts";
 import { handleCountTokens } from "./handlers/count_tokens.ts";
-import { type GenerationEndpoint, handleGeneration } from "./handlers/generation.ts";
+import { type GenerationEndpoint, handleGeneration, SGLANG_GENERATE } from "./handlers/generation.ts";
 import { handleHealth } from "./handlers/health.ts";
 import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
@@ -155,7 +156,7 @@ const ROUTES: RouteSpec[] = [
   {
     kind: "generation",
     methods: ["POST"],
-    match: (p) => p === "/chat/completions" || p === "/messages" || p.startsWith("/v1/"),
+    match: (p) => p === "/chat/completions" || p === "/messages" || p === "/generate" || p.startsWith("/v1/"),
   },
 ];
 
@@ -189,6 +190,7 @@ function generationEndpoint(path: string): GenerationEndpoint {
   const endpoint = path.replace(/^\/(v1\/)?/, "");
   if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
   if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
+  if (endpoint === SGLANG_GENERATE.endpoint) return SGLANG_GENERATE;
   return { protocol: "openai", endpoint, convertible: false };
 }
 
