@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type MockUpstream, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
+import { type MockUpstream, type RecordedRequest, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy, type TestProxy } from "../support/proxy_server.ts";
 
 /** A sentence a model loops on. */
@@ -24,8 +24,11 @@ export type UpstreamProtocols = "both" | "openai" | "anthropic";
 
 /** Options of {@linkcode withGuardProxy}. */
 export interface GuardRigOptions {
-  /** The scenario of each attempt in order (a function may wait first); the last one answers every later request. */
-  attempts: Array<Scenario | (() => Promise<Scenario>)>;
+  /**
+   * The scenario of each attempt in order (a function may wait first, or look at the request); the last one answers
+   * every later request.
+   */
+  attempts: Array<Scenario | ((request: RecordedRequest) => Scenario | Promise<Scenario>)>;
   /** What the upstream speaks. @default "both" (passthrough for both clients) */
   upstream?: UpstreamProtocols;
   /** Keys of the `validation` section besides `enabled: true`. */
@@ -55,9 +58,9 @@ export async function withGuardProxy(options: GuardRigOptions, body: (rig: Guard
     let served = 0;
     await using mock = await startMockUpstream({
       protocols: { openai: upstream !== "anthropic", anthropic: upstream !== "openai" },
-      scenario: () => {
+      scenario: (request) => {
         const next = attempts[Math.min(served++, attempts.length - 1)];
-        return typeof next === "function" ? next() : next;
+        return typeof next === "function" ? next(request) : next;
       },
     });
     await using proxy = await startProxy({

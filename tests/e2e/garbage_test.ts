@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { assertValidAnthropicStream, assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";
 import { isRecord, type JsonObject } from "../support/json_guards.ts";
-import { startMockUpstream } from "../support/mock_upstream.ts";
+import { type RecordedRequest, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";
 import { readSse, type SseEvent } from "../support/sse.ts";
 import {
@@ -72,6 +72,49 @@ Deno.test("a model's rule retry_sampling is merged over the global one on retrie
     assert.equal(retry.presence_penalty, 1.2, "the model's rule wins");
     assert.equal(retry.temperature, 0.9, "global keys the rule does not set still apply");
   });
+});
+
+/** An Anthropic upstream as strict as the real API: a body with a key it does not know is a 400. */
+function strictAnthropic(scenario: Scenario): (request: RecordedRequest) => Scenario {
+  return (request) => {
+    const unknown = Object.keys(isRecord(request.json) ? request.json : {}).filter((key) =>
+      !["model", "messages", "max_tokens", "stream", "temperature", "top_p", "top_k", "system"].includes(key)
+    );
+    if (unknown.length === 0) return scenario;
+    const message = `${unknown[0]}: Extra inputs are not permitted`;
+    return { status: 400, errorBody: { type: "error", error: { type: "invalid_request_error", message } } };
+  };
+}
+
+Deno.test("retries to an Anthropic upstream leave out global retry_sampling keys it rejects", async (t) => {
+  const cases = [
+    { name: "Anthropic client, stream", path: MESSAGES, body: messages({ stream: true }) },
+    { name: "Anthropic client, whole answer", path: MESSAGES, body: messages() },
+    { name: "OpenAI client (converted), stream", path: CHAT, body: chat({ stream: true }) },
+  ];
+  for (const { name, path, body } of cases) {
+    await t.step(name, async () => {
+      await withGuardProxy({
+        attempts: [strictAnthropic(body.stream ? WORD_LOOP : REPEATED_ANSWER), strictAnthropic({ text: CLEAN })],
+        upstream: "anthropic",
+        validation: { retry_sampling: { presence_penalty: 0.5, min_p: 0.1, temperature: 0.9 } },
+      }, async ({ mock, proxy }) => {
+        const response = await postJson(`${proxy.url}${path}`, body);
+        assert.equal(response.status, 200);
+        const text = !body.stream
+          ? (await response.json()).content[0].text
+          : path === MESSAGES
+          ? assertValidAnthropicStream(await readSse(response)).text
+          : assertValidOpenAIStream(await readSse(response)).text;
+        assert.equal(text, CLEAN, "the retry succeeded");
+        assert.equal(mock.requests.length, 2);
+        const retry = upstreamJson(mock, 1);
+        assert.equal(retry.presence_penalty, undefined);
+        assert.equal(retry.min_p, undefined);
+        assert.equal(retry.temperature, 0.9, "keys the Messages API accepts are still sent");
+      });
+    });
+  }
 });
 
 Deno.test("a looping OpenAI stream is cut, aborted upstream, dumped and retried in one clean client stream", async () => {
