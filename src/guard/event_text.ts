@@ -19,6 +19,14 @@ export type Channel = "content" | "reasoning" | "tool";
 export const CHANNELS: readonly Channel[] = ["content", "reasoning", "tool"];
 
 /**
+ * Whether a channel carries data rather than prose: tool arguments are file contents and JSON, which repeat on
+ * purpose, so their detector uses the `data` rules (see `LoopDetectorOptions.data`).
+ */
+export function carriesData(channel: Channel): boolean {
+  return channel === "tool";
+}
+
+/**
  * Where an event sits in its stream's grammar.
  *
  * - `start`: `message_start`, or an OpenAI chunk that carries nothing (the role chunk).

@@ -16,7 +16,7 @@
 
 import { ProxyError } from "../http/errors.ts";
 import type { ChunkReader, UpstreamResponse } from "../http/upstream_call.ts";
-import { answerText, type Channel, CHANNELS } from "./event_text.ts";
+import { answerText, carriesData, type Channel, CHANNELS } from "./event_text.ts";
 import {
   backoff,
   consultValidator,
@@ -100,7 +100,7 @@ async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Findi
     for (const channel of CHANNELS) {
       const text = answer.text[channel];
       if (text === "") continue;
-      const detector = new LoopDetector({ holdBackChars: 0, excerptChars: 2000 });
+      const detector = new LoopDetector({ holdBackChars: 0, excerptChars: 2000, data: carriesData(channel) });
       detector.push(text);
       detector.finish();
       const verdict = detector.verdict;

@@ -11,6 +11,7 @@ import { isRecord, type JsonObject } from "../support/json_guards.ts";
 import { type RecordedRequest, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";
 import { readSse, type SseEvent } from "../support/sse.ts";
+import { loadToolArgumentFixtures } from "../testdata/garbage/corpus.ts";
 import {
   ENDLESS,
   INTRO,
@@ -362,6 +363,46 @@ Deno.test("a stream calling the same tool over and over is cut before the client
       assert.deepEqual((await guardFigures(proxy.url)).detections, { "repeated-tool-call": 1 });
     });
   }
+});
+
+const toolArguments = await loadToolArgumentFixtures();
+
+Deno.test("repetitive files in streamed tool arguments reach the client whole, in both protocols", async (t) => {
+  for (const fixture of toolArguments) {
+    await t.step(fixture.name, async () => {
+      const call = { name: "Write", arguments: fixture.text };
+      await withGuardProxy({ attempts: [{ toolCalls: [call] }] }, async ({ mock, proxy }) => {
+        const openai = assertValidOpenAIStream(
+          await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
+        );
+        assert.equal(openai.toolCalls[0]?.arguments, fixture.text);
+        assert.equal(openai.finishReason, "tool_calls");
+        const anthropic = assertValidAnthropicStream(
+          await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))),
+        );
+        assert.deepEqual(anthropic.toolUses[0]?.input, JSON.parse(fixture.text));
+        assert.equal(anthropic.stopReason, "tool_use");
+        const whole = await (await postJson(`${proxy.url}${CHAT}`, chat())).json();
+        assert.equal(whole.choices[0].message.tool_calls[0].function.arguments, fixture.text);
+        assert.equal(mock.requests.length, 3, "no retries");
+        assert.deepEqual((await guardFigures(proxy.url))?.detections ?? {}, {});
+      });
+    });
+  }
+});
+
+Deno.test("a tool argument that repeats one unit past 32 K characters is still cut", async () => {
+  const opening = '{"file_path":"table.c","content":"int t[] = {';
+  const runaway = [opening, ...Array.from({ length: ENDLESS }, () => "0, ".repeat(100))];
+  await withGuardProxy({
+    attempts: [{ toolCalls: [{ name: "Write", arguments: runaway }] }, { text: CLEAN }],
+  }, async ({ mock, proxy }) => {
+    const events = await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true })));
+    const summary = assertValidOpenAIStream(events);
+    assert.ok((summary.toolCalls[0]?.arguments.length ?? 0) < 1000, "none of the repeats reached the client");
+    await mock.waitForAbort(0);
+    assert.deepEqual((await guardFigures(proxy.url)).detections, { "periodic-tail": 1 });
+  });
 });
 
 Deno.test("answers that keep looping get 529 in each protocol's error shape", async () => {
