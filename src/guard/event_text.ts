@@ -215,13 +215,15 @@ function parseObject(data: string): Record<string, unknown> | undefined {
   }
 }
 
-function record(value: unknown): Record<string, unknown> | undefined {
+/** `value` as a JSON object, or `undefined` when it is not one. */
+export function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? value as Record<string, unknown>
     : undefined;
 }
 
-function list(value: unknown): unknown[] {
+/** `value` as an array, or `[]` when it is not one. */
+export function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 

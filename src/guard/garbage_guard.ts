@@ -13,6 +13,8 @@
  *   about the content every N words, in the background.
  * - `local_detection` (true), `validator_enabled` (true), `hold_back_chars` (256), `retry_sampling` ({}): params
  *   merged into retried and continued requests, e.g. `{"presence_penalty": 0.5}`.
+ * - `on_exhausted` (`"truncate"`): when no attempt is left, end the answer at the loop start as a length cut
+ *   (`length_cut.ts`); `"error"` ends it with an error no client retries (see `exchange.ts`).
  *
  * @module
  */
@@ -43,7 +45,11 @@ export interface GuardValidationConfig {
   readonly validator_enabled?: boolean;
   readonly hold_back_chars?: number;
   readonly retry_sampling?: Readonly<Record<string, unknown>>;
+  readonly on_exhausted?: ExhaustedAction;
 }
+
+/** What ends an answer whose garbage could not be retried away: a length cut, or a non-retryable error. */
+export type ExhaustedAction = "truncate" | "error";
 
 /** The guard's resolved settings. */
 export interface GuardSettings {
@@ -61,6 +67,8 @@ export interface GuardSettings {
   readonly retryMultiplier: number;
   /** Params merged into retried and continued requests. */
   readonly retrySampling: Readonly<Record<string, unknown>>;
+  /** How an answer ends when no attempt is left (or what was sent cannot be continued). */
+  readonly onExhausted: ExhaustedAction;
   /** Words of content between two background validator checks, or 0 for none. */
   readonly midStreamWords: number;
   /** Silence on a held stream after which a keep-alive is sent, in milliseconds. */
@@ -141,6 +149,7 @@ export function guardSettings(validation: GuardValidationConfig, logging: Loggin
     retryBaseDelayMs: (validation.retry_base_delay_seconds ?? DEFAULTS.retryBaseDelaySeconds) * 1000,
     retryMultiplier: validation.retry_multiplier ?? DEFAULTS.retryMultiplier,
     retrySampling: validation.retry_sampling ?? {},
+    onExhausted: validation.on_exhausted ?? "truncate",
     midStreamWords: validation.mid_stream_validation_enabled
       ? validation.mid_stream_validation_interval_words ?? DEFAULTS.midStreamWords
       : 0,
