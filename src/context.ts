@@ -88,7 +88,12 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       timeoutSeconds: config.queue.timeout_seconds,
       log,
     }),
-    garbage: createGarbageGuard(config.validation, { logging: config.logging, logger }),
+    garbage: createGarbageGuard(config.validation, {
+      logging: config.logging,
+      logger,
+      validator: config.validator,
+      fetch: options.fetch,
+    }),
     retrySampling: retrySamplingFor(config),
     logger,
     fetch: options.fetch ?? fetch,

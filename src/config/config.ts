@@ -78,6 +78,8 @@ export interface Config {
   readonly listen: ListenConfig;
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
+  /** The validator LLM of garbage detection, as an upstream; none when it is off or not configured. */
+  readonly validator: UpstreamConfig | undefined;
   readonly logging: LoggingConfig;
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;

@@ -35,6 +35,8 @@ export interface GuardRigOptions {
   validation?: Record<string, unknown>;
   /** Other top-level config keys, e.g. `parallel_limits`. */
   config?: Record<string, unknown>;
+  /** The environment the config is loaded with (for `api_key_env` keys). */
+  env?: Record<string, string>;
 }
 
 /** What a garbage test works with. */
@@ -73,7 +75,7 @@ export async function withGuardProxy(options: GuardRigOptions, body: (rig: Guard
       validation: { enabled: true, ...options.validation },
       logging: { dump_dir: dumpDir, enable_validation_logs: true },
       ...options.config,
-    });
+    }, options.env);
     await body({ mock, proxy, dumpDir });
   } finally {
     await Deno.remove(dumpDir, { recursive: true });
@@ -101,13 +103,17 @@ export interface FakeValidator extends AsyncDisposable {
   readonly url: string;
   /** How many calls it got. */
   readonly calls: number;
+  /** The path and headers of each call. */
+  readonly requests: ReadonlyArray<{ path: string; headers: Headers }>;
 }
 
 /** Starts a fake validator; `released` (given to `answer`) resolves when it closes, so a call can hang until then. */
 export function startFakeValidator(answer: ValidatorAnswer): FakeValidator {
   const release = Promise.withResolvers<void>();
   let calls = 0;
+  const requests: { path: string; headers: Headers }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    requests.push({ path: new URL(request.url).pathname, headers: request.headers });
     await request.body?.cancel();
     return await answer(calls++, release.promise);
   });
@@ -116,6 +122,7 @@ export function startFakeValidator(answer: ValidatorAnswer): FakeValidator {
     get calls() {
       return calls;
     },
+    requests,
     async [Symbol.asyncDispose]() {
       release.resolve();
       await server.shutdown();

@@ -558,6 +558,25 @@ Deno.test("a suspicion the validator confirms is retried", async () => {
   });
 });
 
+Deno.test("the validator is called like any upstream: /api/paas/v4 base, its key, the upstream URL rules", async () => {
+  await using validator = startFakeValidator(() => verdictReply({ is_loop: true, confidence: 0.95, issue: "same" }));
+  await withGuardProxy({
+    attempts: [SUSPICIOUS, { text: CLEAN }],
+    validation: { validator_url: `${validator.url}/api/paas/v4`, validator_api_key_env: "JUDGE_KEY" },
+    env: { JUDGE_KEY: "sk-judge-0123456789" },
+  }, async ({ proxy }) => {
+    const summary = assertValidOpenAIStream(
+      await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
+    );
+    assert.equal(summary.text, CLEAN, "the validator's verdict was read");
+    assert.equal(validator.requests.length, 1);
+    const [call] = validator.requests;
+    assert.equal(call.path, "/api/paas/v4/chat/completions");
+    assert.equal(call.headers.get("authorization"), "Bearer sk-judge-0123456789");
+    assert.equal(call.headers.get("content-type"), "application/json");
+  });
+});
+
 Deno.test("a suspicion the validator rates below the threshold goes through", async () => {
   await using validator = startFakeValidator(() => verdictReply({ is_loop: true, confidence: 0.5 }));
   await withGuardProxy({
