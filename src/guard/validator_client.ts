@@ -191,13 +191,17 @@ type Reply = { ok: true; reply: string } | { ok: false; kind: ValidatorErrorKind
 async function ask(request: ValidatorRequest): Promise<Reply> {
   const controller = new AbortController();
   let timedOut: string | null = null;
+  let upstream: UpstreamResponse | undefined;
   const totalTimer = setTimeout(() => {
     timedOut = `Validator timed out after ${request.timeoutMs} ms`;
     controller.abort();
+    // The body is cancelled too (as the guard does with its attempts): a read already waiting on the connection
+    // is not always ended by the abort alone.
+    upstream?.reader()?.cancel(new Error(timedOut)).catch(() => {});
   }, request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([controller.signal, request.signal]) : controller.signal;
   try {
-    const upstream = await request.send(JSON.stringify(request.body), signal);
+    upstream = await request.send(JSON.stringify(request.body), signal);
     const response = new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
     if (!response.ok) {
       const body = (await response.text()).replace(/\s+/g, " ").trim().slice(0, MAX_ERROR_BODY_CHARS);
@@ -207,6 +211,7 @@ async function ask(request: ValidatorRequest): Promise<Reply> {
     const reply = contentType.includes("text/event-stream")
       ? await readStream(response, request.anthropic)
       : readJson(await response.json(), request.anthropic);
+    if (timedOut !== null) return { ok: false, kind: "timeout", error: timedOut };
     return { ok: true, reply };
   } catch (error) {
     if (timedOut !== null) return { ok: false, kind: "timeout", error: timedOut };

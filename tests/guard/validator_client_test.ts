@@ -170,10 +170,10 @@ Deno.test("createValidator times out when the reply stalls after the headers", a
     });
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
-  const result = await validatorFor(fake.url, { validation: { timeout_seconds: 0.1 } }).check("text");
+  const result = await validatorFor(fake.url, { timeoutMs: 100 }).check("text");
   assert.ok(!result.ok);
   assert.equal(result.kind, "timeout");
-  assert.match(result.error, /timed out after 100 ms|sent nothing for/);
+  assert.match(result.error, /timed out after 100 ms/);
 });
 
 Deno.test("createValidator fails with kind network when the connection is refused", async () => {
