@@ -6,10 +6,9 @@
  * @module
  */
 
-import { ProxyError } from "../http/errors.ts";
 import type { StreamOutcome } from "../http/stream_end.ts";
 import type { Converter } from "../convert/converter.ts";
-import type { Protocol } from "../http/errors.ts";
+import { type Protocol, ProxyError } from "../http/errors.ts";
 import type { UpstreamResponse } from "../http/upstream_call.ts";
 import type { GarbageGuard } from "./garbage_guard.ts";
 import { GARBAGE_HEADER } from "./length_cut.ts";
