@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic } from "../support/sdk.ts";
 import { estimateAnthropicInputTokens } from "../../src/convert/count_tokens.ts";
 import type { AnthropicCountTokensRequest } from "../../src/protocols/anthropic.ts";
 import { postJson } from "../support/http.ts";

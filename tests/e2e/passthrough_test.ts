@@ -4,8 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic, OpenAI } from "../support/sdk.ts";
 import { type MockUpstream, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy, type TestProxy } from "../support/proxy_server.ts";
 import { readSse } from "../support/sse.ts";
