@@ -3,10 +3,12 @@
  *
  * Phases, in order:
  * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
- * 2. Parse JSON; a syntax error names the file and the position.
+ * 2. Parse JSON with comments and trailing commas (JSONC); a syntax error names the file, the line and the column.
  * 3. Merge CLI flags into the raw object (CLI > file > defaults).
- * 4. Validate with the schema; unknown keys become warnings and are dropped, anything else is an error naming
- *    the file and, for every problem, its JSON path and what is wrong.
+ * 4. Validate with the schema; unknown keys become warnings and are dropped, except at the top level, where a
+ *    misspelt section (`upstream`) would silently leave the defaults in force, so it is an error; each names the
+ *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
+ *    is wrong.
  * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
  *    duplicate upstreams, key variables) and freeze.
  *
@@ -17,7 +19,9 @@ import { apiRoot } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
 import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
+import { parseJsonc } from "./jsonc.ts";
 import type { Problem } from "./shape.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** A config that cannot be used; the message names the file, the JSON path and the problem. */
 export class ConfigError extends Error {
@@ -78,7 +82,7 @@ export interface LoadConfigOptions {
 /**
  * Loads the config from `path`, or `./config.json` when it exists, or the defaults; then applies the CLI flags.
  *
- * @throws {ConfigError} when the file is missing, unreadable, not JSON or invalid
+ * @throws {ConfigError} when the file is missing, unreadable, not JSON(C) or invalid
  */
 export async function loadConfig(path: string | undefined, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? Deno.cwd();
@@ -123,12 +127,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Loa
   const fail = (message: string): never => {
     throw new ConfigError(`Cannot load config ${source}: ${message}`);
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return fail(`invalid JSON: ${errorMessage(error)}`);
-  }
+  const parsed = parseJsonc(text);
+  if (!parsed.ok) return fail(`invalid JSON: ${parsed.error}`);
+  const raw = parsed.value;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("the top level must be an object");
   const warnings: string[] = [];
   const file = validate(raw as Record<string, unknown>, warnings, fail);
@@ -142,13 +143,14 @@ function validate(
   fail: (message: string) => never,
 ): ConfigFile {
   const result = configFileSchema.validate(raw);
-  if (!result.ok) fail(formatProblems(result.problems));
-  for (const { path, keys } of result.unknownKeys) {
+  for (const { path, keys, known } of result.unknownKeys) {
     const parent = path.length === 0 ? "the top level" : formatPath(path);
-    warnings.push(
-      `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
-    );
+    const named = keys.map((key) => `"${key}"${didYouMean(key, known)}`).join(", ");
+    const message = `Unknown key${keys.length > 1 ? "s" : ""} ${named} in ${parent}`;
+    if (path.length === 0) fail(message);
+    warnings.push(`${message} (ignored)`);
   }
+  if (!result.ok) fail(formatProblems(result.problems));
   return result.value;
 }
 

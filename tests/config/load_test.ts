@@ -149,14 +149,14 @@ Deno.test("loadConfig reads the given path and names it as the source", async ()
 Deno.test("loadConfig rejects a missing, unreadable or broken file naming the file", async () => {
   await withTempDir(async (dir) => {
     const broken = join(dir, "broken.json");
-    await Deno.writeTextFile(broken, '{"listen": {"port": 8001,}}');
+    await Deno.writeTextFile(broken, '{"listen": {"port": 8001 "host": "x"}}');
     const implicitDir = join(dir, "cwd");
     // A folder named config.json cannot be read as a file, even by root.
     await Deno.mkdir(join(implicitDir, "config.json"), { recursive: true });
     const cases: { name: string; path: string | undefined; cwd?: string; parts: string[] }[] = [
       { name: "missing", path: join(dir, "missing.json"), parts: [join(dir, "missing.json"), "file not found"] },
       { name: "unreadable", path: dir, parts: [`Cannot load config ${dir}:`] },
-      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "position"] },
+      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "line 1, column 26"] },
       { name: "unreadable implicit", path: undefined, cwd: implicitDir, parts: [join(implicitDir, "config.json")] },
     ];
     for (const { name, path, cwd, parts } of cases) {
@@ -302,8 +302,12 @@ Deno.test("parseConfig reads api_key_env from the env option", () => {
 Deno.test("parseConfig rejects every kind of bad file with the file, the JSON path and the problem", () => {
   const upstream = { name: "a", base_url: "http://127.0.0.1:8080" };
   const cases: { name: string; text: string; parts: string[] }[] = [
-    { name: "invalid JSON", text: '{"listen": {"port": 8001,}}', parts: ["invalid JSON", "position 25"] },
-    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", '"{"listen": }" is not valid JSON'] },
+    {
+      name: "invalid JSON",
+      text: '{\n  "listen": {"port": 8001 "host": "x"}\n}',
+      parts: ["invalid JSON", "line 2, column 27: comma expected"],
+    },
+    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", "line 1, column 12: value expected"] },
     { name: "empty file", text: "", parts: ["invalid JSON"] },
     { name: "top-level array", text: "[]", parts: ["the top level must be an object"] },
     { name: "top-level null", text: "null", parts: ["the top level must be an object"] },
@@ -389,9 +393,8 @@ Deno.test("parseConfig treats an empty api_key_env variable as unset", () => {
   assertConfigError(() => parse(file, {}, { EMPTY_KEY: "" }), ["upstreams[0].api_key_env", "EMPTY_KEY is not set"]);
 });
 
-Deno.test("parseConfig turns unknown keys into warnings naming them, nested too, and still loads", () => {
+Deno.test("parseConfig turns nested unknown keys into warnings naming them and the nearest key, and still loads", () => {
   const { config, warnings } = parse({
-    colour: "blue",
     listen: { port: 9000, prot: 1 },
     upstreams: [{ name: "a", base_url: "http://h", tiemout: 3, foo: 1 }],
     models: { "qwen*": { frce: { temperature: 1 } } },
@@ -402,12 +405,30 @@ Deno.test("parseConfig turns unknown keys into warnings naming them, nested too,
   assert.deepEqual(config.sampling.rules, { "qwen*": {} });
   assert.deepEqual(config.throttle, { per_model: { m: { start_pause_seconds: 1 } } });
   assert.deepEqual(warnings.toSorted(), [
-    'Unknown key "colour" in the top level (ignored)',
     'Unknown key "extra" in throttle.per_model.m (ignored)',
-    'Unknown key "frce" in models["qwen*"] (ignored)',
-    'Unknown key "prot" in listen (ignored)',
+    'Unknown key "frce" (did you mean "force"?) in models["qwen*"] (ignored)',
+    'Unknown key "prot" (did you mean "port"?) in listen (ignored)',
     'Unknown keys "tiemout", "foo" in upstreams[0] (ignored)',
   ]);
+});
+
+Deno.test("parseConfig rejects an unknown top-level key, naming the nearest known one", () => {
+  const upstream = [{ name: "a", base_url: "http://h" }];
+  assertConfigError(() => parse({ upstream }), ['Unknown key "upstream" (did you mean "upstreams"?) in the top level']);
+  assertConfigError(() => parse({ colour: "blue" }), ['Unknown key "colour" in the top level']);
+});
+
+Deno.test("parseConfig accepts JSONC: comments and trailing commas, as in the README", () => {
+  const text = `{
+    // The local llama-server.
+    "upstreams": [
+      { "name": "a", "base_url": "http://h:8080/v1", /* own key */ "api_key": "k", },
+    ],
+  }`;
+  const { config, warnings } = parseConfig(text, { source: "test.jsonc", env: {} });
+  assert.deepEqual(warnings, []);
+  assert.equal(config.upstreams[0].baseUrl, "http://h:8080/v1");
+  assert.equal(config.upstreams[0].apiKey, "k");
 });
 
 Deno.test("parseConfig gives CLI flags precedence over the file and the file over the defaults", () => {
