@@ -22,6 +22,8 @@ export interface UpstreamConfig {
   readonly api: ApiRoot;
   /** Key that replaces the client's credentials, when configured. */
   readonly apiKey: string | undefined;
+  /** The `api_key_env` variable that was not set at start: requests for this upstream are refused with 401. */
+  readonly missingKeyEnv: string | undefined;
   /** Longest time to connect. */
   readonly connectTimeoutMs: number;
   /** Longest wait for the response headers. */

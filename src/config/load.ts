@@ -10,7 +10,8 @@
  *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
  *    is wrong.
  * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
- *    duplicate upstreams, key variables) and freeze.
+ *    duplicate upstreams) and freeze. An unset `api_key_env` variable is a warning, not an error: that upstream
+ *    answers 401 naming the variable, and the rest of the proxy works.
  *
  * @module
  */
@@ -253,10 +254,15 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       fail(`${at}: give api_key or api_key_env, not both`);
     }
     let apiKey = entry.api_key;
+    let missingKeyEnv: string | undefined;
     if (entry.api_key_env !== undefined) {
-      apiKey = ctx.env[entry.api_key_env];
-      if (apiKey === undefined || apiKey === "") {
-        fail(`${at}.api_key_env: environment variable ${entry.api_key_env} is not set`);
+      apiKey = ctx.env[entry.api_key_env] || undefined;
+      if (apiKey === undefined) {
+        missingKeyEnv = entry.api_key_env;
+        warnings.push(
+          `${at}.api_key_env: environment variable ${missingKeyEnv} is not set; requests for upstream ` +
+            `"${entry.name}" are answered 401 until it is set and the proxy restarted`,
+        );
       }
     }
     const idleTimeoutMs = entry.timeout_seconds * 1000;
@@ -265,6 +271,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       baseUrl: entry.base_url.replace(/\/+$/, ""),
       api: apiRoot(entry.base_url),
       apiKey,
+      missingKeyEnv,
       connectTimeoutMs: entry.connect_timeout_seconds * 1000,
       responseTimeoutMs: (entry.response_timeout_seconds ?? entry.timeout_seconds) * 1000,
       idleTimeoutMs,

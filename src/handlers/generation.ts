@@ -143,6 +143,7 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
@@ -152,7 +153,6 @@ async function proxyRequest(
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : requestQuery(request.url),
   );
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
   let upstreamResponse = await call(upstreamBody, request.signal);

@@ -106,6 +106,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       baseUrl: "http://127.0.0.1:8080/v1",
       api: { root: "http://127.0.0.1:8080/v1", query: "" },
       apiKey: undefined,
+      missingKeyEnv: undefined,
       connectTimeoutMs: 5000,
       responseTimeoutMs: 1_200_000,
       idleTimeoutMs: 1_200_000,
@@ -352,11 +353,6 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
       parts: ["server:", "cannot both be false"],
     },
     {
-      name: "api_key_env unset",
-      text: JSON.stringify({ upstreams: [{ ...upstream, api_key_env: "NOT_SET_ANYWHERE" }] }),
-      parts: ["upstreams[0].api_key_env", "NOT_SET_ANYWHERE is not set"],
-    },
-    {
       name: "api_key and api_key_env",
       text: JSON.stringify({ upstreams: [{ ...upstream, api_key: "k", api_key_env: "K" }] }),
       parts: ["upstreams[0]:", "not both"],
@@ -388,9 +384,34 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
   }
 });
 
-Deno.test("parseConfig treats an empty api_key_env variable as unset", () => {
-  const file = { upstreams: [{ name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" }] };
-  assertConfigError(() => parse(file, {}, { EMPTY_KEY: "" }), ["upstreams[0].api_key_env", "EMPTY_KEY is not set"]);
+Deno.test("parseConfig warns about an unset or empty api_key_env variable and marks only that upstream", () => {
+  for (const env of [{}, { EMPTY_KEY: "" }] as Record<string, string>[]) {
+    const { config, warnings } = parse(
+      {
+        upstreams: [
+          { name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" },
+          { name: "b", base_url: "http://g", api_key_env: "B_KEY" },
+        ],
+        model_upstream_binding: { "*": "a" },
+      },
+      {},
+      { ...env, B_KEY: "kb" },
+    );
+    assert.equal(config.upstreams[0].apiKey, undefined);
+    assert.equal(config.upstreams[0].missingKeyEnv, "EMPTY_KEY");
+    assert.equal(config.upstreams[1].apiKey, "kb");
+    assert.equal(config.upstreams[1].missingKeyEnv, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^upstreams\[0\]\.api_key_env: environment variable EMPTY_KEY is not set; .*"a".*401/);
+  }
+});
+
+Deno.test("parseConfig loads the shipped config_sample.json without its upstream keys set", async () => {
+  const text = await Deno.readTextFile(new URL("../../config_sample.json", import.meta.url));
+  const { config, warnings } = parseConfig(text, { source: "config_sample.json", env: {} });
+  const zai = config.upstreams.find((u) => u.missingKeyEnv !== undefined);
+  assert.equal(zai?.missingKeyEnv, "ZAI_API_KEY");
+  assert.deepEqual(warnings.filter((w) => !w.includes("ZAI_API_KEY")), []);
 });
 
 Deno.test("parseConfig turns nested unknown keys into warnings naming them and the nearest key, and still loads", () => {
