@@ -16,7 +16,7 @@
  * @module
  */
 
-import { apiRoot } from "../routing/upstream_url.ts";
+import { apiRoot, baseUrlProblem, displayUrl } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
 import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
@@ -265,6 +265,8 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
         );
       }
     }
+    const urlProblem = baseUrlProblem(entry.base_url);
+    if (urlProblem) warnings.push(`${at}.base_url: ${displayUrl(entry.base_url)} ${urlProblem}`);
     const idleTimeoutMs = entry.timeout_seconds * 1000;
     return Object.freeze({
       name: entry.name,

@@ -625,3 +625,23 @@ Deno.test("formatPath writes JSON paths the way a user reads them", () => {
   ];
   for (const { path, want } of cases) assert.equal(formatPath(path), want);
 });
+
+Deno.test("parseConfig warns about a base_url ending in an endpoint path or with a doubled /v1", () => {
+  const { warnings } = parse({
+    upstreams: [
+      { name: "a", base_url: "http://h:8080/v1/chat/completions" },
+      { name: "b", base_url: "http://h:8081/v1/v1?key=secret" },
+      { name: "c", base_url: "http://h:8082/v1" },
+    ],
+    model_upstream_binding: { "*": "a" },
+  });
+  assert.equal(warnings.length, 2);
+  assert.match(
+    warnings[0],
+    /^upstreams\[0\]\.base_url: http:\/\/h:8080\/v1\/chat\/completions ends in the endpoint path/,
+  );
+  assert.match(
+    warnings[1],
+    /^upstreams\[1\]\.base_url: http:\/\/h:8081\/v1\/v1\?key=\*\*\* has a doubled version segment/,
+  );
+});
