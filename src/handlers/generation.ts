@@ -31,7 +31,7 @@ import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -54,6 +54,8 @@ class RequestRecord {
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
+  /** The upstream URL called, masked for logs; set once the call is made. */
+  url?: string;
   firstByteMs?: number;
   #cleanups: Array<() => void> = [];
   #finished = false;
@@ -85,10 +87,16 @@ class RequestRecord {
       `duration=${total.toFixed(1)}ms`,
       `outcome=${outcome}`,
     ];
+    const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
+    if (failed && this.url) parts.push(`url=${this.url}`);
     if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-    ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), this.id);
+    const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
+    ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
   }
 }
+
+/** Statuses logged at warn although the answer was delivered: a wrong base_url, key or permission. */
+const NOTICED = new Set([401, 403, 404]);
 
 /** Handles one POST generation request. */
 export async function handleGeneration(
@@ -155,8 +163,10 @@ async function proxyRequest(
   );
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
+  record.url = displayUrl(url);
   let upstreamResponse = await call(upstreamBody, request.signal);
   record.status = upstreamResponse.status;
+  if (upstreamResponse.status === 404) throw await upstreamNotFound(upstreamResponse, upstream, url);
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
   // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
@@ -315,6 +325,30 @@ async function convertedResponse(
   const converted = converter.response(parsed);
   onEnd("complete");
   return Response.json(converted, { status: upstream.status, headers });
+}
+
+/**
+ * An upstream 404 on a generation endpoint: usually a wrong `base_url` (the log line has the URL), else an unknown
+ * model. The client learns which upstream and endpoint answered, and the upstream's own message, not the host.
+ */
+async function upstreamNotFound(response: UpstreamResponse, upstream: UpstreamConfig, url: string) {
+  const reader = response.reader();
+  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  let message = text.trim().slice(0, 200);
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const inner = typeof parsed.error === "object" ? parsed.error.message : parsed.error ?? parsed.message;
+    if (typeof inner === "string") message = inner;
+  } catch {
+    // Not JSON: an HTML or plain-text 404 page; keep its start.
+  }
+  const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
+  return new ProxyError(
+    404,
+    "not_found",
+    `Upstream "${upstream.name}" answered 404 for ${endpoint}${message ? `: ${message}` : ""} ` +
+      "(an unknown model, or the upstream's base_url does not point at its API root)",
+  );
 }
 
 /** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */
