@@ -13,6 +13,7 @@ import type { UpstreamResponse } from "../http/upstream_call.ts";
 import type { GarbageGuard } from "./garbage_guard.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** The request path's side of a guarded exchange. */
 export interface ExchangeOptions {
@@ -107,8 +108,7 @@ export function describeConfirmed(verdict: LoopVerdict, outcome: { confidence: n
 
 /** The message of the error a client gets when the attempts ran out. */
 export function exhaustedMessage(description: string, attempts: number): string {
-  return `Garbage output detected (${description}); the model kept producing it in ${attempts} ` +
-    `attempt${attempts === 1 ? "" : "s"}`;
+  return `Garbage output detected (${description}); the model kept producing it in ${countOf(attempts, "attempt")}`;
 }
 
 /** Waits `ms` milliseconds, or until `signal` aborts (then resolves early; the caller checks the signal). */

@@ -30,6 +30,7 @@ import {
 import { retryBody } from "./continuation.ts";
 import { LoopDetector } from "./loop_detector.ts";
 import { ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Options of {@link vetAnswer}. */
 export interface AnswerOptions extends ExchangeOptions {
@@ -77,7 +78,7 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
       description: finding.description,
       attempt,
       outcome: exhausted
-        ? `gave up after ${attempt} attempts`
+        ? `gave up after ${countOf(attempt, "attempt")}`
         : `retrying (attempt ${attempt + 1} of ${guard.attempts})`,
       text: finding.text,
     });

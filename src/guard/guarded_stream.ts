@@ -58,6 +58,7 @@ import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
 import { KeepAliveStream } from "./keep_alive.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import { countWords } from "./text_stats.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Text read on while release is frozen for the validator; beyond it reading pauses until the verdict. */
 const MAX_FROZEN_CHARS = 262_144;
@@ -360,7 +361,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
       return {
         kind: "stop",
         message: exhaustedMessage(finding.description, failed),
-        outcome: `gave up after ${failed} attempts`,
+        outcome: `gave up after ${countOf(failed, "attempt")}`,
       };
     }
     if (!this.#delivery.contentSent) {
