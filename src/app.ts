@@ -22,6 +22,7 @@ import { handleCountTokens } from "./handlers/count_tokens.ts";
 import { type GenerationEndpoint, handleGeneration } from "./handlers/generation.ts";
 import { handleHealth } from "./handlers/health.ts";
 import { ModelList } from "./handlers/models.ts";
+import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
 import type { Logger } from "./observability/logger.ts";
 
@@ -36,10 +37,13 @@ export interface AppOptions {
 export class App {
   /** Shared state, for the health route and tests. */
   readonly context: ProxyContext;
+  /** Upstream probes for `/health`; `main.ts` starts and stops them (tests start them when they need them). */
+  readonly upstreamHealth: UpstreamHealth;
   #models: ModelList;
 
   constructor(config: Config, options: AppOptions) {
     this.context = createContext(config, options);
+    this.upstreamHealth = new UpstreamHealth(this.context, config.healthCheck);
     this.#models = new ModelList(this.context, { extra: () => [...this.context.policy.virtualModels] });
   }
 
@@ -69,7 +73,7 @@ export class App {
     }
     switch (route.kind) {
       case "health":
-        return handleHealth(this.context);
+        return handleHealth(this.context, this.upstreamHealth);
       case "models":
         return this.#models.get(request.headers).then((data) => Response.json({ object: "list", data }));
       case "count_tokens":

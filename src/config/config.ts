@@ -73,6 +73,14 @@ export interface LoggingConfig {
   readonly dumpMaxBytes: number;
 }
 
+/** Upstream probes (`health_check`). */
+export interface HealthCheckConfig {
+  /** Time between two probe rounds; 0: no probes. */
+  readonly intervalMs: number;
+  /** Longest wait for one probe. */
+  readonly timeoutMs: number;
+}
+
 /** The whole configuration. Sections owned by later stages keep the file's validated shape. */
 export interface Config {
   /** Path of the file it came from, or `"defaults"`. */
@@ -81,6 +89,7 @@ export interface Config {
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
   readonly logging: LoggingConfig;
+  readonly healthCheck: HealthCheckConfig;
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;
     readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

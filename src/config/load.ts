@@ -42,6 +42,10 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8001;
 /** 32 MiB, as new-api and ngrok's gateway cap bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Seconds between upstream probes. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 30;
+/** A probe is a model list: a live upstream answers it at once. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 /** Failure dumps are capped so a looping model cannot fill the disk. */
 const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -324,6 +328,10 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       validation: file.logging?.enable_validation_logs ?? false,
       dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
+    }),
+    healthCheck: Object.freeze({
+      intervalMs: (file.health_check?.interval_seconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS) * 1000,
+      timeoutMs: (file.health_check?.timeout_seconds ?? DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS) * 1000,
     }),
     sampling: {
       defaultParams: file.default_sampling_params ?? {},

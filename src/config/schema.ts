@@ -144,6 +144,11 @@ export const configFileSchema = s.object({
     hold_back_chars: count.optional().describe("Characters held back from the client"),
     retry_sampling: samplingParams.optional().describe("Params added to retried requests, e.g. presence_penalty"),
   }).optional(),
+  health_check: s.object({
+    interval_seconds: seconds("Seconds between probes of every upstream's models endpoint; 0 disables probing")
+      .optional(),
+    timeout_seconds: positiveSeconds("Longest wait for one probe").optional(),
+  }).optional().describe("Upstream reachability probes, shown in /health"),
   logging: s.object({
     enable_debug_logs: flag.optional(),
     enable_override_logs: flag.optional(),

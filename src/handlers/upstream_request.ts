@@ -67,3 +67,33 @@ export function postToUpstream(
     fetch: ctx.fetch,
   });
 }
+
+/** What {@link getFromUpstream} asks. */
+export interface UpstreamGet {
+  url: string;
+  headers: Headers;
+  /** Aborts the call (the proxy stops). */
+  signal?: AbortSignal;
+  /** Longest time for the whole answer, shorter than a generation's timeouts (model lists, probes). */
+  timeoutMs: number;
+}
+
+/** GETs from `upstream` (model list, health probe) with a short deadline for connect, headers and body. */
+export function getFromUpstream(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  get: UpstreamGet,
+): Promise<UpstreamResponse> {
+  return callUpstream(get.url, {
+    method: "GET",
+    headers: get.headers,
+    body: null,
+    signal: get.signal
+      ? AbortSignal.any([get.signal, AbortSignal.timeout(get.timeoutMs)])
+      : AbortSignal.timeout(get.timeoutMs),
+    connectTimeoutMs: Math.min(upstream.connectTimeoutMs, get.timeoutMs),
+    responseTimeoutMs: get.timeoutMs,
+    idleTimeoutMs: get.timeoutMs,
+    fetch: ctx.fetch,
+  });
+}
