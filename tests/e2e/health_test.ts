@@ -99,3 +99,15 @@ Deno.test("health_check.interval_seconds 0 disables the probes and the reachabil
   assert.equal("reachable" in report.upstreams[0], false);
   assert.equal(mock.requests.length, 0);
 });
+
+Deno.test("an upstream whose api_key_env is not set is not probed and shows why in /health", async () => {
+  await using mock = await startMockUpstream();
+  await using proxy = await startProxy({
+    upstreams: [{ name: "keyed", base_url: mock.url, api_key_env: "HEALTH_TEST_UNSET_KEY" }],
+  });
+  await proxy.app.upstreamHealth.probeAll();
+  const [keyed] = (await health(proxy.url)).upstreams;
+  assert.equal(keyed.reachable, false);
+  assert.match(keyed.last_error ?? "", /HEALTH_TEST_UNSET_KEY is not set/);
+  assert.equal(mock.requests.length, 0);
+});
