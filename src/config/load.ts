@@ -150,7 +150,9 @@ function validate(
   const result = configFileSchema.validate(raw);
   for (const { path, keys, known } of result.unknownKeys) {
     const parent = path.length === 0 ? "the top level" : formatPath(path);
-    const named = keys.map((key) => `"${key}"${didYouMean(key, known)}`).join(", ");
+    const hint = (key: string) =>
+      path.length === 0 && Object.hasOwn(RENAMED, key) ? ` (now ${RENAMED[key]})` : didYouMean(key, known);
+    const named = keys.map((key) => `"${key}"${hint(key)}`).join(", ");
     const message = `Unknown key${keys.length > 1 ? "s" : ""} ${named} in ${parent}`;
     if (path.length === 0) fail(message);
     warnings.push(`${message} (ignored)`);
@@ -158,6 +160,9 @@ function validate(
   if (!result.ok) fail(formatProblems(result.problems));
   return result.value;
 }
+
+/** Top-level keys of older seed versions, and where their settings live now. */
+const RENAMED: Readonly<Record<string, string>> = { enforced_sampling_params: "override.sampling_params" };
 
 function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
   const out: ConfigFile = structuredClone(file);

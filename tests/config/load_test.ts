@@ -437,6 +437,9 @@ Deno.test("parseConfig rejects an unknown top-level key, naming the nearest know
   const upstream = [{ name: "a", base_url: "http://h" }];
   assertConfigError(() => parse({ upstream }), ['Unknown key "upstream" (did you mean "upstreams"?) in the top level']);
   assertConfigError(() => parse({ colour: "blue" }), ['Unknown key "colour" in the top level']);
+  assertConfigError(() => parse({ enforced_sampling_params: { temperature: 1 } }), [
+    'Unknown key "enforced_sampling_params" (now override.sampling_params) in the top level',
+  ]);
 });
 
 Deno.test("parseConfig accepts JSONC: comments and trailing commas, as in the README", () => {
