@@ -71,9 +71,9 @@ export async function main(args: string[]): Promise<number> {
   for (const b of config.bindings) logger.log("info", `Binding: ${b.pattern} → ${b.upstream}`);
 
   const app = new App(config, { logger });
-  if (command.check) return await check(app);
   logger.log("info", garbageDetectionLine(config, app));
   const dumpProblem = app.context.garbage.settings.enabled ? dumpDirProblem(config.logging.dumpDir) : undefined;
+  if (command.check) return await check(app, dumpProblem);
   if (dumpProblem) {
     console.error(`sampling-proxy: ${dumpProblem}`);
     return 2;
@@ -112,8 +112,11 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `--check`: probes every upstream once and prints what it found; 0 when all answered 2xx. */
-async function check(app: App): Promise<number> {
+/**
+ * `--check`: probes every upstream once and prints what it found, and the dump folder problem start would refuse;
+ * 0 when all answered 2xx and there is none.
+ */
+async function check(app: App, dumpProblem: string | undefined): Promise<number> {
   const results = await app.upstreamHealth.probeAll();
   const lines: string[] = [];
   for (const u of app.context.config.upstreams) {
@@ -127,8 +130,9 @@ async function check(app: App): Promise<number> {
   lines.push(
     failed === 0 ? `All ${countOf(total, "upstream")} answered` : `${failed} of ${countOf(total, "upstream")} failed`,
   );
+  if (dumpProblem) lines.push(`FAILED: ${dumpProblem}`);
   console.log(lines.join("\n"));
-  return failed === 0 ? 0 : 1;
+  return failed === 0 && !dumpProblem ? 0 : 1;
 }
 
 /** The start line that says whether garbage detection is on, and with which validator. */

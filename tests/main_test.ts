@@ -161,3 +161,15 @@ Deno.test("main refuses to start when garbage detection is on and logging.dump_d
     /Garbage detection: on \(local loop detector, no validator, up to 4 attempts per request\)/,
   );
 });
+
+Deno.test("main --check reports a dump folder that start would refuse, and exits 1", async () => {
+  await using mock = await startMockUpstream();
+  const result = await runWithConfig({
+    upstreams: [{ name: "m", base_url: mock.url }],
+    validation: { enabled: true },
+    logging: { dump_dir: "/tmp/sampling-proxy-dumps-elsewhere" },
+  }, ["--check"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /probe {4}ok \(200\)/);
+  assert.match(result.stdout, /FAILED: logging\.dump_dir \/tmp\/sampling-proxy-dumps-elsewhere cannot be written/);
+});
