@@ -22,7 +22,7 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
 import { readJsonBody } from "../http/body.ts";
-import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
+import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
@@ -331,22 +331,19 @@ async function convertedResponse(
  * An upstream 404 on a generation endpoint: usually a wrong `base_url` (the log line has the URL), else an unknown
  * model. The client learns which upstream and endpoint answered, and the upstream's own message, not the host.
  */
-async function upstreamNotFound(response: UpstreamResponse, upstream: UpstreamConfig, url: string) {
+async function upstreamNotFound(
+  response: UpstreamResponse,
+  upstream: UpstreamConfig,
+  url: string,
+): Promise<ProxyError> {
   const reader = response.reader();
   const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
-  let message = text.trim().slice(0, 200);
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const inner = typeof parsed.error === "object" ? parsed.error.message : parsed.error ?? parsed.message;
-    if (typeof inner === "string") message = inner;
-  } catch {
-    // Not JSON: an HTML or plain-text 404 page; keep its start.
-  }
+  const message = upstreamErrorMessage(text, 404).slice(0, 300);
   const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
   return new ProxyError(
     404,
     "not_found",
-    `Upstream "${upstream.name}" answered 404 for ${endpoint}${message ? `: ${message}` : ""} ` +
+    `Upstream "${upstream.name}" answered 404 for ${endpoint}: ${message} ` +
       "(an unknown model, or the upstream's base_url does not point at its API root)",
   );
 }
