@@ -3,21 +3,26 @@
  *
  * Phases, in order:
  * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
- * 2. Parse JSON; a syntax error names the file and the position.
+ * 2. Parse JSON with comments and trailing commas (JSONC); a syntax error names the file, the line and the column.
  * 3. Merge CLI flags into the raw object (CLI > file > defaults).
- * 4. Validate with the schema; unknown keys become warnings and are dropped, anything else is an error naming
- *    the file and, for every problem, its JSON path and what is wrong.
+ * 4. Validate with the schema; unknown keys become warnings and are dropped, except at the top level, where a
+ *    misspelt section (`upstream`) would silently leave the defaults in force, so it is an error; each names the
+ *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
+ *    is wrong.
  * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
- *    duplicate upstreams, key variables) and freeze.
+ *    duplicate upstreams) and freeze. An unset `api_key_env` variable is a warning, not an error: that upstream
+ *    answers 401 naming the variable, and the rest of the proxy works.
  *
  * @module
  */
 
-import { apiRoot } from "../routing/upstream_url.ts";
+import { apiRoot, baseUrlProblem, displayUrl } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
 import { type ConfigFile, configFileSchema, upstreamEntrySchema, type UpstreamFileEntry } from "./schema.ts";
+import { parseJsonc } from "./jsonc.ts";
 import type { Problem } from "./shape.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** A config that cannot be used; the message names the file, the JSON path and the problem. */
 export class ConfigError extends Error {
@@ -39,6 +44,10 @@ export const DEFAULT_PORT = 8001;
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** The validator's `timeout_seconds`: the seed's 300 s would freeze a held stream that long. */
 const DEFAULT_VALIDATOR_TIMEOUT_SECONDS = 30;
+/** Seconds between upstream probes. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 30;
+/** A probe is a model list: a live upstream answers it at once. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 /** Failure dumps are capped so a looping model cannot fill the disk. */
 const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -80,7 +89,7 @@ export interface LoadConfigOptions {
 /**
  * Loads the config from `path`, or `./config.json` when it exists, or the defaults; then applies the CLI flags.
  *
- * @throws {ConfigError} when the file is missing, unreadable, not JSON or invalid
+ * @throws {ConfigError} when the file is missing, unreadable, not JSON(C) or invalid
  */
 export async function loadConfig(path: string | undefined, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? Deno.cwd();
@@ -125,12 +134,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Loa
   const fail = (message: string): never => {
     throw new ConfigError(`Cannot load config ${source}: ${message}`);
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return fail(`invalid JSON: ${errorMessage(error)}`);
-  }
+  const parsed = parseJsonc(text);
+  if (!parsed.ok) return fail(`invalid JSON: ${parsed.error}`);
+  const raw = parsed.value;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("the top level must be an object");
   const warnings: string[] = [];
   const file = validate(raw as Record<string, unknown>, warnings, fail);
@@ -144,15 +150,21 @@ function validate(
   fail: (message: string) => never,
 ): ConfigFile {
   const result = configFileSchema.validate(raw);
-  if (!result.ok) fail(formatProblems(result.problems));
-  for (const { path, keys } of result.unknownKeys) {
+  for (const { path, keys, known } of result.unknownKeys) {
     const parent = path.length === 0 ? "the top level" : formatPath(path);
-    warnings.push(
-      `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
-    );
+    const hint = (key: string) =>
+      path.length === 0 && Object.hasOwn(RENAMED, key) ? ` (now ${RENAMED[key]})` : didYouMean(key, known);
+    const named = keys.map((key) => `"${key}"${hint(key)}`).join(", ");
+    const message = `Unknown key${keys.length > 1 ? "s" : ""} ${named} in ${parent}`;
+    if (path.length === 0) fail(message);
+    warnings.push(`${message} (ignored)`);
   }
+  if (!result.ok) fail(formatProblems(result.problems));
   return result.value;
 }
+
+/** Top-level keys of older seed versions, and where their settings live now. */
+const RENAMED: Readonly<Record<string, string>> = { enforced_sampling_params: "override.sampling_params" };
 
 function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
   const out: ConfigFile = structuredClone(file);
@@ -277,18 +289,26 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       fail(`${at}: give api_key or api_key_env, not both`);
     }
     let apiKey = entry.api_key;
+    let missingKeyEnv: string | undefined;
     if (entry.api_key_env !== undefined) {
-      apiKey = ctx.env[entry.api_key_env];
-      if (apiKey === undefined || apiKey === "") {
-        fail(`${at}.api_key_env: environment variable ${entry.api_key_env} is not set`);
+      apiKey = ctx.env[entry.api_key_env] || undefined;
+      if (apiKey === undefined) {
+        missingKeyEnv = entry.api_key_env;
+        warnings.push(
+          `${at}.api_key_env: environment variable ${missingKeyEnv} is not set; requests for upstream ` +
+            `"${entry.name}" are answered 401 until it is set and the proxy restarted`,
+        );
       }
     }
+    const urlProblem = baseUrlProblem(entry.base_url);
+    if (urlProblem) warnings.push(`${at}.base_url: ${displayUrl(entry.base_url)} ${urlProblem}`);
     const idleTimeoutMs = entry.timeout_seconds * 1000;
     return Object.freeze({
       name: entry.name,
       baseUrl: entry.base_url.replace(/\/+$/, ""),
       api: apiRoot(entry.base_url),
       apiKey,
+      missingKeyEnv,
       connectTimeoutMs: entry.connect_timeout_seconds * 1000,
       responseTimeoutMs: (entry.response_timeout_seconds ?? entry.timeout_seconds) * 1000,
       idleTimeoutMs,
@@ -352,6 +372,10 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
     cors: { origins: file.cors?.origins ?? [] },
+    healthCheck: Object.freeze({
+      intervalMs: (file.health_check?.interval_seconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS) * 1000,
+      timeoutMs: (file.health_check?.timeout_seconds ?? DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS) * 1000,
+    }),
     sampling: {
       defaultParams: file.default_sampling_params ?? {},
       modelParams: file.model_sampling_params ?? {},

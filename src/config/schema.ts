@@ -159,6 +159,11 @@ export const configFileSchema = s.object({
         "or with an error clients do not retry (error)",
     ),
   }).optional(),
+  health_check: s.object({
+    interval_seconds: seconds("Seconds between probes of every upstream's models endpoint; 0 disables probing")
+      .optional(),
+    timeout_seconds: positiveSeconds("Longest wait for one probe").optional(),
+  }).optional().describe("Upstream reachability probes, shown in /health"),
   logging: s.object({
     enable_debug_logs: flag.optional(),
     enable_override_logs: flag.optional(),

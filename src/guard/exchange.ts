@@ -14,6 +14,7 @@ import type { GarbageGuard } from "./garbage_guard.ts";
 import { GARBAGE_HEADER } from "./length_cut.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** The request path's side of a guarded exchange. */
 export interface ExchangeOptions {
@@ -108,8 +109,9 @@ export function describeConfirmed(verdict: LoopVerdict, outcome: { confidence: n
 
 /** The message of the error a client gets when the attempts ran out. */
 export function exhaustedMessage(description: string, attempts: number): string {
-  return `Garbage output detected (${description}); the model kept producing it in ${attempts} ` +
-    `attempt${attempts === 1 ? "" : "s"}; ${NO_RETRY}`;
+  return `Garbage output detected (${description}); the model kept producing it in ${
+    countOf(attempts, "attempt")
+  }; ${NO_RETRY}`;
 }
 
 /** Said in every give-up error: the client should not send the same request again. */

@@ -30,6 +30,7 @@ import { type AnswerCut, cutAnswer, GARBAGE_HEADER } from "./length_cut.ts";
 import { retryBody } from "./continuation.ts";
 import { LoopDetector } from "./loop_detector.ts";
 import { ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Options of {@link vetAnswer}. */
 export interface AnswerOptions extends ExchangeOptions {
@@ -80,7 +81,7 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
       description: finding.description,
       attempt,
       outcome: exhausted
-        ? `gave up after ${attempt} attempts: ${GIVE_UP[guard.settings.onExhausted]}`
+        ? `gave up after ${countOf(attempt, "attempt")}: ${GIVE_UP[guard.settings.onExhausted]}`
         : `retrying (attempt ${attempt + 1} of ${guard.attempts})`,
       text: finding.text,
     });

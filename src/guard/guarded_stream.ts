@@ -64,6 +64,7 @@ import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
 import { KeepAliveStream } from "./keep_alive.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import { countWords } from "./text_stats.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Text read on while release is frozen for the validator; beyond it reading pauses until the verdict. */
 const MAX_FROZEN_CHARS = 262_144;
@@ -365,7 +366,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     const { guard, upstreamProtocol, body, retrySampling } = this.#options;
     const next = `attempt ${failed + 1} of ${guard.attempts}`;
     if (failed >= guard.attempts) {
-      return this.#giveUp(exhaustedMessage(finding.description, failed), `gave up after ${failed} attempts`);
+      return this.#giveUp(exhaustedMessage(finding.description, failed), `gave up after ${countOf(failed, "attempt")}`);
     }
     if (!this.#delivery.contentSent) {
       return { kind: "retry", body: retryBody(body, retrySampling), outcome: `retrying (${next})` };

@@ -26,7 +26,7 @@ import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
 import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
-import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
+import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
@@ -37,7 +37,7 @@ import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -76,6 +76,8 @@ class RequestRecord {
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
+  /** The upstream URL called, masked for logs; set once the call is made. */
+  url?: string;
   firstByteMs?: number;
   #cleanups: Array<() => void> = [];
   #finished = false;
@@ -107,10 +109,16 @@ class RequestRecord {
       `duration=${total.toFixed(1)}ms`,
       `outcome=${outcome}`,
     ];
+    const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
+    if (failed && this.url) parts.push(`url=${this.url}`);
     if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-    ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), this.id);
+    const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
+    ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
   }
 }
+
+/** Statuses logged at warn although the answer was delivered: a wrong base_url, key or permission. */
+const NOTICED = new Set([401, 403, 404]);
 
 /** Handles one POST generation request. */
 export async function handleGeneration(
@@ -174,6 +182,7 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
@@ -183,11 +192,12 @@ async function proxyRequest(
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : upstreamQuery(upstream, request.url),
   );
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
+  record.url = displayUrl(url);
   let upstreamResponse = await call(upstreamBody, request.signal);
   record.status = upstreamResponse.status;
+  if (upstreamResponse.status === 404) throw await upstreamNotFound(upstreamResponse, upstream, url);
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
   // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
@@ -340,6 +350,27 @@ async function convertedResponse(
   const converted = converter.response(parsed);
   onEnd("complete");
   return Response.json(converted, { status: upstream.status, headers });
+}
+
+/**
+ * An upstream 404 on a generation endpoint: usually a wrong `base_url` (the log line has the URL), else an unknown
+ * model. The client learns which upstream and endpoint answered, and the upstream's own message, not the host.
+ */
+async function upstreamNotFound(
+  response: UpstreamResponse,
+  upstream: UpstreamConfig,
+  url: string,
+): Promise<ProxyError> {
+  const reader = response.reader();
+  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  const message = upstreamErrorMessage(text, 404).slice(0, 300);
+  const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
+  return new ProxyError(
+    404,
+    "not_found",
+    `Upstream "${upstream.name}" answered 404 for ${endpoint}: ${message} ` +
+      "(an unknown model, or the upstream's base_url does not point at its API root)",
+  );
 }
 
 /** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic } from "../support/sdk.ts";
+import { OpenAI } from "../support/sdk.ts";
 import type { TestProxy } from "../support/proxy_server.ts";
 import { ENDLESS, INTRO, withGuardProxy } from "./garbage_harness.ts";
 

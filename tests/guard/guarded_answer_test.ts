@@ -34,13 +34,14 @@ async function vet(
   later: UpstreamResponse[],
   validation: GuardValidationConfig = {},
   validator?: Validator,
+  logger = memoryLogger(),
 ) {
   const dumpDir = await Deno.makeTempDir();
   const sent: Record<string, unknown>[] = [];
   const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
   const guard = new GarbageGuard(
     guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, logging),
-    { logger: memoryLogger(), validator },
+    { logger, validator },
   );
   const options: ExchangeOptions = {
     guard,
@@ -155,4 +156,11 @@ Deno.test("vetAnswer with local detection off asks the validator about the whole
 Deno.test("vetAnswer's answer gives the same reader each time it is asked", async () => {
   const { result } = await vet(answer(200, chat("Fine.")), []);
   assert.equal(result.reader(), result.reader());
+});
+
+Deno.test("vetAnswer logs a give-up after one attempt in the singular", async () => {
+  const logger = memoryLogger();
+  await vet(answer(200, chat(LOOPING)), [], { max_retries: 0 }, undefined, logger);
+  const line = logger.lines.find((l) => l.includes("gave up"));
+  assert.match(line ?? "", /on attempt 1 of 1: gave up after 1 attempt:/);
 });
