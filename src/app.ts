@@ -11,7 +11,8 @@
  * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`.
  *
  * An unknown path answers 404 and a known path with the wrong method 405, both as JSON. Routing uses the raw
- * request path, never a URL rebuilt from `Host`.
+ * request path, never a URL rebuilt from `Host`. With client keys configured, every route but the health routes
+ * needs one (`http/client_auth.ts`).
  *
  * @module
  */
@@ -47,10 +48,11 @@ export class App {
   readonly handler = async (request: Request): Promise<Response> => {
     const pathname = requestPath(request.url);
     const path = stripBasePath(pathname, this.context.config.listen.basePath);
-    const protocol: Protocol = path !== undefined && /(^|\/)messages(\/|$)/.test(path) ? "anthropic" : "openai";
+    const protocol = clientProtocol(path, request.headers);
     try {
+      const access = await this.context.clientAuth.check(request, path);
       if (path === undefined) throw notFound(pathname);
-      return await this.#route(request, path);
+      return await this.#route(access.request, path, access.authorized);
     } catch (error) {
       if (error instanceof ProxyError) return errorResponse(protocol, error);
       this.context.logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
@@ -58,7 +60,7 @@ export class App {
     }
   };
 
-  #route(request: Request, path: string): Promise<Response> | Response {
+  #route(request: Request, path: string, authorized: boolean): Promise<Response> | Response {
     const method = request.method;
     const route = ROUTES.find((r) => r.match(path));
     if (!route) throw notFound(path);
@@ -69,7 +71,7 @@ export class App {
     }
     switch (route.kind) {
       case "health":
-        return handleHealth(this.context);
+        return handleHealth(this.context, authorized);
       case "models":
         return this.#models.get(request.headers).then((data) => Response.json({ object: "list", data }));
       case "count_tokens":
@@ -103,6 +105,13 @@ const ROUTES: RouteSpec[] = [
     match: (p) => p === "/chat/completions" || p === "/messages" || /^\/v1\/[A-Za-z0-9_\-/.]+$/.test(p),
   },
 ];
+
+/** The protocol errors are answered in: Anthropic for `messages` paths and for Anthropic clients elsewhere. */
+function clientProtocol(path: string | undefined, headers: Headers): Protocol {
+  if (path !== undefined && /(^|\/)messages(\/|$)/.test(path)) return "anthropic";
+  if (path !== undefined && /(^|\/)chat\/completions$/.test(path)) return "openai";
+  return headers.has("anthropic-version") ? "anthropic" : "openai";
+}
 
 /** The generation endpoint of a path that matched the generation route. */
 function generationEndpoint(path: string): GenerationEndpoint {

@@ -23,6 +23,10 @@ export interface CliCommand {
   version: boolean;
   /** `--print-schema`: print the config JSON Schema and exit. */
   printSchema: boolean;
+  /** `--require-auth`: refuse to start without client keys. */
+  requireAuth: boolean;
+  /** `--insecure-no-auth`: start without client keys even when not on loopback. */
+  insecureNoAuth: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
   /** Values that replace the config file's. */
@@ -47,6 +51,9 @@ Options:
       --override-model-name NAME Model name sent upstream instead of the client's
       --override-only-anthropic  Apply overrides to Anthropic clients only
       --parallel-limits JSON     Concurrency limits, e.g. '{"global":4,"qwen*":1}'
+      --require-auth             Refuse to start unless client keys (auth.keys) are configured
+      --insecure-no-auth         Start without client keys on a non-loopback address (anyone who
+                                 can reach the port can use the upstreams and their keys)
   -d, --debug-logs               Debug logging
   -o, --override-logs            Log every parameter override
       --print-schema             Print the config file's JSON Schema and exit
@@ -54,7 +61,7 @@ Options:
   -h, --help                     Print this help and exit
 
 Precedence: command line > config file > built-in defaults.
-Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config.`;
+Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config (or missing client keys).`;
 
 /**
  * Parses `args` (without the program name).
@@ -80,6 +87,8 @@ export function parseCli(args: string[]): CliCommand {
         "override-model-name": { type: "string" },
         "override-only-anthropic": { type: "boolean" },
         "parallel-limits": { type: "string" },
+        "require-auth": { type: "boolean" },
+        "insecure-no-auth": { type: "boolean" },
         "debug-logs": { type: "boolean", short: "d" },
         "override-logs": { type: "boolean", short: "o" },
         "print-schema": { type: "boolean" },
@@ -129,6 +138,8 @@ export function parseCli(args: string[]): CliCommand {
     help: v.help ?? false,
     version: v.version ?? false,
     printSchema: v["print-schema"] ?? false,
+    requireAuth: v["require-auth"] ?? false,
+    insecureNoAuth: v["insecure-no-auth"] ?? false,
     configPath: v.config,
     overrides,
   };

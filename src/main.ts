@@ -3,7 +3,8 @@
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config.
+ * a bad flag or config, or for missing client keys (`--require-auth`, or a non-loopback bind without
+ * `--insecure-no-auth`).
  *
  * @module
  */
@@ -12,7 +13,10 @@ import { App } from "./app.ts";
 import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
+import { configSecrets } from "./config/secrets.ts";
+import { authStartupProblem, isLoopback } from "./http/client_auth.ts";
 import { createLogger } from "./observability/logger.ts";
+import { Redactor } from "./observability/redact.ts";
 import { displayUrl } from "./routing/upstream_url.ts";
 import { VERSION } from "./version.ts";
 
@@ -51,10 +55,20 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createLogger({ debug: config.logging.debug });
+  const authProblem = authStartupProblem({
+    host: config.listen.host,
+    hasKeys: config.auth.keys.length > 0,
+    requireAuth: command.requireAuth,
+    insecureNoAuth: command.insecureNoAuth,
+  });
+  if (authProblem) {
+    console.error(`sampling-proxy: ${authProblem}`);
+    return 2;
+  }
+  const logger = createLogger({ debug: config.logging.debug, redactor: new Redactor(configSecrets(config)) });
   for (const warning of warnings) logger.log("warn", warning);
-  if (!isLoopback(config.listen.host)) {
-    logger.log("warn", `Listening on ${config.listen.host}: anyone who can reach it can use your upstreams' keys`);
+  if (!isLoopback(config.listen.host) && config.auth.keys.length === 0) {
+    logger.log("warn", `Listening on ${config.listen.host} without client keys (--insecure-no-auth)`);
   }
   logger.log("info", `Config: ${config.source}`);
   for (const u of config.upstreams) {
@@ -94,10 +108,6 @@ export async function main(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   return 0;
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 if (import.meta.main) {

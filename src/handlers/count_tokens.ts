@@ -22,7 +22,7 @@ import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
   try {
-    const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
+    const body = await readJsonBody(request, ctx.bodyLimits);
     const model = body.json.model;
     if (typeof model !== "string" || model === "") {
       throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');

@@ -120,7 +120,7 @@ async function proxyRequest(
   record: RequestRecord,
 ): Promise<Response> {
   // (1) Body and model.
-  const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
+  const body = await readJsonBody(request, ctx.bodyLimits);
   const model = body.json.model;
   if (typeof model !== "string" || model.trim() === "") {
     throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');

@@ -30,7 +30,11 @@ export function healthReport(ctx: ProxyContext): Record<string, unknown> {
   };
 }
 
-/** Answers the health route. */
-export function handleHealth(ctx: ProxyContext): Response {
-  return Response.json(healthReport(ctx));
+/**
+ * Answers the health route: the whole report for an authorized client, else only name, status and version (no
+ * upstreams, bindings or figures for a client without a key when client keys are configured).
+ */
+export function handleHealth(ctx: ProxyContext, authorized: boolean): Response {
+  if (authorized) return Response.json(healthReport(ctx));
+  return Response.json({ name: "sampling-proxy", status: "ok", version: VERSION });
 }

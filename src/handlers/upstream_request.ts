@@ -45,6 +45,7 @@ export function postToUpstream(
   post: UpstreamPost,
 ): Promise<UpstreamResponse> {
   return callUpstream(post.url, {
+    upstream: upstream.name,
     method: "POST",
     headers: post.headers,
     body: post.body,

@@ -25,6 +25,8 @@ export class UpstreamTimeoutError extends Error {
 
 /** Options of {@link callUpstream}. */
 export interface UpstreamCallOptions {
+  /** The upstream's configured name: error messages name it, never its URL, host or port. */
+  upstream: string;
   method: string;
   headers: Headers;
   body: BodyInit | null;
@@ -63,7 +65,8 @@ export interface UpstreamResponse {
 /**
  * Sends the request and waits for the response headers.
  *
- * @throws {ProxyError} 504 on connect or response timeout, 502 when the upstream cannot be reached
+ * @throws {ProxyError} 504 on connect or response timeout, 502 when the upstream cannot be reached (messages name
+ *   the upstream, never its URL, host or port)
  * @throws the client's abort reason when the client went away first
  */
 export async function callUpstream(url: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
@@ -79,18 +82,18 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     controller.abort(error);
   };
   // One timer for both deadlines: the connect probe, then the response timeout.
-  const host = () => new URL(url).host;
+  const name = JSON.stringify(options.upstream);
   const connectAt = options.connectTimeoutMs;
   const responseAt = options.responseTimeoutMs;
   const onResponseTimeout = () =>
-    fail(new ProxyError(504, "timeout", `Upstream ${host()} sent no response within ${responseAt} ms`));
+    fail(new ProxyError(504, "timeout", `Upstream ${name} sent no response within ${responseAt} ms`));
   let timer = setTimeout(() => {
     if (connectAt >= responseAt) return onResponseTimeout();
     timer = setTimeout(onResponseTimeout, responseAt - connectAt);
     probeConnect(new URL(url), connectAt, controller.signal).then((ok) => {
       // A probe that ends after the response headers came is moot: the connection is working.
       if (!ok && waiting) {
-        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${host()} within the connect timeout`));
+        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within the connect timeout`));
       }
     });
   }, Math.min(connectAt, responseAt));
@@ -107,7 +110,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     options.signal.removeEventListener("abort", onClientAbort);
     if (failure) throw failure;
     if (options.signal.aborted) throw options.signal.reason;
-    throw new ProxyError(502, "api_error", `Could not reach upstream ${host()}: ${describe(error)}`, {
+    throw new ProxyError(502, "api_error", `Upstream ${name} could not be reached: ${networkReason(error)}`, {
       cause: error,
     });
   } finally {
@@ -238,10 +241,22 @@ async function probeConnect(url: URL, timeoutMs: number, signal: AbortSignal): P
   return ok;
 }
 
-/** The most specific message of an error: fetch puts the network reason in `cause`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  const message = cause ?? error.message;
-  return message.split("\n")[0].replace(/^error sending request for url \([^)]*\): /, "");
+const NETWORK_REASONS: Array<[RegExp, string]> = [
+  [/connection refused/i, "connection refused"],
+  [/connection reset|broken pipe|connection closed/i, "connection reset"],
+  [/dns error|lookup address|name or service not known|nodename nor servname|no such host/i, "host name not found"],
+  [/certificate|tls|ssl|handshake/i, "TLS handshake failed"],
+  [/timed out/i, "connection timed out"],
+  [/unreachable/i, "network unreachable"],
+];
+
+/**
+ * The network failure in a few words (`connection refused`, `host name not found`, …). Deno's fetch error text
+ * carries the full URL (query keys included) and socket addresses, so it is never shown as such.
+ */
+function networkReason(error: unknown): string {
+  const text = error instanceof Error
+    ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}`
+    : String(error);
+  return NETWORK_REASONS.find(([pattern]) => pattern.test(text))?.[1] ?? "connection failed";
 }
