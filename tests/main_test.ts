@@ -78,3 +78,16 @@ Deno.test("main prints help and version", async () => {
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^sampling-proxy \d+\.\d+\.\d+/);
 });
+
+Deno.test("main refuses to start without client keys for --require-auth or a non-loopback bind (exit 2)", async () => {
+  const required = await run(["--port", "0", "--require-auth"]);
+  assert.equal(required.code, 2);
+  assert.match(required.stderr, /--require-auth is given but no client key is configured: set auth\.keys/);
+  const exposed = await run(["--port", "0", "--host", "0.0.0.0"]);
+  assert.equal(exposed.code, 2);
+  assert.match(
+    exposed.stderr,
+    /listening on 0\.0\.0\.0 lets anyone who can reach it use your upstreams.*--insecure-no-auth/,
+  );
+  assert.doesNotMatch(exposed.stdout, /listening on http/);
+});
