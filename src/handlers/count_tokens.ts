@@ -18,6 +18,7 @@ import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
 import { endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
@@ -97,7 +98,7 @@ async function tokenize(
     if (!response.ok || !Array.isArray(answer.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = upstreamFailureReason(error);
     ctx.logger.log("warn", `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate`);
     return undefined;
   }

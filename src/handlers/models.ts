@@ -11,6 +11,7 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
 import { upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -88,7 +89,7 @@ export class ModelList {
         return [{ id, object: "model", created: typeof created === "number" ? created : 0, owned_by: upstream.name }];
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = upstreamFailureReason(error);
       this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" skipped: ${reason}`);
       return [];
     }

@@ -14,6 +14,7 @@
 
 import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
+import { upstreamFailureReason } from "./upstream_failure.ts";
 
 /** The upstream went quiet for longer than its idle timeout after the response started. */
 export class UpstreamTimeoutError extends Error {
@@ -110,7 +111,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     options.signal.removeEventListener("abort", onClientAbort);
     if (failure) throw failure;
     if (options.signal.aborted) throw options.signal.reason;
-    throw new ProxyError(502, "api_error", `Upstream ${name} could not be reached: ${networkReason(error)}`, {
+    throw new ProxyError(502, "api_error", `Upstream ${name} could not be reached: ${upstreamFailureReason(error)}`, {
       cause: error,
     });
   } finally {
@@ -239,24 +240,4 @@ async function probeConnect(url: URL, timeoutMs: number, signal: AbortSignal): P
   clearTimeout(timer);
   if (!ok) attempt.then(() => {}); // a late connection is closed by `attempt` itself
   return ok;
-}
-
-const NETWORK_REASONS: Array<[RegExp, string]> = [
-  [/connection refused/i, "connection refused"],
-  [/connection reset|broken pipe|connection closed/i, "connection reset"],
-  [/dns error|lookup address|name or service not known|nodename nor servname|no such host/i, "host name not found"],
-  [/certificate|tls|ssl|handshake/i, "TLS handshake failed"],
-  [/timed out/i, "connection timed out"],
-  [/unreachable/i, "network unreachable"],
-];
-
-/**
- * The network failure in a few words (`connection refused`, `host name not found`, …). Deno's fetch error text
- * carries the full URL (query keys included) and socket addresses, so it is never shown as such.
- */
-function networkReason(error: unknown): string {
-  const text = error instanceof Error
-    ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}`
-    : String(error);
-  return NETWORK_REASONS.find(([pattern]) => pattern.test(text))?.[1] ?? "connection failed";
 }
