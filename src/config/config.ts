@@ -42,6 +42,8 @@ export interface UpstreamConfig {
   readonly sanitizeToolSchemas: boolean;
   /** Has a llama.cpp-style `/tokenize` endpoint. */
   readonly tokenize: boolean;
+  /** Request paths (or globs) forwarded besides the default endpoints (see `routing/forward_paths.ts`). */
+  readonly forwardPaths: readonly string[];
 }
 
 /** A model pattern bound to an upstream, in config order. */
@@ -66,6 +68,8 @@ export interface ListenConfig {
   readonly bodyBudgetBytes: number;
   /** Longest wait for the body budget. */
   readonly bodyWaitMs: number;
+  /** Host names accepted in `Host` besides localhost, IP addresses and `host`. */
+  readonly allowedHosts: readonly string[];
 }
 
 /** Client keys. */
@@ -94,6 +98,8 @@ export interface Config {
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
   readonly logging: LoggingConfig;
+  /** Browser origins allowed to call the proxy. */
+  readonly cors: { readonly origins: readonly string[] };
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;
     readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -280,6 +280,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       defaultMaxTokens: entry.default_max_tokens,
       sanitizeToolSchemas: entry.sanitize_tool_schemas,
       tokenize: entry.tokenize,
+      forwardPaths: entry.forward_paths,
     });
   });
 
@@ -311,6 +312,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     maxJsonElements: file.listen?.max_json_elements ?? DEFAULT_MAX_JSON_ELEMENTS,
     bodyBudgetBytes: Math.max(file.listen?.body_budget_bytes ?? DEFAULT_BODY_BUDGET_BYTES, maxBodyBytes),
     bodyWaitMs: (file.listen?.body_wait_seconds ?? DEFAULT_BODY_WAIT_SECONDS) * 1000,
+    allowedHosts: file.listen?.allowed_hosts ?? [],
   });
 
   const override = file.override ?? {};
@@ -327,6 +329,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
+    cors: { origins: file.cors?.origins ?? [] },
     sampling: {
       defaultParams: file.default_sampling_params ?? {},
       modelParams: file.model_sampling_params ?? {},

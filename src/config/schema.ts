@@ -50,6 +50,9 @@ const upstreamSchema = s.object({
   tokenize: flag.default(false).describe(
     "Upstream has a llama.cpp-style /tokenize endpoint (used for count_tokens when converting)",
   ),
+  forward_paths: s.array(s.string({ pattern: /^\/\S*$/ })).default([]).describe(
+    "More request paths forwarded to this upstream, e.g. /v1/batches or globs (* within a segment, ** across)",
+  ),
 });
 
 const legacyServerSchema = s.object({
@@ -104,6 +107,14 @@ export const configFileSchema = s.object({
       "Request body bytes read and parsed at once over all requests; more wait (default 64 MiB, at least max_body_bytes)",
     ),
     body_wait_seconds: positiveSeconds("Longest wait for the body budget before a 503 (default 10)").optional(),
+    allowed_hosts: s.array(nonEmptyString).optional().describe(
+      "Host names accepted in the Host header besides localhost, IP addresses and listen.host",
+    ),
+  }).optional(),
+  cors: s.object({
+    origins: s.array(s.string({ pattern: /^https?:\/\/[^/\s]+$/ })).optional().describe(
+      "Browser origins allowed to call the proxy, e.g. http://localhost:3000; other origins get 403",
+    ),
   }).optional(),
   auth: s.object({
     keys: s.array(nonEmptyString).optional().describe("Client keys the proxy accepts (Bearer, x-api-key or api-key)"),

@@ -109,6 +109,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       port: 8001,
       basePath: "",
       ...BODY_DEFAULTS,
+      allowedHosts: [],
     });
     assert.deepEqual(config.upstreams, [{
       name: "default",
@@ -125,6 +126,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       defaultMaxTokens: 8192,
       sanitizeToolSchemas: false,
       tokenize: false,
+      forwardPaths: [],
     }]);
     assert.deepEqual(config.bindings, [{ pattern: "*", upstream: "default" }]);
     assert.deepEqual(config.parallelLimits, {});
@@ -209,6 +211,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     port: 9000,
     basePath: "/proxy",
     ...BODY_DEFAULTS,
+    allowedHosts: [],
   });
 });
 
@@ -443,7 +446,7 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     overrideLogs: true,
   };
   const { config } = parse(file, cli);
-  assert.deepEqual(config.listen, { host: "0.0.0.0", port: 0, basePath: "/cli", ...BODY_DEFAULTS });
+  assert.deepEqual(config.listen, { host: "0.0.0.0", port: 0, basePath: "/cli", ...BODY_DEFAULTS, allowedHosts: [] });
   assert.deepEqual(config.upstreams.map((u) => u.baseUrl), [
     "http://127.0.0.1:8000/v1",
     "https://open.bigmodel.cn/api/anthropic",
