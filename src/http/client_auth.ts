@@ -37,11 +37,6 @@ export class ClientAuth {
     this.#digests = Promise.all(keys.map(digest));
   }
 
-  /** Whether client keys are required. */
-  get enabled(): boolean {
-    return this.#enabled;
-  }
-
   /**
    * Checks `request` for `path` (below the base path).
    *

@@ -47,6 +47,9 @@ const ROUTES: { name: string; method: string; path: string; body?: unknown; head
     headers: { "anthropic-version": "2023-06-01" },
   },
   { name: "telemetry", method: "POST", path: "/api/event_logging/batch", body: { events: [] } },
+  { name: "one model", method: "GET", path: "/v1/models/mock-model" },
+  { name: "SGLang generate", method: "POST", path: "/generate", body: { text: "x" } },
+  { name: "doubled /v1", method: "POST", path: "/v1/v1/chat/completions", body: CHAT },
   { name: "other /v1 endpoint", method: "POST", path: "/v1/embeddings", body: { model: "mock-model", input: "x" } },
   { name: "unknown path", method: "GET", path: "/v1/nothing/here" },
 ];
