@@ -97,6 +97,8 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
+  /** The validator LLM of garbage detection, as an upstream; none when it is off or not configured. */
+  readonly validator: UpstreamConfig | undefined;
   readonly logging: LoggingConfig;
   /** Browser origins allowed to call the proxy. */
   readonly cors: { readonly origins: readonly string[] };

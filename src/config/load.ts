@@ -16,7 +16,7 @@
 import { apiRoot } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
-import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
+import { type ConfigFile, configFileSchema, upstreamEntrySchema, type UpstreamFileEntry } from "./schema.ts";
 import type { Problem } from "./shape.ts";
 
 /** A config that cannot be used; the message names the file, the JSON path and the problem. */
@@ -44,6 +44,8 @@ export const DEFAULT_MAX_JSON_ELEMENTS = 500_000;
 /** Four largest bodies at once. */
 const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
 const DEFAULT_BODY_WAIT_SECONDS = 10;
+/** The validator's `timeout_seconds`: the seed's 300 s would freeze a held stream that long. */
+const DEFAULT_VALIDATOR_TIMEOUT_SECONDS = 30;
 /** Failure dumps are capped so a looping model cannot fill the disk. */
 const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -217,6 +219,33 @@ function parseUpstreamEntry(entry: Record<string, unknown>, fail: (message: stri
   return result.ok ? result.value : fail(formatProblems(result.problems, "upstream "));
 }
 
+/**
+ * The validator LLM as an upstream entry, so that it is called like any upstream (URL rules, credentials, headers,
+ * timeouts): `validator_url`, `validator_api_key_env`, `supports_openai` / `supports_anthropic`,
+ * `connect_timeout_seconds` and `timeout_seconds` (default 30, for the response and the whole call). None when
+ * garbage detection or the validator is off, or no `validator_url` is set.
+ */
+function validatorUpstreamEntry(
+  validation: NonNullable<ConfigFile["validation"]>,
+  fail: (message: string) => never,
+): UpstreamFileEntry | undefined {
+  if (!validation.enabled || validation.validator_enabled === false || validation.validator_url === undefined) {
+    return undefined;
+  }
+  const entry: Record<string, unknown> = {
+    name: "validator",
+    base_url: validation.validator_url,
+    timeout_seconds: validation.timeout_seconds ?? DEFAULT_VALIDATOR_TIMEOUT_SECONDS,
+  };
+  if (validation.validator_api_key_env !== undefined) entry.api_key_env = validation.validator_api_key_env;
+  if (validation.connect_timeout_seconds !== undefined) {
+    entry.connect_timeout_seconds = validation.connect_timeout_seconds;
+  }
+  if (validation.supports_openai !== undefined) entry.supports_openai = validation.supports_openai;
+  if (validation.supports_anthropic !== undefined) entry.supports_anthropic = validation.supports_anthropic;
+  return parseUpstreamEntry(entry, (message) => fail(`validation: ${message}`));
+}
+
 /** The one upstream of the legacy `server` form (or of no config at all). */
 function legacyUpstream(file: ConfigFile) {
   const server = file.server;
@@ -246,11 +275,8 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     warnings.push("server.target_base_url is ignored because upstreams is set");
   }
   const entries = file.upstreams ?? [legacyUpstream(file)];
-  const seen = new Set<string>();
-  const upstreams = entries.map((entry, index): UpstreamConfig => {
-    const at = file.upstreams ? `upstreams[${index}]` : "server";
-    if (seen.has(entry.name)) fail(`${at}.name: duplicate upstream name "${entry.name}"`);
-    seen.add(entry.name);
+  // Every upstream the proxy calls, the validator LLM included, is built here from an entry.
+  const toUpstream = (entry: UpstreamFileEntry, at: string): UpstreamConfig => {
     if (!entry.supports_openai && !entry.supports_anthropic) {
       fail(`${at}: supports_openai and supports_anthropic cannot both be false`);
     }
@@ -282,7 +308,15 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       tokenize: entry.tokenize,
       forwardPaths: entry.forward_paths,
     });
+  };
+  const seen = new Set<string>();
+  const upstreams = entries.map((entry, index) => {
+    const at = file.upstreams ? `upstreams[${index}]` : "server";
+    if (seen.has(entry.name)) fail(`${at}.name: duplicate upstream name "${entry.name}"`);
+    seen.add(entry.name);
+    return toUpstream(entry, at);
   });
+  const validatorEntry = validatorUpstreamEntry(file.validation ?? {}, fail);
 
   const bindingMap = file.model_upstream_binding ?? { "*": upstreams[0].name };
   if (!file.model_upstream_binding && upstreams.length > 1) {
@@ -322,6 +356,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     auth: { keys: clientKeys(file.auth ?? {}, ctx) },
     upstreams: Object.freeze(upstreams),
     bindings: Object.freeze(bindings),
+    validator: validatorEntry && toUpstream(validatorEntry, "validation"),
     logging: Object.freeze({
       debug: file.logging?.enable_debug_logs ?? false,
       overrides: file.logging?.enable_override_logs ?? false,

@@ -1,7 +1,7 @@
 /**
- * The secret values a config holds, for the redactor: upstream keys (`api_key`, `api_key_env` values), credentials
- * in an upstream's `base_url` query or extra `headers`, the validator's key (`validation.validator_api_key_env`,
- * the `validator_url` query) and the client keys (`auth`).
+ * The secret values a config holds, for the redactor: every upstream's key (`api_key`, `api_key_env` values) and
+ * the credentials in its `base_url` query or extra `headers`, the validator LLM's included, and the client keys
+ * (`auth`).
  *
  * @module
  */
@@ -11,16 +11,11 @@ import type { Config } from "./config.ts";
 /** Names of query parameters and headers whose values are credentials. */
 const CREDENTIAL_NAME = /key|token|secret|auth|password|signature/i;
 
-/** Every configured key value (looked up in `env` where the config names a variable); empty values are skipped. */
-export function configSecrets(
-  config: Config,
-  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
-): string[] {
-  const { validator_api_key_env: validatorEnv, validator_url: validatorUrl } = config.validation;
+/** Every configured credential value; empty values are skipped. */
+export function configSecrets(config: Config): string[] {
+  const upstreams = config.validator ? [...config.upstreams, config.validator] : config.upstreams;
   const values = [
-    ...config.upstreams.flatMap((u) => [u.apiKey, ...queryCredentials(u.baseUrl), ...headerCredentials(u.headers)]),
-    validatorEnv ? env(validatorEnv) : undefined,
-    ...(validatorUrl ? queryCredentials(validatorUrl) : []),
+    ...upstreams.flatMap((u) => [u.apiKey, ...queryCredentials(u.baseUrl), ...headerCredentials(u.headers)]),
     ...config.auth.keys,
   ];
   return values.filter((value): value is string => value !== undefined && value !== "");

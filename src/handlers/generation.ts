@@ -202,7 +202,7 @@ async function proxyRequest(
       upstreamProtocol,
       converter,
       body: policy.body,
-      retrySampling: ctx.retrySampling(model),
+      retrySampling: ctx.retrySampling(model, upstreamProtocol),
       send: async (text, signal) => {
         await ctx.throttle.wait(upstreamModel, { signal, log: requestLog(ctx, record) });
         return await call(text, signal);

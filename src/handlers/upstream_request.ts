@@ -58,7 +58,7 @@ export interface UpstreamPost {
 
 /** POSTs to `upstream` with its connect, response and idle timeouts. */
 export function postToUpstream(
-  ctx: ProxyContext,
+  ctx: Pick<ProxyContext, "fetch">,
   upstream: UpstreamConfig,
   post: UpstreamPost,
 ): Promise<UpstreamResponse> {

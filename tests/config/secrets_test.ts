@@ -16,12 +16,16 @@ Deno.test("configSecrets lists every configured credential and nothing else", ()
         { name: "c", base_url: "https://c.test", headers: { Authorization: "Bearer hdr-bearer" } },
       ],
       model_upstream_binding: { "*": "a" },
-      validation: { validator_api_key_env: "JUDGE", validator_url: "http://v.test/v1?api_key=judge-url-key" },
+      validation: {
+        enabled: true,
+        validator_api_key_env: "JUDGE",
+        validator_url: "http://v.test/v1?api_key=judge-url-key",
+      },
       auth: { keys: ["client-key-1"] },
     }),
-    { env: { B_KEY: "env-key-1" } },
+    { env: { B_KEY: "env-key-1", JUDGE: "judge-key" } },
   );
-  const secrets = configSecrets(config, (name) => name === "JUDGE" ? "judge-key" : undefined);
+  const secrets = configSecrets(config);
   assert.deepEqual(secrets.sort(), [
     "api-key-1",
     "client-key-1",
