@@ -13,7 +13,6 @@
  */
 
 import type { Protocol } from "../http/errors.ts";
-import { readContentPart, withPartText } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
 import { type EventFacts, eventFacts } from "./event_text.ts";
@@ -130,9 +129,7 @@ export class AttemptSplicer {
     if (this.#trimPending && facts.text.content !== "") {
       const delta = firstChoiceDelta(json);
       if (delta !== undefined) {
-        delta.content = Array.isArray(delta.content)
-          ? delta.content.map((part) => this.#trimPart(part))
-          : this.#trim(facts.text.content);
+        delta.content = this.#trim(facts.text.content);
         changed = true;
       }
     }
@@ -180,12 +177,6 @@ export class AttemptSplicer {
     const kept = text.trimStart();
     if (kept !== "") this.#trimPending = false;
     return kept;
-  }
-
-  /** {@link #trim} on a text part of an array content (Mistral), keeping its shape; other parts as they are. */
-  #trimPart(part: unknown): unknown {
-    const read = readContentPart(part);
-    return read?.kind === "text" ? withPartText(part, this.#trim(read.text)) : part;
   }
 
   #closeClientBlock(index: number): SplicedEvent {

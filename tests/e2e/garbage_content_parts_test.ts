@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { postJson } from "../support/http.ts";
 import type { JsonObject } from "../support/json_guards.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
-import { occurrences, readDumps, SENTENCE, withGuardProxy } from "./garbage_harness.ts";
+import { INTRO, occurrences, readDumps, SENTENCE, withGuardProxy } from "./garbage_harness.ts";
+import { upstreamJson } from "./harness.ts";
 
 const USER = [{ role: "user", content: "Explain the loader" }];
 const CLEAN = "A clean answer.";
@@ -118,4 +119,23 @@ Deno.test("a clean answer in array content parts passes untouched, streamed and 
       });
     }
   }
+});
+
+Deno.test("a loop in array text parts after delivered text is continued with that text as the prefill", async () => {
+  // Word by word, so the prose before the loop reaches the client before the loop is found.
+  const words = INTRO.split(/(?<= )/).map((word) => part("text", word));
+  const parts = [...words, ...Array.from({ length: 30 }, () => part("text", SENTENCE))];
+  await withGuardProxy({
+    attempts: [partsStream(parts), partsStream([part("text", CLEAN)])],
+    upstream: "openai",
+  }, async ({ mock, proxy }) => {
+    const response = await postJson(`${proxy.url}/v1/chat/completions`, { model: "m", messages: USER, stream: true });
+    const received = await response.text();
+    assert.ok(received.includes(CLEAN), received);
+    assert.ok(occurrences(received, SENTENCE) <= 1, received);
+    assert.equal(mock.requests.length, 2);
+    const prefill = (upstreamJson(mock, 1).messages as JsonObject[]).at(-1);
+    assert.equal(prefill?.role, "assistant");
+    assert.ok(typeof prefill?.content === "string" && prefill.content.startsWith(INTRO), JSON.stringify(prefill));
+  });
 });

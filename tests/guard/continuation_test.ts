@@ -112,17 +112,6 @@ Deno.test("AttemptSplicer drops leading whitespace of a continuation after a tri
   assert.deepEqual(out.map((item) => item.facts.text.content), ["", "Next", " word"]);
 });
 
-Deno.test("AttemptSplicer trims array content in its text parts and keeps its thinking parts", () => {
-  const delivery = new Delivery("openai");
-  const splicer = new AttemptSplicer({ protocol: "openai", delivery, continuation: true, trimLeadingWhitespace: true });
-  const thinking = { type: "thinking", thinking: [{ type: "text", text: " Hm" }] };
-  const out = mapAll(splicer, "openai", [openAI({ content: [thinking, { type: "text", text: " Next" }] })]);
-  assert.deepEqual((dataOf(out)[0] as { choices: { delta: unknown }[] }).choices[0].delta, {
-    content: [thinking, { type: "text", text: "Next" }],
-  });
-  assert.deepEqual(out[0].facts.text, { content: "Next", reasoning: " Hm", tool: "" });
-});
-
 /** A delivery with `message_start` and an open text block 0 holding "Hello". */
 function anthropicDelivery(): Delivery {
   const delivery = new Delivery("anthropic");
