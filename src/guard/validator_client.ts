@@ -13,7 +13,7 @@
  * @module
  */
 
-import { EventSourceParserStream } from "eventsource-parser/stream";
+import { SseParserStream } from "../http/sse_parser.ts";
 import { buildLoopPrompt, LOOP_ANSWER_SCHEMA, parseLoopAnswer } from "./validator_prompt.ts";
 
 /** Options of {@link createValidator}. */
@@ -78,6 +78,9 @@ export interface Validator {
   /** Asks whether `text` (only its end is sent) is stuck in a loop. Never throws. */
   check(text: string, options?: ValidatorCheckOptions): Promise<ValidatorVerdict>;
 }
+
+/** Largest single event of the validator's stream: its deltas are a few characters each. */
+const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Longest reply text kept; a verdict is a few dozen characters. */
 const MAX_REPLY_CHARS = 16_384;
@@ -263,7 +266,7 @@ function requestHeaders(request: ValidatorRequest): Record<string, string> {
 /** Collects the text deltas of an OpenAI or Anthropic stream (reasoning deltas are ignored). */
 async function readStream(response: Response, anthropic: boolean): Promise<string> {
   if (response.body === null) return "";
-  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new SseParserStream(MAX_EVENT_BYTES));
   let reply = "";
   for await (const event of events) {
     if (event.data === "[DONE]") break;

@@ -16,7 +16,6 @@
  * @module
  */
 
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
@@ -24,11 +23,18 @@ import { type Converter, createConverter } from "../convert/converter.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
+import { SseParserStream } from "../http/sse_parser.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
-import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
+import {
+  type ChunkReader,
+  readAll,
+  UpstreamLimitError,
+  type UpstreamResponse,
+  UpstreamTimeoutError,
+} from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
@@ -178,6 +184,7 @@ async function proxyRequest(
       },
       signal: request.signal,
       onEnd,
+      maxEventBytes: upstream.maxEventBytes,
     };
     if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
     upstreamResponse = await vetAnswer(upstreamResponse, { ...exchange, readBody });
@@ -185,8 +192,8 @@ async function proxyRequest(
   }
   // (7) Answer.
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
-    : await passthroughResponse(upstreamResponse, endpoint, onEnd);
+    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd, upstream.maxEventBytes)
+    : await passthroughResponse(upstreamResponse, endpoint, onEnd, upstream.maxEventBytes);
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
@@ -261,6 +268,7 @@ async function passthroughResponse(
   upstream: UpstreamResponse,
   endpoint: GenerationEndpoint,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  maxEventBytes: number,
 ): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
   const reader = upstream.reader();
@@ -274,7 +282,7 @@ async function passthroughResponse(
   }
   headers.set("cache-control", "no-cache");
   const sse = endpoint.convertible;
-  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse }), {
+  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse, maxEventBytes }), {
     status: upstream.status,
     headers,
   });
@@ -286,6 +294,7 @@ async function convertedResponse(
   converter: Converter,
   protocol: Protocol,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  maxEventBytes: number,
 ): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
@@ -293,7 +302,7 @@ async function convertedResponse(
   if (stream) {
     const events = stream
       .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new EventSourceParserStream())
+      .pipeThrough(new SseParserStream(maxEventBytes))
       .pipeThrough(converter.stream())
       .pipeThrough(new SseEncoderStream());
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -317,12 +326,13 @@ async function convertedResponse(
   return Response.json(converted, { status: upstream.status, headers });
 }
 
-/** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */
+/** Reads a whole upstream body; a failure mid-body is a 504 (idle, deadline) or 502, not an internal error. */
 async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
   try {
     return await readAll(reader);
   } catch (error) {
     if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
+    if (error instanceof UpstreamLimitError) throw new ProxyError(502, "api_error", error.message);
     const detail = error instanceof Error ? error.message : String(error);
     throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
   }

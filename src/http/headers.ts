@@ -2,8 +2,8 @@
  * Header hygiene for both directions.
  *
  * Request: everything the client sent, minus hop-by-hop headers (RFC 9110 §7.6.1 and any named in `Connection`),
- * `proxy-*`, `cookie`, `host`, `content-length` and `accept-encoding` (the proxy reads bodies, so it asks for
- * identity); the client's credentials are replaced when the upstream has its own key; `anthropic-*` headers are
+ * `proxy-*`, `cookie`, `host`, `content-length` and the client's `accept-encoding`: the proxy reads bodies, so it
+ * sends `accept-encoding: identity` (else `fetch` asks for gzip/br and inflates, a bomb included); the client's credentials are replaced when the upstream has its own key; `anthropic-*` headers are
  * dropped when the request is converted to OpenAI, since they mean nothing there and break strict servers.
  *
  * Response: status, `content-type`, request ids, the retry hints the SDKs read (`retry-after`, `retry-after-ms`,
@@ -64,6 +64,7 @@ export function upstreamRequestHeaders(incoming: Headers, options: UpstreamHeade
   }
   out.set("content-type", "application/json");
   for (const [name, value] of Object.entries(options.extra ?? {})) out.set(name, value);
+  out.set("accept-encoding", "identity");
   return out;
 }
 
