@@ -340,6 +340,8 @@ async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
 
 /** Any failure as the error the client gets. */
 function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSignal): ProxyError {
+  // A client that went away is the reason, whatever the upstream read it cut short failed with.
+  if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   if (error instanceof ProxyError) return error;
   if (error instanceof AdmissionError) {
     const status = ctx.config.queue.status ?? 429;
@@ -347,7 +349,6 @@ function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSign
       headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
     });
   }
-  if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   const detail = error instanceof Error ? error.message : String(error);
   return new ProxyError(500, "api_error", `Internal error: ${detail}`, { cause: error });
 }
