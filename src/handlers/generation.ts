@@ -28,13 +28,7 @@ import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
-import {
-  type ChunkReader,
-  readAll,
-  UpstreamLimitError,
-  type UpstreamResponse,
-  UpstreamTimeoutError,
-} from "../http/upstream_call.ts";
+import { readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
@@ -324,18 +318,6 @@ async function convertedResponse(
   const converted = converter.response(parsed);
   onEnd("complete");
   return Response.json(converted, { status: upstream.status, headers });
-}
-
-/** Reads a whole upstream body; a failure mid-body is a 504 (idle, deadline) or 502, not an internal error. */
-async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
-  try {
-    return await readAll(reader);
-  } catch (error) {
-    if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
-    if (error instanceof UpstreamLimitError) throw new ProxyError(502, "api_error", error.message);
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
-  }
 }
 
 /** Any failure as the error the client gets. */

@@ -279,6 +279,21 @@ export async function readAll(reader: ChunkReader): Promise<Uint8Array<ArrayBuff
   }
 }
 
+/**
+ * Reads a whole upstream body for an answer; a failure mid-body is a 504 (idle, deadline) or 502 (size limit,
+ * broken connection), not an internal error.
+ */
+export async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await readAll(reader);
+  } catch (error) {
+    if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
+    if (error instanceof UpstreamLimitError) throw new ProxyError(502, "api_error", error.message);
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
+  }
+}
+
 /** A pull stream over a {@link ChunkReader}. */
 function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({

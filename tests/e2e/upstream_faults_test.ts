@@ -228,3 +228,19 @@ Deno.test("the OpenAI SDK gets a complete passthrough stream that ends with fini
     assert.ok(proxy.logs.some((entry) => /\[req-1\] .*outcome=complete/.test(entry)), proxy.logs.join("\n"));
   });
 });
+
+Deno.test("an upstream count_tokens answer over max_response_bytes gets a 502 in Anthropic's shape", async () => {
+  const scenario: Scenario = {
+    rawSse: [`{"input_tokens": 1, "padding": "${"x".repeat(64 * 1024)}"}`],
+    headers: { "content-type": "application/json" },
+  };
+  await withProxy(scenario, { supports_anthropic: true, max_response_bytes: 16_384 }, async (proxy) => {
+    const response = await post(`${proxy.url}/v1/messages/count_tokens`, MESSAGES);
+    assert.equal(response.status, 502);
+    const body = await response.json();
+    assert.deepEqual(body.error, {
+      type: "api_error",
+      message: "Upstream response is larger than the limit of 16384 bytes",
+    });
+  });
+});
