@@ -113,7 +113,8 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
   });
   let watch: BodyWatch | undefined;
   const maxDurationMs = options.maxDurationMs ?? Infinity;
-  const overDuration = () => `Upstream ${host()} did not finish within ${maxDurationMs} ms (max_duration_seconds)`;
+  const overDuration = () =>
+    `Upstream ${host()} did not finish within ${maxDurationMs / 1000} s (max_duration_seconds)`;
   const deadline = maxDurationMs < MAX_TIMER_MS
     ? setTimeout(() => {
       if (waiting) return fail(new ProxyError(504, "timeout", overDuration()));
