@@ -24,36 +24,42 @@ function post(url: string, body: unknown, signal?: AbortSignal): Promise<Respons
 }
 
 Deno.test("a client that leaves during a non-streamed read aborts the upstream read while a stream is in flight", async () => {
-  const streamed: Scenario = { text: "tick ".repeat(200), chunks: 200, chunkDelayMs: 20 };
   // The non-streamed answer starts its body, then stalls: the proxy is reading it when the client leaves.
   const stalled: Scenario = {
     rawSse: ['{"id":"x","object":"chat.completion",'],
     headers: { "content-type": "application/json" },
     hang: { afterChunks: 1 },
   };
-  await using mock = await startMockUpstream({
-    scenario: (request) => (request.json as { stream?: boolean }).stream ? streamed : stalled,
-  });
-  await using proxy = await startProxy({ upstreams: [{ name: "mock", base_url: mock.url }] });
-  const stream = await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true });
-  const reading = stream.body!.getReader();
-  await reading.read();
-  const drained = (async () => {
-    while (!(await reading.read()).done);
-  })();
-  const client = new AbortController();
-  const answer = post(`${proxy.url}/v1/chat/completions`, CHAT, client.signal);
-  await mock.waitForRequests(2);
-  // Sequencing only (no timing assertion): let the proxy receive the headers and start reading the body.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  client.abort();
-  await assert.rejects(answer);
-  await mock.waitForAbort(1);
-  await drained;
-  const logged = proxy.logs.some((entry) =>
-    /\[req-2\] .*status=499 .*outcome=cancelled reason="Client closed/.test(entry)
-  );
-  assert.ok(logged, proxy.logs.join("\n"));
+  const variants: { name: string; path: string; body: unknown; config?: Record<string, unknown> }[] = [
+    { name: "passthrough", path: "/v1/chat/completions", body: CHAT },
+    { name: "converted", path: "/v1/messages", body: MESSAGES },
+    { name: "garbage guard", path: "/v1/chat/completions", body: CHAT, config: { validation: { enabled: true } } },
+  ];
+  for (const { name, path, body, config } of variants) {
+    // The stream stays in flight (it stalls after two events) until the end of the check.
+    const inFlight: Scenario = { text: "tick tock", hang: { afterChunks: 2 } };
+    await using mock = await startMockUpstream({
+      scenario: (request) => (request.json as { stream?: boolean }).stream ? inFlight : stalled,
+    });
+    await using proxy = await startProxy({ upstreams: [{ name: "mock", base_url: mock.url }], ...config });
+    const stream = await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true });
+    const reading = stream.body!.getReader();
+    await reading.read();
+    const client = new AbortController();
+    const answer = post(`${proxy.url}${path}`, body, client.signal);
+    await mock.waitForRequests(2);
+    // Sequencing only (no timing assertion): let the proxy receive the headers and start reading the body.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.abort();
+    await assert.rejects(answer);
+    await mock.waitForAbort(1);
+    await reading.cancel();
+    await mock.waitForAbort(0);
+    const logged = proxy.logs.some((entry) =>
+      /\[req-2\] .*status=499 .*outcome=cancelled reason="Client closed/.test(entry)
+    );
+    assert.ok(logged, `${name}:\n${proxy.logs.join("\n")}`);
+  }
 });
 
 /** Runs `body` with a mock upstream answering `scenario` and a proxy whose upstream has the `upstream` settings. */
