@@ -172,11 +172,11 @@ Deno.test("an upstream event over max_event_bytes ends the stream with an error 
 
 Deno.test("max_duration_seconds ends a trickling stream with an error event and a slow answer with a 504", async () => {
   const trickle: Scenario = { text: "tick ".repeat(100), chunks: 100, chunkDelayMs: 50 };
-  await withProxy(trickle, { max_duration_seconds: 0.3, timeout_seconds: 60 }, async (proxy, mock) => {
+  await withProxy(trickle, { max_duration_seconds: 0.5, timeout_seconds: 60 }, async (proxy, mock) => {
     const events = await readSse(await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }));
     const { error } = JSON.parse(events.at(-1)?.data ?? "{}");
     assert.equal(error.type, "timeout_error");
-    assert.match(error.message, /did not finish within 0\.3 s \(max_duration_seconds\)$/);
+    assert.match(error.message, /did not finish within 0\.5 s \(max_duration_seconds\)$/);
     await mock.waitForAbort(0);
     mock.setScenario(() => ({ hang: "before-headers" }));
     const slow = await post(`${proxy.url}/v1/chat/completions`, CHAT);

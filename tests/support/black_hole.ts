@@ -12,7 +12,7 @@ export interface BlackHole extends AsyncDisposable {
 }
 
 /** How long one filling connect may take before the backlog counts as full: a bound on setup, not an assertion. */
-const FILL_WAIT_MS = 300;
+const FILL_WAIT_MS = 500;
 
 /**
  * Opens a listener on port 0 and connects to it until a connect no longer completes (the kernel drops SYNs once
