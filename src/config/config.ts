@@ -30,6 +30,12 @@ export interface UpstreamConfig {
   readonly responseTimeoutMs: number;
   /** Longest idle time between two chunks of the response body. */
   readonly idleTimeoutMs: number;
+  /** Longest time one request may take, from the call to the end of the body. */
+  readonly maxDurationMs: number;
+  /** Largest response body read from this upstream, counted after decompression. */
+  readonly maxResponseBytes: number;
+  /** Largest single SSE event accepted from this upstream. */
+  readonly maxEventBytes: number;
   /** Serves OpenAI Chat Completions. */
   readonly supportsOpenAI: boolean;
   /** Serves Anthropic Messages. */

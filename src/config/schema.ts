@@ -36,6 +36,15 @@ const upstreamSchema = s.object({
   response_timeout_seconds: positiveSeconds(
     "Longest wait for the response headers (default: timeout_seconds)",
   ).optional(),
+  max_duration_seconds: positiveSeconds(
+    "Longest time one upstream request may take, headers and body together",
+  ).default(1800),
+  max_response_bytes: positiveInteger.default(64 * 1024 * 1024).describe(
+    "Largest upstream response body read, streamed or not, counted after any decompression",
+  ),
+  max_event_bytes: positiveInteger.default(4 * 1024 * 1024).describe(
+    "Largest single SSE event accepted from this upstream",
+  ),
   supports_openai: flag.default(true).describe("Upstream serves OpenAI /v1/chat/completions"),
   supports_anthropic: flag.default(false).describe("Upstream serves Anthropic /v1/messages"),
   headers: s.record(s.string()).default({}).describe("Extra headers sent on every upstream request"),

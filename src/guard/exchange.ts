@@ -45,6 +45,8 @@ export interface ExchangeOptions {
   signal: AbortSignal;
   /** Ends the request (releases the slot, writes the log line); later calls do nothing. */
   onEnd(outcome: StreamOutcome, error?: unknown): void;
+  /** Largest single SSE event accepted from the upstream. @default no limit */
+  maxEventBytes?: number;
 }
 
 /** The OpenAI error `code` a client gets when garbage ends its request. */

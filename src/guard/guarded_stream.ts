@@ -29,7 +29,6 @@
  * @module
  */
 
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import {
   anthropicErrorBody,
   type ErrorKind,
@@ -39,6 +38,7 @@ import {
   upstreamErrorMessage,
 } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
+import { SseParserStream } from "../http/sse_parser.ts";
 import { guardStream, streamFailure } from "../http/stream_end.ts";
 import { readAll, type UpstreamResponse } from "../http/upstream_call.ts";
 import { SseEncoderStream, type SseEvent } from "../protocols/sse.ts";
@@ -448,10 +448,11 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   #newAttempt(number: number, upstream: UpstreamResponse, splicer: AttemptSplicer | undefined): Attempt {
     const { settings } = this.#options.guard;
     const body = upstream.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    const events = new SseParserStream(this.#options.maxEventBytes ?? Infinity);
     return {
       number,
       upstream,
-      reader: body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader(),
+      reader: body.pipeThrough(new TextDecoderStream()).pipeThrough(events).getReader(),
       queue: new HoldBackQueue({ detect: settings.localDetection, holdBackChars: settings.holdBackChars }),
       toolCalls: new StreamedToolCalls(this.#options.upstreamProtocol),
       splicer,

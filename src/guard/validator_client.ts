@@ -15,12 +15,12 @@
  * @module
  */
 
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { UpstreamConfig } from "../config/config.ts";
 import { postToUpstream, upstreamHeaders } from "../handlers/upstream_request.ts";
 import { ProxyError } from "../http/errors.ts";
 import { type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
+import { SseParserStream } from "../http/sse_parser.ts";
 import { buildLoopPrompt, LOOP_ANSWER_SCHEMA, parseLoopAnswer } from "./validator_prompt.ts";
 
 /** Options of {@link createValidator}. */
@@ -80,6 +80,9 @@ export interface Validator {
   /** Asks whether `text` (only its end is sent) is stuck in a loop. Never throws. */
   check(text: string, options?: ValidatorCheckOptions): Promise<ValidatorVerdict>;
 }
+
+/** Largest single event of the validator's stream: its deltas are a few characters each. */
+const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Longest reply text kept; a verdict is a few dozen characters. */
 const MAX_REPLY_CHARS = 16_384;
@@ -232,7 +235,7 @@ async function ask(request: ValidatorRequest): Promise<Reply> {
 /** Collects the text deltas of an OpenAI or Anthropic stream (reasoning deltas are ignored). */
 async function readStream(response: Response, anthropic: boolean): Promise<string> {
   if (response.body === null) return "";
-  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new SseParserStream(MAX_EVENT_BYTES));
   let reply = "";
   for await (const event of events) {
     if (event.data === "[DONE]") break;

@@ -15,6 +15,7 @@ import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
+import { readBody } from "../http/upstream_call.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
 import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
@@ -68,7 +69,8 @@ async function passthrough(
     body: text,
     signal: request.signal,
   });
-  const answer = response.body ? await new Response(response.body).text() : "";
+  const reader = response.reader();
+  const answer = reader ? new TextDecoder().decode(await readBody(reader)) : "";
   if (NO_COUNT_TOKENS.has(response.status)) {
     ctx.logger.log(
       "warn",

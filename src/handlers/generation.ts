@@ -19,7 +19,6 @@
  * @module
  */
 
-import { EventSourceParserStream } from "eventsource-parser/stream";
 import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
@@ -28,11 +27,12 @@ import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_think
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
+import { SseParserStream } from "../http/sse_parser.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
-import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
+import { readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
@@ -219,6 +219,7 @@ async function proxyRequest(
       },
       signal: request.signal,
       onEnd,
+      maxEventBytes: upstream.maxEventBytes,
     };
     if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
     upstreamResponse = await vetAnswer(upstreamResponse, { ...exchange, readBody });
@@ -226,8 +227,8 @@ async function proxyRequest(
   }
   // (7) Answer.
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
-    : await passthroughResponse(upstreamResponse, endpoint, onEnd);
+    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd, upstream.maxEventBytes)
+    : await passthroughResponse(upstreamResponse, endpoint, onEnd, upstream.maxEventBytes);
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
@@ -296,6 +297,7 @@ async function passthroughResponse(
   upstream: UpstreamResponse,
   endpoint: GenerationEndpoint,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  maxEventBytes: number,
 ): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
   const reader = upstream.reader();
@@ -309,7 +311,7 @@ async function passthroughResponse(
   }
   headers.set("cache-control", "no-cache");
   const sse = endpoint.convertible;
-  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse }), {
+  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse, maxEventBytes }), {
     status: upstream.status,
     headers,
   });
@@ -321,6 +323,7 @@ async function convertedResponse(
   converter: Converter,
   protocol: Protocol,
   onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  maxEventBytes: number,
 ): Promise<Response> {
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
@@ -328,7 +331,7 @@ async function convertedResponse(
   if (stream) {
     const events = stream
       .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new EventSourceParserStream())
+      .pipeThrough(new SseParserStream(maxEventBytes))
       .pipeThrough(converter.stream())
       .pipeThrough(new SseEncoderStream());
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -373,19 +376,10 @@ async function upstreamNotFound(
   );
 }
 
-/** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */
-async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
-  try {
-    return await readAll(reader);
-  } catch (error) {
-    if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
-  }
-}
-
 /** Any failure as the error the client gets. */
 function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSignal): ProxyError {
+  // A client that went away is the reason, whatever the upstream read it cut short failed with.
+  if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   if (error instanceof ProxyError) return error;
   if (error instanceof AdmissionError) {
     const status = ctx.config.queue.status ?? 429;
@@ -393,7 +387,6 @@ function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSign
       headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
     });
   }
-  if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   const detail = error instanceof Error ? error.message : String(error);
   return new ProxyError(500, "api_error", `Internal error: ${detail}`, { cause: error });
 }

@@ -68,7 +68,7 @@ export interface UpstreamPost {
   signal: AbortSignal;
 }
 
-/** POSTs to `upstream` with its connect, response and idle timeouts. */
+/** POSTs to `upstream` with its connect, response, idle and total timeouts and its response size limit. */
 export function postToUpstream(
   ctx: Pick<ProxyContext, "fetch">,
   upstream: UpstreamConfig,
@@ -83,6 +83,8 @@ export function postToUpstream(
     connectTimeoutMs: upstream.connectTimeoutMs,
     responseTimeoutMs: upstream.responseTimeoutMs,
     idleTimeoutMs: upstream.idleTimeoutMs,
+    maxDurationMs: upstream.maxDurationMs,
+    maxResponseBytes: upstream.maxResponseBytes,
     fetch: ctx.fetch,
   });
 }

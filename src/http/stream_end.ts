@@ -6,15 +6,19 @@
  * ending cleanly. It calls `onEnd` exactly once, when the body completed, failed or was cancelled by the client,
  * which is where concurrency slots are released and the request's log line is written.
  *
- * In passthrough mode the bytes are not parsed: the stream only keeps back an unterminated trailing event (so an
- * error event never lands in the middle of one) and the last few bytes (to check the final event).
+ * In SSE mode (passthrough) the bytes are not parsed: the stream tracks event boundaries only, holding back an
+ * unterminated trailing event (so an error event never lands in the middle of one, and so that one event can be
+ * capped at `maxEventBytes`) and keeping the bytes of the last event that is not a comment. At the end, that event
+ * alone decides whether the stream is complete ({@link isFinalEvent}). Work and memory are linear in the bytes.
  *
  * @module
  */
 
 import { concatBytes } from "./bytes.ts";
 import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
-import type { ChunkReader } from "./upstream_call.ts";
+import { eventTooLarge } from "./sse_parser.ts";
+import { type ChunkReader, UpstreamLimitError } from "./upstream_call.ts";
+import { isFinalEvent, lastSseEvent } from "../protocols/final_event.ts";
 import { formatSse } from "../protocols/sse.ts";
 import { upstreamFailureReason } from "./upstream_failure.ts";
 
@@ -29,14 +33,15 @@ export interface GuardStreamOptions {
   onEnd: (outcome: StreamOutcome, error?: unknown) => void;
   /**
    * Bytes are SSE to be checked without parsing: hold back an unterminated trailing event and require the
-   * protocol's final event (`data: [DONE]` or `message_stop`).
+   * protocol's final event as the last one (see `protocols/final_event.ts`).
    * @default false
    */
   sse?: boolean;
+  /** SSE only: the largest event held back; a longer one ends the stream with an error event. @default no limit */
+  maxEventBytes?: number;
 }
 
 const encoder = new TextEncoder();
-const TAIL_BYTES = 96;
 
 /** Encodes an SSE error event for `protocol` (Anthropic `event: error`, OpenAI `data: {"error":…}`). */
 export function sseErrorEvent(protocol: Protocol, kind: ErrorKind, message: string): Uint8Array {
@@ -49,6 +54,7 @@ export function streamFailure(error: unknown): { kind: ErrorKind; message: strin
   if (error instanceof Error && error.name === "UpstreamTimeoutError") {
     return { kind: "timeout", message: error.message };
   }
+  if (error instanceof UpstreamLimitError) return { kind: "api_error", message: error.message };
   return { kind: "api_error", message: `Upstream stream failed: ${upstreamFailureReason(error)}` };
 }
 
@@ -58,14 +64,17 @@ export function guardStream(
   options: GuardStreamOptions,
 ): ReadableStream<Uint8Array> {
   const reader = source instanceof ReadableStream ? source.getReader() : source;
-  const sse = options.sse ?? false;
-  let pending: Uint8Array | undefined;
-  let tail: Uint8Array = new Uint8Array(0);
+  const events = options.sse ? new EventTracker(options.maxEventBytes ?? Infinity) : undefined;
   let finished = false;
   const finish = (outcome: StreamOutcome, error?: unknown) => {
     if (finished) return;
     finished = true;
     options.onEnd(outcome, error);
+  };
+  const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, error: Error) => {
+    out.enqueue(sseErrorEvent(options.protocol, kind, error.message));
+    out.close();
+    finish("error", error);
   };
   return new ReadableStream<Uint8Array>({
     async pull(out) {
@@ -84,30 +93,28 @@ export function guardStream(
         }
         if (finished) return;
         if (chunk.done) {
-          if (sse && !endsWithFinalEvent(tail, options.protocol)) {
+          if (events && !events.complete(options.protocol)) {
             // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it
             // cannot run into the error event.
-            const message = "Upstream stream ended before the response was complete";
-            out.enqueue(sseErrorEvent(options.protocol, "api_error", message));
-            out.close();
-            finish("error", new Error(message));
-            return;
+            return fail(out, "api_error", new Error("Upstream stream ended before the response was complete"));
           }
-          if (pending) out.enqueue(pending);
+          for (const piece of events?.takePending() ?? []) out.enqueue(piece);
           out.close();
           finish("complete");
           return;
         }
-        if (!sse) {
+        if (!events) {
           out.enqueue(chunk.value);
           return;
         }
-        const bytes = pending ? concatBytes([pending, chunk.value]) : chunk.value;
-        tail = keepTail(tail, chunk.value);
-        const cut = eventBoundary(bytes);
-        pending = cut < bytes.length ? bytes.subarray(cut) : undefined;
-        if (cut > 0) {
-          out.enqueue(cut === bytes.length ? bytes : bytes.subarray(0, cut));
+        const ready = events.push(chunk.value);
+        if (ready === undefined) {
+          const error = eventTooLarge(events.maxEventBytes);
+          reader.cancel(error).catch(() => {});
+          return fail(out, "api_error", error);
+        }
+        if (ready.length > 0) {
+          out.enqueue(ready);
           return;
         }
       }
@@ -119,31 +126,124 @@ export function guardStream(
   }, { highWaterMark: 0 });
 }
 
-/** Index just past the last blank line (`\n\n`, `\r\n\r\n` or `\r\r`) in `bytes`, or 0. */
-function eventBoundary(bytes: Uint8Array): number {
-  const n = bytes.length;
-  // Fast path: servers flush whole events, so a chunk nearly always ends with a blank line.
-  if (n >= 2 && bytes[n - 1] === 10 && (bytes[n - 2] === 10 || (bytes[n - 2] === 13 && bytes[n - 3] === 10))) {
-    return n;
+const EMPTY = new Uint8Array(0);
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+
+/**
+ * Event boundaries of an SSE byte stream, found without parsing: the unterminated trailing event (held back, in
+ * pieces, never re-copied) and the last complete event that is not a comment.
+ */
+class EventTracker {
+  readonly maxEventBytes: number;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** Up to 3 bytes before the current chunk, for a blank line split across chunks. */
+  #before: number[] = [];
+  #last: Uint8Array | undefined;
+
+  constructor(maxEventBytes: number) {
+    this.maxEventBytes = maxEventBytes;
   }
-  for (let i = n - 1; i > 0; i--) {
-    if (bytes[i] === 10 && bytes[i - 1] === 10) return i + 1;
-    if (bytes[i] === 10 && bytes[i - 1] === 13 && i >= 3 && bytes[i - 2] === 10 && bytes[i - 3] === 13) return i + 1;
-    if (bytes[i] === 13 && bytes[i - 1] === 13) return i + 1;
+
+  /**
+   * Takes one chunk; returns the bytes that end at an event boundary (empty while an event is unterminated), or
+   * undefined when the unterminated event outgrew the limit.
+   */
+  push(chunk: Uint8Array): Uint8Array | undefined {
+    const cut = this.#boundary(chunk);
+    if (cut > 0) this.#last = this.#lastEvent(chunk, cut) ?? this.#last;
+    this.#remember(chunk);
+    if (cut === 0) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      return this.#pendingBytes > this.maxEventBytes ? undefined : EMPTY;
+    }
+    // The held-back pieces are joined once, when their event is complete: each byte is copied at most once.
+    const head = cut === chunk.length ? chunk : chunk.subarray(0, cut);
+    const ready = this.#pending.length === 0 ? head : concatBytes([...this.takePending(), head]);
+    if (cut < chunk.length) {
+      this.#pending.push(chunk.subarray(cut));
+      this.#pendingBytes = chunk.length - cut;
+      if (this.#pendingBytes > this.maxEventBytes) return undefined;
+    }
+    return ready;
   }
-  return 0;
+
+  /** Hands over (and forgets) the unterminated trailing event. */
+  takePending(): Uint8Array[] {
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    return pending;
+  }
+
+  /** Whether the stream so far ends with its protocol's final event (an unterminated last event counts). */
+  complete(protocol: Protocol): boolean {
+    const pending = concatBytes(this.#pending);
+    const last = isComment(pending, 0, pending.length) ? this.#last : pending;
+    const event = last && lastSseEvent(decoder.decode(last));
+    return event !== undefined && isFinalEvent(protocol, event);
+  }
+
+  /** The byte at `index` of `chunk`, where negative indices reach back before the chunk. */
+  #at(chunk: Uint8Array, index: number): number {
+    return index >= 0 ? chunk[index] : this.#before[this.#before.length + index] ?? 0;
+  }
+
+  /** Whether a blank line (`\n\n`, `\r\n\r\n` or `\r\r`) ends at `index` of `chunk`. */
+  #blankLineAt(chunk: Uint8Array, i: number): boolean {
+    const byte = this.#at(chunk, i);
+    const prev = this.#at(chunk, i - 1);
+    if (byte === LF) {
+      return prev === LF || (prev === CR && this.#at(chunk, i - 2) === LF && this.#at(chunk, i - 3) === CR);
+    }
+    return byte === CR && prev === CR;
+  }
+
+  /** Index just past the last blank line that ends in `chunk`, or 0. */
+  #boundary(chunk: Uint8Array): number {
+    for (let i = chunk.length - 1; i >= 0; i--) if (this.#blankLineAt(chunk, i)) return i + 1;
+    return 0;
+  }
+
+  #remember(chunk: Uint8Array): void {
+    const keep = Array.from(chunk.subarray(Math.max(0, chunk.length - 3)));
+    this.#before = [...this.#before, ...keep].slice(-3);
+  }
+
+  /**
+   * The last complete event that is not a comment among the bytes before `end` (an event boundary) of `chunk`,
+   * with the held-back start of an event that began in an earlier chunk; undefined when there is none.
+   */
+  #lastEvent(chunk: Uint8Array, end: number): Uint8Array | undefined {
+    let stop = end;
+    for (let i = end - 2; i >= 0; i--) {
+      if (!this.#blankLineAt(chunk, i)) continue;
+      if (!isComment(chunk, i + 1, stop)) return chunk.slice(i + 1, stop);
+      stop = i + 1;
+    }
+    // The event began at the start of the chunk, or in the held-back bytes.
+    const event = this.#pending.length === 0
+      ? chunk.slice(0, stop)
+      : concatBytes([...this.#pending, chunk.subarray(0, stop)]);
+    return isComment(event, 0, event.length) ? undefined : event;
+  }
 }
 
-function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
-  if (chunk.length >= TAIL_BYTES) return chunk.slice(chunk.length - TAIL_BYTES);
-  const joined = concatBytes([tail, chunk]);
-  return joined.length > TAIL_BYTES ? joined.slice(joined.length - TAIL_BYTES) : joined;
+/** Whether `bytes[start, end)` has only comment lines (`:…`) and line breaks: no field of an event. */
+function isComment(bytes: Uint8Array, start: number, end: number): boolean {
+  let lineStart = true;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i];
+    if (byte === LF || byte === CR) lineStart = true;
+    else if (lineStart) {
+      if (byte !== COLON) return false;
+      lineStart = false;
+    }
+  }
+  return true;
 }
 
 const decoder = new TextDecoder();
-
-function endsWithFinalEvent(tail: Uint8Array, protocol: Protocol): boolean {
-  const text = decoder.decode(tail).trimEnd();
-  if (protocol === "openai") return /data:\s*\[DONE\]$/.test(text);
-  return /"type"\s*:\s*"message_stop"\s*\}$/.test(text) || /"type"\s*:\s*"error"[\s\S]*\}\s*\}$/.test(text);
-}

@@ -1,18 +1,24 @@
 /**
  * One upstream HTTP request with the proxy's timeouts and cancellation.
  *
- * - Connect: when no response has come after `connectTimeoutMs`, a TCP probe checks that the upstream accepts
- *   connections at all (fetch exposes no connect phase); a probe that fails aborts with 504.
+ * - Connect: fetch exposes no connect phase, so a TCP probe to the upstream starts with the request; a probe that
+ *   has not connected within `connectTimeoutMs` aborts with 504 (unless the response headers came first).
  * - Response: no response headers after `responseTimeoutMs` aborts with 504.
  * - Idle: the body is watched by one re-armed timer; a read that gets no chunk for `idleTimeoutMs` aborts the
  *   request and errors the body with {@link UpstreamTimeoutError}. Time the consumer spends not reading does not
  *   count (like a socket read timeout).
+ * - Total: the whole request, headers and body, must end within `maxDurationMs`: 504 before the headers,
+ *   {@link UpstreamTimeoutError} on the body after.
+ * - Size: the body's bytes are counted as they arrive, after decoding a body the upstream compressed although asked
+ *   for identity (`content_encoding.ts`); past `maxResponseBytes` the request is aborted and the body errors with
+ *   {@link UpstreamLimitError}.
  * - The client's signal (disconnect, cancelled reader) aborts the request at once, in every phase.
  *
  * @module
  */
 
 import { concatBytes } from "./bytes.ts";
+import { contentEncoding, decodeBody } from "./content_encoding.ts";
 import { ProxyError } from "./errors.ts";
 import { upstreamFailureReason } from "./upstream_failure.ts";
 
@@ -21,6 +27,14 @@ export class UpstreamTimeoutError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UpstreamTimeoutError";
+  }
+}
+
+/** The upstream sent more than the proxy accepts (a body or an event over its byte limit). */
+export class UpstreamLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UpstreamLimitError";
   }
 }
 
@@ -36,6 +50,10 @@ export interface UpstreamCallOptions {
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Longest time for the whole request, headers and body. @default Infinity */
+  maxDurationMs?: number;
+  /** Largest body read, counted after decompression. @default Infinity */
+  maxResponseBytes?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
 }
@@ -82,32 +100,43 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     failure ??= error;
     controller.abort(error);
   };
-  // One timer for both deadlines: the connect probe, then the response timeout.
   const name = JSON.stringify(options.upstream);
-  const connectAt = options.connectTimeoutMs;
-  const responseAt = options.responseTimeoutMs;
-  const onResponseTimeout = () =>
-    fail(new ProxyError(504, "timeout", `Upstream ${name} sent no response within ${responseAt} ms`));
-  let timer = setTimeout(() => {
-    if (connectAt >= responseAt) return onResponseTimeout();
-    timer = setTimeout(onResponseTimeout, responseAt - connectAt);
-    probeConnect(new URL(url), connectAt, controller.signal).then((ok) => {
-      // A probe that ends after the response headers came is moot: the connection is working.
-      if (!ok && waiting) {
-        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within the connect timeout`));
-      }
-    });
-  }, Math.min(connectAt, responseAt));
+  const responseMs = options.responseTimeoutMs;
+  const responseTimer = setTimeout(
+    () => fail(new ProxyError(504, "timeout", `Upstream ${name} sent no response within ${responseMs} ms`)),
+    responseMs,
+  );
+  const probe = new AbortController();
+  const probeSignal = AbortSignal.any([probe.signal, controller.signal]);
+  connectTimedOut(new URL(url), options.connectTimeoutMs, probeSignal).then((timedOut) => {
+    // A probe that ends after the response headers came is moot: the connection is working.
+    if (timedOut && waiting) {
+      const seconds = options.connectTimeoutMs / 1000;
+      fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within ${seconds} s`));
+    }
+  });
+  let watch: BodyWatch | undefined;
+  const maxDurationMs = options.maxDurationMs ?? Infinity;
+  const overDuration = () => `Upstream ${name} did not finish within ${maxDurationMs / 1000} s (max_duration_seconds)`;
+  const deadline = maxDurationMs < MAX_TIMER_MS
+    ? setTimeout(() => {
+      if (waiting) return fail(new ProxyError(504, "timeout", overDuration()));
+      const error = new UpstreamTimeoutError(overDuration());
+      if (watch) watch.expire(error);
+      else controller.abort(error);
+    }, maxDurationMs)
+    : undefined;
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
       method: options.method,
-      headers: options.headers,
+      headers: identityHeaders(options.headers),
       body: options.body,
       signal: controller.signal,
       redirect: "manual",
     });
   } catch (error) {
+    clearTimeout(deadline);
     options.signal.removeEventListener("abort", onClientAbort);
     if (failure) throw failure;
     if (options.signal.aborted) throw options.signal.reason;
@@ -116,14 +145,26 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     });
   } finally {
     waiting = false;
-    clearTimeout(timer);
+    clearTimeout(responseTimer);
+    probe.abort();
   }
   const headersMs = performance.now() - started;
-  const source = response.body;
-  const onEnd = () => options.signal.removeEventListener("abort", onClientAbort);
+  const onEnd = () => {
+    clearTimeout(deadline);
+    options.signal.removeEventListener("abort", onClientAbort);
+  };
+  const encoding = contentEncoding(response.headers);
+  if (encoding === undefined) {
+    onEnd();
+    controller.abort();
+    await response.body?.cancel().catch(() => {});
+    const sent = response.headers.get("content-encoding");
+    throw new ProxyError(502, "api_error", `Upstream ${name} sent a body in an unsupported encoding "${sent}"`);
+  }
+  const source = response.body && encoding ? decodeBody(response.body, encoding) : response.body;
   if (!source) onEnd();
-  let reader: ChunkReader | null | undefined;
-  const getReader = () => reader ??= source ? watchIdle(source, options.idleTimeoutMs, controller, onEnd) : null;
+  const limits = { idleMs: options.idleTimeoutMs, maxBytes: options.maxResponseBytes ?? Infinity };
+  const getReader = () => source ? (watch ??= watchBody(source, limits, controller, onEnd)).reader : null;
   let body: ReadableStream<Uint8Array> | null | undefined;
   return {
     status: response.status,
@@ -140,19 +181,43 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
 }
 
 /**
- * Wraps a body's reader so that a read waiting on the upstream for longer than `idleMs` fails with
- * {@link UpstreamTimeoutError}; one timer per body, re-armed lazily, and no extra stream stage.
+ * `headers` asking for an uncompressed body: otherwise `fetch` asks for gzip/br and inflates the body itself, out of
+ * reach of the size limit.
  */
-function watchIdle(
+function identityHeaders(headers: Headers): Headers {
+  if (headers.get("accept-encoding") === "identity") return headers;
+  const out = new Headers(headers);
+  out.set("accept-encoding", "identity");
+  return out;
+}
+
+/** The longest delay `setTimeout` takes (a larger one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A watched body: its reader, and a way to fail it from outside (the request's deadline). */
+interface BodyWatch {
+  readonly reader: ChunkReader;
+  /** Ends the body: pending and later reads reject with `error`, the request is aborted. */
+  expire(error: Error): void;
+}
+
+/**
+ * Wraps a body's reader so that a read waiting on the upstream for longer than `idleMs` fails with
+ * {@link UpstreamTimeoutError} and a body past `maxBytes` fails with {@link UpstreamLimitError}; one timer per
+ * body, re-armed lazily, and no extra stream stage.
+ */
+function watchBody(
   source: ReadableStream<Uint8Array>,
-  idleMs: number,
+  limits: { idleMs: number; maxBytes: number },
   controller: AbortController,
   onEnd: () => void,
-): ChunkReader {
+): BodyWatch {
+  const { idleMs, maxBytes } = limits;
   const inner = source.getReader();
   let last = performance.now();
   let reading = false;
-  let timedOut: UpstreamTimeoutError | undefined;
+  let received = 0;
+  let failed: Error | undefined;
   let ended = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const end = () => {
@@ -161,32 +226,40 @@ function watchIdle(
     clearTimeout(timer);
     onEnd();
   };
+  const expire = (error: Error) => {
+    if (ended) return;
+    failed = error;
+    end();
+    controller.abort(error);
+    inner.cancel(error).catch(() => {});
+  };
   const arm = (delay: number) => {
     timer = setTimeout(() => {
       // Only a read waiting on the upstream counts: a consumer that reads slowly is not the upstream's fault.
       if (!reading) return arm(idleMs);
       const idle = performance.now() - last;
       if (idle < idleMs) return arm(idleMs - idle);
-      timedOut = new UpstreamTimeoutError(`Upstream sent nothing for ${Math.round(idle)} ms`);
-      end();
-      controller.abort(timedOut);
-      inner.cancel(timedOut).catch(() => {});
+      expire(new UpstreamTimeoutError(`Upstream sent nothing for ${Math.round(idle)} ms`));
     }, delay);
   };
   arm(idleMs);
-  return {
+  const reader: ChunkReader = {
     async read() {
-      if (timedOut) throw timedOut;
+      if (failed) throw failed;
       reading = true;
       last = performance.now();
       try {
         const result = await inner.read();
-        if (timedOut) throw timedOut;
+        if (failed) throw failed;
         if (result.done) end();
+        else if ((received += result.value.length) > maxBytes) {
+          expire(new UpstreamLimitError(`Upstream response is larger than the limit of ${maxBytes} bytes`));
+          throw failed;
+        }
         return result;
       } catch (error) {
         end();
-        throw timedOut ?? error;
+        throw failed ?? error;
       } finally {
         reading = false;
       }
@@ -197,6 +270,7 @@ function watchIdle(
       return inner.cancel(reason).catch(() => {});
     },
   };
+  return { reader, expire };
 }
 
 /** Reads a body to the end as one byte array. */
@@ -206,6 +280,21 @@ export async function readAll(reader: ChunkReader): Promise<Uint8Array<ArrayBuff
     const { done, value } = await reader.read();
     if (done) return concatBytes(chunks);
     chunks.push(value);
+  }
+}
+
+/**
+ * Reads a whole upstream body for an answer; a failure mid-body is a 504 (idle, deadline) or 502 (size limit,
+ * broken connection), not an internal error.
+ */
+export async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await readAll(reader);
+  } catch (error) {
+    if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
+    if (error instanceof UpstreamLimitError) throw new ProxyError(502, "api_error", error.message);
+    const detail = upstreamFailureReason(error);
+    throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
   }
 }
 
@@ -225,19 +314,23 @@ function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-/** Tells whether a TCP connection to the URL's host can be opened within `timeoutMs`. */
-async function probeConnect(url: URL, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return true;
+/**
+ * Tells whether a TCP connection to the URL's host failed to open within `timeoutMs`. A refused connection is not
+ * a timeout (fetch reports it itself); an abort of `signal` ends the probe, leaving no timer or connection behind.
+ */
+async function connectTimedOut(url: URL, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   const hostname = url.hostname.replace(/^\[|\]$/g, "");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs));
-  const attempt = Deno.connect({ hostname, port }).then((conn) => {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), Math.min(timeoutMs, MAX_TIMER_MS));
+  try {
+    const conn = await Deno.connect({ hostname, port, signal: AbortSignal.any([signal, timeout.signal]) });
     conn.close();
-    return true;
-  }, () => false);
-  const ok = await Promise.race([attempt, timeout]);
-  clearTimeout(timer);
-  if (!ok) attempt.then(() => {}); // a late connection is closed by `attempt` itself
-  return ok;
+  } catch {
+    // Refused, unreachable or aborted: only the timeout below counts.
+  } finally {
+    clearTimeout(timer);
+  }
+  return timeout.signal.aborted && !signal.aborted;
 }

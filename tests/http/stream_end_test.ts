@@ -7,7 +7,7 @@ import {
   streamFailure,
   type StreamOutcome,
 } from "../../src/http/stream_end.ts";
-import { UpstreamTimeoutError } from "../../src/http/upstream_call.ts";
+import { UpstreamLimitError, UpstreamTimeoutError } from "../../src/http/upstream_call.ts";
 import { parseSseText } from "../support/sse.ts";
 
 const encoder = new TextEncoder();
@@ -233,6 +233,137 @@ Deno.test("guardStream ends a truncated stream split at every byte with whole ev
   }
 });
 
+/** How streams end: complete ones must pass unchanged, truncated ones get one error event (issue 10 item 3). */
+const ENDINGS: { name: string; protocol: Protocol; text: string; complete: boolean }[] = [
+  { name: "comment after message_stop", protocol: "anthropic", text: ANTHROPIC_STREAM + ": done\n\n", complete: true },
+  {
+    name: "data before event in message_stop",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE + 'data: {"type":"message_stop"}\nevent: message_stop\n\n',
+    complete: true,
+  },
+  {
+    name: "extra fields in message_stop",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE +
+      'event: message_stop\ndata: {"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":5}}\n\n',
+    complete: true,
+  },
+  {
+    name: "message_stop without a trailing blank line",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE + 'event: message_stop\ndata: {"type":"message_stop"}\n',
+    complete: true,
+  },
+  { name: "[DONE] then a comment", protocol: "openai", text: OPENAI_STREAM + ": keep-alive\n\n", complete: true },
+  {
+    name: "finish_reason and usage without [DONE]",
+    protocol: "openai",
+    text: OPENAI_STREAM.replace("data: [DONE]\n\n", "") +
+      'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n',
+    complete: true,
+  },
+  {
+    name: "finish_reason without [DONE]",
+    protocol: "openai",
+    text: OPENAI_STREAM.replace("data: [DONE]\n\n", ""),
+    complete: true,
+  },
+  { name: "OpenAI error chunk", protocol: "openai", text: OPENAI_INCOMPLETE + OPENAI_TRUNCATED_EVENT, complete: true },
+  { name: "OpenAI content last", protocol: "openai", text: OPENAI_INCOMPLETE, complete: false },
+  {
+    name: "OpenAI comment after content",
+    protocol: "openai",
+    text: OPENAI_INCOMPLETE + ": keep-alive\n\n: still here\n\n",
+    complete: false,
+  },
+  {
+    name: "[DONE] inside a content delta",
+    protocol: "openai",
+    text: OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"data: [DONE]"}}]}\n\n',
+    complete: false,
+  },
+  {
+    name: "usage on a content chunk (continuous usage stats)",
+    protocol: "openai",
+    text: OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"c"}}],"usage":{"completion_tokens":3}}\n\n',
+    complete: false,
+  },
+  {
+    name: "Anthropic message_delta last",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE + 'event: message_delta\ndata: {"type":"message_delta","delta":{}}\n\n',
+    complete: false,
+  },
+  {
+    name: "Anthropic comment after message_start",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE + ": x\n\n",
+    complete: false,
+  },
+  {
+    name: "message_stop as text in a delta",
+    protocol: "anthropic",
+    text: ANTHROPIC_INCOMPLETE +
+      'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"{\\"type\\":\\"message_stop\\"}"}}\n\n',
+    complete: false,
+  },
+];
+
+Deno.test("guardStream decides completeness from the last event, however the stream is split", async () => {
+  for (const { name, protocol, text, complete } of ENDINGS) {
+    const length = encoder.encode(text).length;
+    const splits = [[], [...Array(length - 1).keys()].map((i) => i + 1)];
+    for (let cut = 1; cut < length; cut++) splits.push([cut]);
+    for (const cuts of splits) {
+      const { stream, ends } = guard(source(splitAt(text, cuts)), { protocol, sse: true });
+      const out = decoder.decode(await readBytes(stream));
+      const error = protocol === "openai" ? OPENAI_TRUNCATED_EVENT : ANTHROPIC_TRUNCATED_EVENT;
+      const whole = text.slice(0, text.lastIndexOf("\n\n") + 2);
+      assert.equal(out, complete ? text : whole + error, `${name}, cuts ${cuts.length > 1 ? "everywhere" : cuts}`);
+      assert.deepEqual(ends.map((end) => end.outcome), [complete ? "complete" : "error"], name);
+    }
+  }
+});
+
+Deno.test("guardStream ends the stream with an error event when one event outgrows maxEventBytes", async () => {
+  for (const protocol of ["openai", "anthropic"] as const) {
+    let cancelled: unknown;
+    let pulls = 0;
+    const input = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // One event, then a line of 100 kB that never ends.
+        if (pulls === 100) return controller.close();
+        controller.enqueue(encoder.encode(pulls++ === 0 ? 'data: {"a":1}\n\ndata: "' : "x".repeat(1000)));
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    });
+    const { stream, ends } = guard(input, { protocol, sse: true, maxEventBytes: 10_000 });
+    const events = parseSseText(decoder.decode(await readBytes(stream)));
+    assert.deepEqual(events[0], { data: '{"a":1}' });
+    assert.equal(events.length, 2);
+    const { error } = JSON.parse(events[1].data);
+    assert.equal(error.message, "Upstream sent an SSE event over 10000 bytes");
+    assert.equal(error.type, protocol === "openai" ? "server_error" : "api_error");
+    assert.ok(cancelled instanceof UpstreamLimitError);
+    assert.deepEqual(ends.map((end) => end.outcome), ["error"]);
+  }
+});
+
+Deno.test("guardStream passes many events of any total size under maxEventBytes", async () => {
+  const event = 'data: {"choices":[{"delta":{"content":"abc"}}]}\n\n';
+  const text = event.repeat(500) + "data: [DONE]\n\n";
+  const { stream, ends } = guard(source(splitAt(text, [7, 20_000])), {
+    protocol: "openai",
+    sse: true,
+    maxEventBytes: 100,
+  });
+  assert.equal(decoder.decode(await readBytes(stream)), text);
+  assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
+});
+
 Deno.test("guardStream reports a cancel once and cancels the source", async () => {
   let cancelled: unknown;
   const input = new ReadableStream<Uint8Array>({
@@ -282,4 +413,8 @@ Deno.test("streamFailure maps an idle timeout to timeout and anything else to an
     message: "Upstream stream failed: error reading a body from connection",
   });
   assert.deepEqual(streamFailure("gone"), { kind: "api_error", message: "Upstream stream failed: gone" });
+  assert.deepEqual(streamFailure(new UpstreamLimitError("Upstream sent an SSE event over 5 bytes")), {
+    kind: "api_error",
+    message: "Upstream sent an SSE event over 5 bytes",
+  });
 });

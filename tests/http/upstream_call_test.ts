@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ProxyError } from "../../src/http/errors.ts";
-import { callUpstream, type UpstreamCallOptions, UpstreamTimeoutError } from "../../src/http/upstream_call.ts";
+import {
+  callUpstream,
+  type UpstreamCallOptions,
+  UpstreamLimitError,
+  UpstreamTimeoutError,
+} from "../../src/http/upstream_call.ts";
+import { blackHole } from "../support/black_hole.ts";
+import { gzipBomb } from "../support/gzip_bomb.ts";
 
 const encoder = new TextEncoder();
 
@@ -173,16 +180,15 @@ Deno.test("callUpstream answers 502 naming the upstream and the reason, never it
   );
 });
 
-Deno.test("callUpstream answers 504 when the upstream cannot be connected to within the connect timeout", async () => {
-  const port = closedPort();
-  // fetch exposes no connect phase: this one hangs until aborted, as a connect to a silent host would.
-  const hangingFetch: typeof fetch = (_input, init) =>
-    new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)));
-  const options = callOptions({ connectTimeoutMs: 20, fetch: hangingFetch });
-  await assert.rejects(callUpstream(`http://127.0.0.1:${port}/v1/chat/completions`, options), (error: unknown) => {
+Deno.test("callUpstream answers 504 at the connect timeout itself when the upstream never accepts", async () => {
+  await using hole = await blackHole();
+  // The response timeout comes soon after the connect timeout: only a probe that ends at the connect timeout
+  // (rather than one connect timeout later) reports the connect failure.
+  const options = callOptions({ connectTimeoutMs: 200, responseTimeoutMs: 350 });
+  await assert.rejects(callUpstream(`http://127.0.0.1:${hole.port}/v1/chat/completions`, options), (error: unknown) => {
     assert.ok(error instanceof ProxyError);
     assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.equal(error.message, 'Could not connect to upstream "local" within the connect timeout');
+    assert.equal(error.message, 'Could not connect to upstream "local" within 0.2 s');
     return true;
   });
 });
@@ -288,4 +294,118 @@ Deno.test("callUpstream's abort stops the upstream and errors the body with the 
   response.abort(reason);
   await assert.rejects(within(reader.read(), "the body erroring"), (error: unknown) => error === reason);
   await within(cancelled, "the upstream seeing the abort");
+});
+
+Deno.test("callUpstream answers 504 when the whole request outlasts maxDurationMs before the headers", async () => {
+  const serverSawAbort = Promise.withResolvers<void>();
+  await using server = serve(async (request) => {
+    await aborted(request.signal);
+    serverSawAbort.resolve();
+    return new Response(null);
+  });
+  await assert.rejects(callUpstream(server.url, callOptions({ maxDurationMs: 100 })), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind], [504, "timeout"]);
+    assert.match(error.message, /^Upstream "local" did not finish within 0\.1 s \(max_duration_seconds\)$/);
+    return true;
+  });
+  await within(serverSawAbort.promise, "the upstream seeing the abort");
+});
+
+Deno.test("callUpstream ends a body that trickles past maxDurationMs although it is never idle", async () => {
+  const cancelled = Promise.withResolvers<void>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await using server = serve(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => timer = setTimeout(resolve, 20));
+          controller.enqueue(encoder.encode("x"));
+        },
+        cancel() {
+          clearTimeout(timer);
+          cancelled.resolve();
+        },
+      }),
+    )
+  );
+  const response = await callUpstream(server.url, callOptions({ idleTimeoutMs: 5_000, maxDurationMs: 300 }));
+  const reader = response.reader()!;
+  const error = await within(
+    (async () => {
+      try {
+        while (!(await reader.read()).done);
+      } catch (error) {
+        return error;
+      }
+    })(),
+    "the deadline",
+  );
+  assert.ok(error instanceof UpstreamTimeoutError);
+  assert.match(error.message, /did not finish within 0\.3 s \(max_duration_seconds\)$/);
+  await within(cancelled.promise, "the upstream seeing the cancel");
+});
+
+/** Reads `reader` to the end and returns what it threw, or the number of bytes read. */
+async function drain(reader: { read(): Promise<ReadableStreamReadResult<Uint8Array>> }): Promise<unknown> {
+  let bytes = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return bytes;
+      bytes += value.length;
+    }
+  } catch (error) {
+    return error;
+  }
+}
+
+Deno.test("callUpstream stops reading a body at maxResponseBytes", async () => {
+  const cancelled = Promise.withResolvers<void>();
+  let sent = 0;
+  await using server = serve(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent += 64 * 1024;
+          controller.enqueue(new Uint8Array(64 * 1024));
+        },
+        cancel() {
+          cancelled.resolve();
+        },
+      }),
+    )
+  );
+  const response = await callUpstream(server.url, callOptions({ maxResponseBytes: 1024 * 1024 }));
+  const error = await within(drain(response.reader()!), "the size limit");
+  assert.ok(error instanceof UpstreamLimitError);
+  assert.equal(error.message, "Upstream response is larger than the limit of 1048576 bytes");
+  await within(cancelled.promise, "the upstream seeing the cancel");
+  assert.ok(sent < 64 * 1024 * 1024, `the upstream sent ${sent} bytes`);
+});
+
+Deno.test("callUpstream asks for identity, and caps a gzip body the upstream sends anyway after inflating it", async () => {
+  const bombs = [await gzipBomb(2), await gzipBomb(200)];
+  let asked: string | null = null;
+  await using server = serve((request) => {
+    asked = request.headers.get("accept-encoding");
+    const bomb = bombs[Number(new URL(request.url).searchParams.get("bomb"))];
+    return new Response(bomb, { headers: { "content-encoding": "gzip", "content-type": "application/json" } });
+  });
+  const small = await callUpstream(`${server.url}?bomb=0`, callOptions({ maxResponseBytes: 4 * 1024 * 1024 }));
+  assert.equal(asked, "identity");
+  assert.equal(await within(drain(small.reader()!), "the whole body"), 2 * 1024 * 1024, "decoded in full");
+  const capped = await callUpstream(`${server.url}?bomb=1`, callOptions({ maxResponseBytes: 1024 * 1024 }));
+  const error = await within(drain(capped.reader()!), "the size limit");
+  assert.ok(error instanceof UpstreamLimitError);
+});
+
+Deno.test("callUpstream answers 502 for a body in an encoding it cannot decode", async () => {
+  await using server = serve(() => new Response("x", { headers: { "content-encoding": "br" } }));
+  await assert.rejects(callUpstream(server.url, callOptions()), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind], [502, "api_error"]);
+    assert.match(error.message, /unsupported encoding "br"$/);
+    return true;
+  });
 });

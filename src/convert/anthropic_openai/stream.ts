@@ -16,13 +16,15 @@
  * - Content given as an array of parts (Mistral) is read like a string, its `thinking` parts as reasoning.
  * - Data lines that are not JSON are skipped (a keep-alive or a proxy banner must not kill a good stream).
  * - An upstream `error` object ends the stream with an Anthropic `error` event (field note 11); so does an upstream
- *   that ends with neither a `finish_reason` nor `[DONE]`, which is a connection that dropped cleanly.
+ *   whose last event is not a final one (`[DONE]`, a `finish_reason` chunk or the usage chunk after it; the rule
+ *   passthrough uses too, `protocols/final_event.ts`), which is a connection that dropped cleanly.
  *
  * @module
  */
 
 import type { AnthropicStreamEvent, AnthropicUsage } from "../../protocols/anthropic.ts";
 import type { OpenAIChatChunk, OpenAIFinishReason, OpenAIToolCallDelta, OpenAIUsage } from "../../protocols/openai.ts";
+import { isFinalEvent } from "../../protocols/final_event.ts";
 import { jsonSse, type SseEvent } from "../../protocols/sse.ts";
 import { anthropicErrorBody } from "../../http/errors.ts";
 import { textTokenWeight } from "../count_tokens.ts";
@@ -91,6 +93,8 @@ class StreamConverter {
   /** Estimated output tokens, for upstreams that send no usage. */
   #outputWeight = 0;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The upstream's latest event: it alone tells whether the stream was complete (`protocols/final_event.ts`). */
+  #last: SseEvent | undefined;
 
   constructor(ctx: OpenAIToAnthropicStreamContext, controller: TransformStreamDefaultController<SseEvent>) {
     this.#ctx = ctx;
@@ -104,6 +108,7 @@ class StreamConverter {
   /** Handles one upstream event. */
   push(event: SseEvent): void {
     if (this.#done) return;
+    this.#last = event;
     this.#armPing();
     if (event.data.trim() === "[DONE]") return this.#complete(true);
     let chunk: unknown;
@@ -121,7 +126,7 @@ class StreamConverter {
   /** Handles the end of the upstream stream. */
   end(): void {
     if (this.#done) return;
-    if (this.#finishReason === undefined) {
+    if (this.#last === undefined || !isFinalEvent("openai", this.#last)) {
       return this.#fail({ type: "error", error: anthropicErrorBody("api_error", INCOMPLETE_STREAM_MESSAGE).error });
     }
     this.#complete(false);
