@@ -8,6 +8,7 @@
  * - `POST /messages`, `/v1/messages`: Anthropic generation;
  * - `POST /v1/messages/count_tokens`: token count (passthrough, or converted);
  * - `POST /api/event_logging/batch`: Claude Code telemetry, acknowledged locally;
+ * - `POST /tokenize`, `/detokenize` (and under `/v1`): llama.cpp's tokenizer, forwarded to the upstream's server root;
  * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`, for the endpoints in
  *   `routing/forward_paths.ts` and those an upstream's `forward_paths` allows.
  *
@@ -29,7 +30,7 @@ import { BrowserGuard } from "./http/browser_guard.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
 import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
-import { DEFAULT_FORWARDED, isForwarded, notForwarded } from "./routing/forward_paths.ts";
+import { DEFAULT_FORWARDED, isForwarded, notForwarded, SERVER_ROOT_ENDPOINTS } from "./routing/forward_paths.ts";
 
 /** Options of {@link App}. */
 export interface AppOptions {
@@ -155,7 +156,9 @@ const ROUTES: RouteSpec[] = [
   {
     kind: "generation",
     methods: ["POST"],
-    match: (p) => p === "/chat/completions" || p === "/messages" || p.startsWith("/v1/"),
+    match: (p) =>
+      p === "/chat/completions" || p === "/messages" || p.startsWith("/v1/") ||
+      SERVER_ROOT_ENDPOINTS.includes(p.slice(1)),
   },
 ];
 
@@ -189,6 +192,9 @@ function generationEndpoint(path: string): GenerationEndpoint {
   const endpoint = path.replace(/^\/(v1\/)?/, "");
   if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
   if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
+  if (SERVER_ROOT_ENDPOINTS.includes(endpoint)) {
+    return { protocol: "openai", endpoint, convertible: false, serverRoot: true };
+  }
   return { protocol: "openai", endpoint, convertible: false };
 }
 

@@ -33,7 +33,7 @@ import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError 
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
+import { endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -44,6 +44,8 @@ export interface GenerationEndpoint {
   endpoint: string;
   /** Chat completions or messages: the endpoints that can be converted. */
   convertible: boolean;
+  /** Served at the upstream server's root rather than under its API root (llama.cpp's `/tokenize`). */
+  serverRoot?: boolean;
 }
 
 /** One request's facts and its single finish. */
@@ -153,7 +155,7 @@ async function proxyRequest(
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
-  const url = endpointUrl(
+  const url = (endpoint.serverRoot ? serverRootUrl : endpointUrl)(
     upstream.api,
     converter?.endpoint ?? endpoint.endpoint,
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).

@@ -18,6 +18,7 @@ import type { Scenario } from "./mock_scenario.ts";
 import {
   completionsBody,
   countTokensBody,
+  detokenizeBody,
   embeddingsBody,
   modelsBody,
   responsesBody,
@@ -65,7 +66,7 @@ export interface RouteTableOptions {
   openai: boolean;
   /** Serve the Anthropic routes (messages, count_tokens). */
   anthropic: boolean;
-  /** Serve llama.cpp's `POST /tokenize`. */
+  /** Serve llama.cpp's `POST /tokenize` and `POST /detokenize`. */
   tokenize: boolean;
 }
 
@@ -168,6 +169,13 @@ export function routeTable(options: RouteTableOptions): MockRoute[] {
       path: "/tokenize",
       protocol: "openai",
       render: ({ json }) => jsonReply(tokenizeBody(json)),
+    },
+    {
+      enabled: options.tokenize,
+      method: "POST",
+      path: "/detokenize",
+      protocol: "openai",
+      render: ({ json }) => jsonReply(detokenizeBody(json)),
     },
   ];
   return routes.filter((route) => route.enabled);
