@@ -21,7 +21,7 @@ import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
-import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
+import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
@@ -142,7 +142,7 @@ async function proxyRequest(
   const converted = converter ? converter.request(body.json) : body.json;
   // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
   const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
-    mentionsProxyThinking(body.text) && dropProxyThinking(converted);
+    dropProxyThinkingFromRequest(body.text, converted);
   // (4) Policy.
   const policy = ctx.policy.apply(converted, { clientProtocol: endpoint.protocol, upstreamProtocol });
   logChanges(ctx, record, policy.changes);
