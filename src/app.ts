@@ -7,6 +7,7 @@
  * - `POST /chat/completions`, `/v1/chat/completions`: OpenAI generation;
  * - `POST /messages`, `/v1/messages`: Anthropic generation;
  * - `POST /v1/messages/count_tokens`: token count (passthrough, or converted);
+ * - `POST /generate`, `/v1/generate`: SGLang's native generation, forwarded to the upstream's server root;
  * - `POST /api/event_logging/batch`: Claude Code telemetry, acknowledged locally;
  * - `POST /tokenize`, `/detokenize` (and under `/v1`): llama.cpp's tokenizer, forwarded to the upstream's server root;
  * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`, for the endpoints in
@@ -16,6 +17,7 @@
  * segments or encoded slashes (`http/request_target.ts`); routing uses that path, never a URL rebuilt from `Host`.
  * A doubled `/v1` (a client whose base URL already ends in `/v1`) is accepted for the known endpoints, with a
  * one-time hint in the log. An unknown path answers 404 and a known path with the wrong method 405, both as JSON.
+ * With client keys configured, every route but the health routes needs one (`http/client_auth.ts`).
  *
  * @module
  */
@@ -23,10 +25,11 @@
 import type { Config } from "./config/config.ts";
 import { createContext, type ProxyContext } from "./context.ts";
 import { handleCountTokens } from "./handlers/count_tokens.ts";
-import { type GenerationEndpoint, handleGeneration } from "./handlers/generation.ts";
+import { type GenerationEndpoint, handleGeneration, SGLANG_GENERATE } from "./handlers/generation.ts";
 import { handleHealth } from "./handlers/health.ts";
 import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
+import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
 import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -43,6 +46,8 @@ export interface AppOptions {
 export class App {
   /** Shared state, for the health route and tests. */
   readonly context: ProxyContext;
+  /** Upstream probes for `/health`; `main.ts` starts and stops them (tests start them when they need them). */
+  readonly upstreamHealth: UpstreamHealth;
   #models: ModelList;
   #browser: BrowserGuard;
   #basePath: string[];
@@ -51,6 +56,7 @@ export class App {
 
   constructor(config: Config, options: AppOptions) {
     this.context = createContext(config, options);
+    this.upstreamHealth = new UpstreamHealth(this.context, config.healthCheck);
     this.#models = new ModelList(this.context, { extra: () => [...this.context.policy.virtualModels] });
     this.#browser = new BrowserGuard({
       boundHost: config.listen.host,
@@ -78,12 +84,13 @@ export class App {
     }
   };
 
-  async #route(request: Request, full: string[], protocol: Protocol): Promise<Response> {
+  async #route(incoming: Request, full: string[], protocol: Protocol): Promise<Response> {
     const below = this.#belowBasePath(full);
-    if (below === undefined) throw notFound(rawPath(request.url));
+    if (below === undefined) throw notFound(rawPath(incoming.url));
     const segments = this.#withoutDoubledV1(below);
     const modelId = modelItemId(segments);
     const path = modelId === undefined ? routePath(segments) : "/v1/models/{id}";
+    const { request, authorized } = await this.context.clientAuth.check(incoming, path);
     const method = request.method;
     const route = ROUTES.find((r) => r.match(path));
     if (!route) throw notFound(path);
@@ -94,7 +101,7 @@ export class App {
     }
     switch (route.kind) {
       case "health":
-        return handleHealth(this.context);
+        return handleHealth(this.context, this.upstreamHealth, authorized);
       case "models":
         return Response.json(modelListBody(await this.#models.get(request.headers), protocol));
       case "model": {
@@ -157,7 +164,7 @@ const ROUTES: RouteSpec[] = [
     kind: "generation",
     methods: ["POST"],
     match: (p) =>
-      p === "/chat/completions" || p === "/messages" || p.startsWith("/v1/") ||
+      p === "/chat/completions" || p === "/messages" || p === "/generate" || p.startsWith("/v1/") ||
       SERVER_ROOT_ENDPOINTS.includes(p.slice(1)),
   },
 ];
@@ -192,8 +199,9 @@ function generationEndpoint(path: string): GenerationEndpoint {
   const endpoint = path.replace(/^\/(v1\/)?/, "");
   if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
   if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
+  if (endpoint === SGLANG_GENERATE.endpoint) return SGLANG_GENERATE;
   if (SERVER_ROOT_ENDPOINTS.includes(endpoint)) {
-    return { protocol: "openai", endpoint, convertible: false, serverRoot: true };
+    return { protocol: "openai", endpoint, convertible: false, serverRoot: true, modelOptional: true };
   }
   return { protocol: "openai", endpoint, convertible: false };
 }

@@ -10,10 +10,14 @@
 import { ConcurrencyLimiter, type QueueOptions } from "./admission/limiter.ts";
 import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
+import type { BodyLimits } from "./http/body.ts";
+import { BodyBudget } from "./http/body_budget.ts";
+import { ClientAuth } from "./http/client_auth.ts";
 import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
-import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
+import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 
 /** Shared state of one proxy instance. */
@@ -25,9 +29,16 @@ export interface ProxyContext {
   readonly throttle: Throttle;
   /** Garbage detection: settings, validator client, counters. */
   readonly garbage: GarbageGuard;
-  /** Params for retries after garbage: the model's `models` rule `retry_sampling` over the global one. */
-  retrySampling(model: string): Readonly<Record<string, unknown>>;
+  /**
+   * Params for retries after garbage: the model's `models` rule `retry_sampling` over the global one. Like the global
+   * sampling defaults, global keys an Anthropic upstream would reject are left out of its bodies.
+   */
+  retrySampling(model: string, protocol: WireProtocol): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  /** Bounds of request bodies, with the budget of bodies read and parsed at once. */
+  readonly bodyLimits: BodyLimits;
+  /** Client keys (`auth`). */
+  readonly clientAuth: ClientAuth;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
   /** `performance.now()` when the proxy started. */
@@ -46,7 +57,8 @@ export interface ContextOptions {
 /** Builds the shared state for `config`. */
 export function createContext(config: Config, options: ContextOptions): ProxyContext {
   let counter = 0;
-  const { logger } = options;
+  // Every log line and failure dump of this proxy masks the configured keys' values.
+  const logger = options.logger.withSecrets(configSecrets(config));
   const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
   return {
     config,
@@ -85,24 +97,46 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       timeoutSeconds: config.queue.timeout_seconds,
       log,
     }),
-    garbage: createGarbageGuard(config.validation, { logging: config.logging, logger }),
+    garbage: createGarbageGuard(config.validation, {
+      logging: config.logging,
+      logger,
+      validator: config.validator,
+      fetch: options.fetch,
+    }),
     retrySampling: retrySamplingFor(config),
     logger,
+    bodyLimits: {
+      maxBytes: config.listen.maxBodyBytes,
+      maxDepth: config.listen.maxJsonDepth,
+      maxValues: config.listen.maxJsonElements,
+      budget: new BodyBudget({ capacityBytes: config.listen.bodyBudgetBytes, waitMs: config.listen.bodyWaitMs }),
+    },
+    clientAuth: new ClientAuth(config.auth.keys),
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
     nextRequestId: () => `req-${++counter}`,
   };
 }
 
-/** Per-model retry params, matched like the sampling rules (on the client's model name). */
-function retrySamplingFor(config: Config): (model: string) => Readonly<Record<string, unknown>> {
-  const global = config.validation.retry_sampling ?? {};
+/**
+ * Per-model retry params, matched like the sampling rules (on the client's model name); the global ones are filtered
+ * per protocol like the global sampling defaults, a rule's own are sent as configured.
+ */
+function retrySamplingFor(
+  config: Config,
+): (model: string, protocol: WireProtocol) => Readonly<Record<string, unknown>> {
+  const configured = config.validation.retry_sampling ?? {};
+  const globals = {
+    openai: configured,
+    anthropic: Object.fromEntries(Object.entries(configured).filter(([key]) => acceptsGlobalKey("anthropic", key))),
+  };
   const rules = new ModelMatcher(
     Object.entries(config.sampling.rules).flatMap(([pattern, rule]) =>
       rule.retry_sampling ? [[pattern, rule.retry_sampling] as const] : []
     ),
   );
-  return (model) => {
+  return (model, protocol) => {
+    const global = globals[protocol];
     const rule = rules.match(model)?.value;
     return rule ? { ...global, ...rule } : global;
   };

@@ -3,7 +3,11 @@
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config.
+ * a bad flag or config, or a dump folder it may not write, or missing client keys
+ * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`).
+ *
+ * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
+ * models endpoint answered 2xx, 1 otherwise.
  *
  * @module
  */
@@ -12,8 +16,14 @@ import { App } from "./app.ts";
 import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
+import type { Config } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
+import { authStartupProblem, isLoopback } from "./http/client_auth.ts";
+import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
-import { displayUrl } from "./routing/upstream_url.ts";
+import { Redactor } from "./observability/redact.ts";
+import { countOf } from "./observability/wording.ts";
+import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the proxy with `args`; resolves with the process exit code. */
@@ -51,19 +61,37 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createLogger({ debug: config.logging.debug });
+  const authProblem = authStartupProblem({
+    host: config.listen.host,
+    hasKeys: config.auth.keys.length > 0,
+    requireAuth: command.requireAuth,
+    insecureNoAuth: command.insecureNoAuth,
+  });
+  if (authProblem) {
+    console.error(`sampling-proxy: ${authProblem}`);
+    return 2;
+  }
+  const logger = createLogger({ debug: config.logging.debug, redactor: new Redactor(configSecrets(config)) });
   for (const warning of warnings) logger.log("warn", warning);
-  if (!isLoopback(config.listen.host)) {
-    logger.log("warn", `Listening on ${config.listen.host}: anyone who can reach it can use your upstreams' keys`);
+  if (!isLoopback(config.listen.host) && config.auth.keys.length === 0) {
+    logger.log("warn", `Listening on ${config.listen.host} without client keys (--insecure-no-auth)`);
   }
   logger.log("info", `Config: ${config.source}`);
   for (const u of config.upstreams) {
     const protocols = [u.supportsOpenAI && "openai", u.supportsAnthropic && "anthropic"].filter(Boolean).join("+");
-    logger.log("info", `Upstream "${u.name}": ${displayUrl(u.baseUrl)} (${protocols})`);
+    const endpoints = Object.entries(upstreamEndpoints(u)).map(([name, url]) => `${name} ${url}`).join(", ");
+    logger.log("info", `Upstream "${u.name}": ${displayUrl(u.baseUrl)} (${protocols}) → ${endpoints}`);
   }
   for (const b of config.bindings) logger.log("info", `Binding: ${b.pattern} → ${b.upstream}`);
 
   const app = new App(config, { logger });
+  logger.log("info", garbageDetectionLine(config, app));
+  const dumpProblem = app.context.garbage.settings.enabled ? dumpDirProblem(config.logging.dumpDir) : undefined;
+  if (command.check) return await check(app, dumpProblem);
+  if (dumpProblem) {
+    console.error(`sampling-proxy: ${dumpProblem}`);
+    return 2;
+  }
   const shutdown = new AbortController();
   let server: Deno.HttpServer;
   try {
@@ -84,6 +112,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`sampling-proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${String(error)}`);
     return 1;
   }
+  app.upstreamHealth.start();
   const stop = () => {
     logger.log("info", "Shutting down");
     shutdown.abort();
@@ -91,13 +120,45 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
+  await app.upstreamHealth.stop();
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   return 0;
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
+/**
+ * `--check`: probes every upstream once and prints what it found, and the dump folder problem start would refuse;
+ * 0 when all answered 2xx and there is none.
+ */
+async function check(app: App, dumpProblem: string | undefined): Promise<number> {
+  const results = await app.upstreamHealth.probeAll();
+  const lines: string[] = [];
+  for (const u of app.context.config.upstreams) {
+    const probe = results.find((r) => r.upstream === u.name);
+    lines.push(`upstream "${u.name}": ${displayUrl(u.baseUrl)}`);
+    for (const [name, url] of Object.entries(upstreamEndpoints(u))) lines.push(`  ${name.padEnd(9)}${url}`);
+    lines.push(`  ${"probe".padEnd(9)}${probe?.lastError ? `FAILED: ${probe.lastError}` : `ok (${probe?.status})`}`);
+  }
+  const failed = results.filter((r) => r.lastError !== null).length;
+  const total = results.length;
+  lines.push(
+    failed === 0 ? `All ${countOf(total, "upstream")} answered` : `${failed} of ${countOf(total, "upstream")} failed`,
+  );
+  if (dumpProblem) lines.push(`FAILED: ${dumpProblem}`);
+  console.log(lines.join("\n"));
+  return failed === 0 && !dumpProblem ? 0 : 1;
+}
+
+/** The start line that says whether garbage detection is on, and with which validator. */
+function garbageDetectionLine(config: Config, app: App): string {
+  const { settings, validator, attempts } = app.context.garbage;
+  if (!settings.enabled) return "Garbage detection: off (validation.enabled is false)";
+  const url = config.validation.validator_url;
+  const second = validator && url
+    ? `validator ${config.validation.validator_model ?? "(default model)"} at ${displayUrl(url)}`
+    : "no validator";
+  const local = settings.localDetection ? "local loop detector" : "local loop detector off";
+  return `Garbage detection: on (${local}, ${second}, up to ${countOf(attempts, "attempt")} per request)`;
 }
 
 if (import.meta.main) {

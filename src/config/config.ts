@@ -22,6 +22,8 @@ export interface UpstreamConfig {
   readonly api: ApiRoot;
   /** Key that replaces the client's credentials, when configured. */
   readonly apiKey: string | undefined;
+  /** The `api_key_env` variable that was not set at start: requests for this upstream are refused with 401. */
+  readonly missingKeyEnv: string | undefined;
   /** Longest time to connect. */
   readonly connectTimeoutMs: number;
   /** Longest wait for the response headers. */
@@ -60,8 +62,22 @@ export interface ListenConfig {
   readonly basePath: string;
   /** Largest accepted request body. */
   readonly maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays in a request body. */
+  readonly maxJsonDepth: number;
+  /** Most JSON values in a request body. */
+  readonly maxJsonElements: number;
+  /** Request body bytes read and parsed at once over all requests. */
+  readonly bodyBudgetBytes: number;
+  /** Longest wait for the body budget. */
+  readonly bodyWaitMs: number;
   /** Host names accepted in `Host` besides localhost, IP addresses and `host`. */
   readonly allowedHosts: readonly string[];
+}
+
+/** Client keys. */
+export interface AuthConfig {
+  /** Accepted client keys (from `auth.keys`, `auth.keys_env` and `auth.keys_file`); empty: no key needed. */
+  readonly keys: readonly string[];
 }
 
 /** Logging switches. */
@@ -75,16 +91,28 @@ export interface LoggingConfig {
   readonly dumpMaxBytes: number;
 }
 
+/** Upstream probes (`health_check`). */
+export interface HealthCheckConfig {
+  /** Time between two probe rounds; 0: no probes. */
+  readonly intervalMs: number;
+  /** Longest wait for one probe. */
+  readonly timeoutMs: number;
+}
+
 /** The whole configuration. Sections owned by later stages keep the file's validated shape. */
 export interface Config {
   /** Path of the file it came from, or `"defaults"`. */
   readonly source: string;
   readonly listen: ListenConfig;
+  readonly auth: AuthConfig;
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
+  /** The validator LLM of garbage detection, as an upstream; none when it is off or not configured. */
+  readonly validator: UpstreamConfig | undefined;
   readonly logging: LoggingConfig;
   /** Browser origins allowed to call the proxy. */
   readonly cors: { readonly origins: readonly string[] };
+  readonly healthCheck: HealthCheckConfig;
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;
     readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

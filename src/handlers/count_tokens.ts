@@ -18,13 +18,14 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
   try {
-    const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
+    const body = await readJsonBody(request, ctx.bodyLimits);
     const model = body.json.model;
     if (typeof model !== "string" || model === "") {
       throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');
@@ -64,8 +65,9 @@ async function passthrough(
   upstream: UpstreamConfig,
   text: string,
 ): Promise<Response | undefined> {
+  const url = endpointUrl(upstream.api, "messages/count_tokens");
   const response = await postToUpstream(ctx, upstream, {
-    url: endpointUrl(upstream.api, "messages/count_tokens"),
+    url,
     headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "anthropic" }),
     body: text,
     signal: request.signal,
@@ -74,7 +76,8 @@ async function passthrough(
   if (NO_COUNT_TOKENS.has(response.status)) {
     ctx.logger.log(
       "warn",
-      `Upstream "${upstream.name}" has no count_tokens (status ${response.status}); counting locally`,
+      `Upstream "${upstream.name}" has no count_tokens (status ${response.status} from ${displayUrl(url)}); ` +
+        "counting locally",
     );
     return undefined;
   }
@@ -88,10 +91,11 @@ async function tokenize(
   req: AnthropicCountTokensRequest,
   signal: AbortSignal,
 ): Promise<number | undefined> {
+  const url = upstreamRootUrl(upstream.baseUrl, "tokenize");
   try {
     const headers = new Headers({ "content-type": "application/json" });
     if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
-    const response = await ctx.fetch(upstreamRootUrl(upstream.baseUrl, "tokenize"), {
+    const response = await ctx.fetch(url, {
       method: "POST",
       headers,
       body: JSON.stringify({ content: toTokenizeText(req) }),
@@ -101,8 +105,11 @@ async function tokenize(
     if (!response.ok || !Array.isArray(answer.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    ctx.logger.log("warn", `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate`);
+    const reason = upstreamFailureReason(error);
+    ctx.logger.log(
+      "warn",
+      `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate; url=${displayUrl(url)}`,
+    );
     return undefined;
   }
 }

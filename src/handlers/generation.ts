@@ -1,10 +1,13 @@
 /**
- * POST generation requests (chat completions, messages, other `/v1/*` endpoints): the request path of the proxy.
+ * POST generation requests (chat completions, messages, SGLang's `/generate`, other `/v1/*` endpoints): the
+ * request path of the proxy.
  *
- * 1. Read and validate the body (size cap, JSON object, `model`).
- * 2. Route the model to an upstream; refuse a path that upstream does not forward (`routing/forward_paths.ts`).
+ * 1. Read and validate the body (size cap, JSON object, `model`; optional on SGLang's `/generate`).
+ * 2. Route the model to an upstream (a body without `model` by the `*` binding); refuse a path that upstream does
+ *    not forward (`routing/forward_paths.ts`).
  * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
- * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body.
+ * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body (inside
+ *    `sampling_params` for SGLang's `/generate`).
  * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
  * 6. Call the upstream with the client's abort signal and the upstream's timeouts. With garbage detection on, a
  *    chat completions or messages answer goes through the guard (`src/guard/`): streams are held back, cut, and
@@ -23,17 +26,18 @@ import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
 import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
-import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
+import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
+import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -44,9 +48,26 @@ export interface GenerationEndpoint {
   endpoint: string;
   /** Chat completions or messages: the endpoints that can be converted. */
   convertible: boolean;
-  /** Served at the upstream server's root rather than under its API root (llama.cpp's `/tokenize`). */
+  /**
+   * Served at the upstream server's root rather than under its API root (SGLang's `/generate`, llama.cpp's
+   * `/tokenize`).
+   */
   serverRoot?: boolean;
+  /** The nested object that holds the sampling keys (SGLang's `sampling_params`); the top level when unset. */
+  samplingParamsKey?: string;
+  /** A body without `model` is valid and goes to the `*` binding (SGLang's `/generate`, llama.cpp's `/tokenize`). */
+  modelOptional?: boolean;
 }
+
+/** SGLang's native `POST /generate`: at the server root, sampling keys in `sampling_params`, `model` optional. */
+export const SGLANG_GENERATE: GenerationEndpoint = {
+  protocol: "openai",
+  endpoint: "generate",
+  convertible: false,
+  serverRoot: true,
+  samplingParamsKey: "sampling_params",
+  modelOptional: true,
+};
 
 /** One request's facts and its single finish. */
 class RequestRecord {
@@ -58,6 +79,8 @@ class RequestRecord {
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
+  /** The upstream URL called, masked for logs; set once the call is made. */
+  url?: string;
   firstByteMs?: number;
   #cleanups: Array<() => void> = [];
   #finished = false;
@@ -89,10 +112,16 @@ class RequestRecord {
       `duration=${total.toFixed(1)}ms`,
       `outcome=${outcome}`,
     ];
+    const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
+    if (failed && this.url) parts.push(`url=${this.url}`);
     if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-    ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), this.id);
+    const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
+    ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
   }
 }
+
+/** Statuses logged at warn although the answer was delivered: a wrong base_url, key or permission. */
+const NOTICED = new Set([401, 403, 404]);
 
 /** Handles one POST generation request. */
 export async function handleGeneration(
@@ -124,14 +153,15 @@ async function proxyRequest(
   record: RequestRecord,
 ): Promise<Response> {
   // (1) Body and model.
-  const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
-  const model = body.json.model;
-  if (typeof model !== "string" || model.trim() === "") {
+  const body = await readJsonBody(request, ctx.bodyLimits);
+  const named = typeof body.json.model === "string" && body.json.model.trim() !== "" ? body.json.model : undefined;
+  if (named === undefined && !(endpoint.modelOptional && body.json.model === undefined)) {
     throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');
   }
+  const model = named ?? UNNAMED_MODEL;
   record.model = model;
   // (2) Route.
-  const { upstream } = ctx.router.route(model);
+  const { upstream } = named === undefined ? ctx.router.catchAll() : ctx.router.route(named);
   record.upstream = upstream.name;
   const path = `/v1/${endpoint.endpoint}`;
   if (!isForwarded(path, upstream.forwardPaths)) throw notForwarded(path);
@@ -144,7 +174,10 @@ async function proxyRequest(
   const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
     dropProxyThinkingFromRequest(body.text, converted);
   // (4) Policy.
-  const policy = ctx.policy.apply(converted, { clientProtocol: endpoint.protocol, upstreamProtocol });
+  const policyContext = { clientProtocol: endpoint.protocol, upstreamProtocol };
+  const policy = endpoint.samplingParamsKey === undefined
+    ? ctx.policy.apply(converted, policyContext)
+    : applyNestedPolicy(ctx.policy, converted, { key: endpoint.samplingParamsKey, context: policyContext });
   logChanges(ctx, record, policy.changes);
   const upstreamModel = typeof policy.body.model === "string" ? policy.body.model : model;
   record.upstreamModel = upstreamModel;
@@ -152,6 +185,7 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   // (5) Admit.
   await admit(ctx, upstreamModel, request.signal, record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
@@ -161,11 +195,12 @@ async function proxyRequest(
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : upstreamQuery(upstream, request.url),
   );
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
+  record.url = displayUrl(url);
   let upstreamResponse = await call(upstreamBody, request.signal);
   record.status = upstreamResponse.status;
+  if (upstreamResponse.status === 404) throw await upstreamNotFound(upstreamResponse, upstream, url);
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
   // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
@@ -180,7 +215,7 @@ async function proxyRequest(
       upstreamProtocol,
       converter,
       body: policy.body,
-      retrySampling: ctx.retrySampling(model),
+      retrySampling: ctx.retrySampling(model, upstreamProtocol),
       send: async (text, signal) => {
         await ctx.throttle.wait(upstreamModel, { signal, log: requestLog(ctx, record) });
         return await call(text, signal);
@@ -318,6 +353,27 @@ async function convertedResponse(
   const converted = converter.response(parsed);
   onEnd("complete");
   return Response.json(converted, { status: upstream.status, headers });
+}
+
+/**
+ * An upstream 404 on a generation endpoint: usually a wrong `base_url` (the log line has the URL), else an unknown
+ * model. The client learns which upstream and endpoint answered, and the upstream's own message, not the host.
+ */
+async function upstreamNotFound(
+  response: UpstreamResponse,
+  upstream: UpstreamConfig,
+  url: string,
+): Promise<ProxyError> {
+  const reader = response.reader();
+  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  const message = upstreamErrorMessage(text, 404).slice(0, 300);
+  const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
+  return new ProxyError(
+    404,
+    "not_found",
+    `Upstream "${upstream.name}" answered 404 for ${endpoint}: ${message} ` +
+      "(an unknown model, or the upstream's base_url does not point at its API root)",
+  );
 }
 
 /** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */

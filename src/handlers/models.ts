@@ -14,9 +14,10 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { isJsonObject } from "../convert/anthropic_openai/validation.ts";
 import type { Protocol } from "../http/errors.ts";
+import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
-import { upstreamHeaders } from "./upstream_request.ts";
+import { getFromUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -107,18 +108,21 @@ export class ModelList {
 
   async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
     const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
-    const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
-    headers.delete("content-type");
+    const url = endpointUrl(upstream.api, "models");
     try {
-      const response = await this.#ctx.fetch(endpointUrl(upstream.api, "models"), {
+      const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
+      headers.delete("content-type");
+      const response = await getFromUpstream(this.#ctx, upstream, {
+        url,
         headers,
-        signal: AbortSignal.timeout(Math.min(this.#timeoutMs, upstream.responseTimeoutMs)),
+        timeoutMs: Math.min(this.#timeoutMs, upstream.responseTimeoutMs),
       });
-      if (!response.ok) {
-        await response.body?.cancel();
+      const reader = response.reader();
+      if (response.status >= 300) {
+        await reader?.cancel();
         throw new Error(`status ${response.status}`);
       }
-      const bytes = response.body ? await readAll(response.body.getReader(), this.#maxBytes) : new Uint8Array();
+      const bytes = reader ? await readAll(reader, this.#maxBytes) : new Uint8Array();
       const body: unknown = JSON.parse(new TextDecoder().decode(bytes));
       if (!isJsonObject(body) || !Array.isArray(body.data)) throw new Error("no data array in the answer");
       return body.data.flatMap((item): ModelEntry[] => {
@@ -127,8 +131,11 @@ export class ModelList {
         return [{ id: item.id, object: "model", created, owned_by: upstream.name }];
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" skipped: ${reason}`);
+      const reason = upstreamFailureReason(error);
+      this.#ctx.logger.log(
+        "warn",
+        `Model list of upstream "${upstream.name}" skipped: ${reason}; url=${displayUrl(url)}`,
+      );
       return [];
     }
   }

@@ -20,7 +20,7 @@
  * 4. Defaults: each key absent from the body (and not stripped) is set from rule `defaults`, else from
  *    `model_sampling_params` of the upstream model name (after step 2, as in the seed), else from the global
  *    defaults.
- * 5. Clamp: `max_tokens`, `max_completion_tokens` and `max_output_tokens` above the rule's `maxTokensCap` are
+ * 5. Clamp: `max_tokens`, `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` (SGLang) above the rule's `maxTokensCap` are
  *    lowered to it. An absent value stays absent: adding a limit the client did not ask for would change the
  *    meaning of its request (and OpenAI-style servers then pick their own default, which the cap cannot see).
  * 6. Roles: with `developerToSystem`, OpenAI `messages[].role` `"developer"` becomes `"system"`.
@@ -52,7 +52,7 @@ export interface SamplingRule {
   strip?: readonly string[];
   /** The upstream model name; takes precedence over `overrideModelName`. An exact key with a rename is listed. */
   rename?: string;
-  /** Upper bound for `max_tokens`, `max_completion_tokens` and `max_output_tokens` when present. */
+  /** Upper bound for `max_tokens`, `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` when present. */
   maxTokensCap?: number;
 }
 
@@ -156,8 +156,17 @@ export const ANTHROPIC_ACCEPTED_KEYS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
-/** The keys a `maxTokensCap` clamps: OpenAI Chat (old and new name), OpenAI Responses, Anthropic. */
-const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
+/**
+ * Whether a key from a global source (global defaults, global forced values, `validation.retry_sampling`) may be
+ * injected into a body written in `protocol`: OpenAI-style servers take any key, the Anthropic Messages API only
+ * {@linkcode ANTHROPIC_ACCEPTED_KEYS}.
+ */
+export function acceptsGlobalKey(protocol: WireProtocol, key: string): boolean {
+  return protocol !== "anthropic" || ANTHROPIC_ACCEPTED_KEYS.has(key);
+}
+
+/** The keys a `maxTokensCap` clamps: OpenAI Chat (old and new name), OpenAI Responses, Anthropic, SGLang. */
+const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens"] as const;
 
 /** One source of values for {@linkcode setFromLayers}. */
 interface Layer {
@@ -171,8 +180,8 @@ interface Layer {
 interface Draft {
   body: Record<string, unknown>;
   changes: PolicyChange[];
-  /** The body is for an Anthropic upstream, so global keys it does not accept are skipped. */
-  filtersGlobals: boolean;
+  /** The body's protocol: global keys it does not accept are skipped. */
+  protocol: WireProtocol;
 }
 
 /**
@@ -232,7 +241,7 @@ export class SamplingPolicy {
 
   /** Applies the policy to a request body written in `context.upstreamProtocol`; see the module documentation. */
   apply(body: Readonly<Record<string, unknown>>, context: PolicyContext): PolicyResult {
-    const draft: Draft = { body: { ...body }, changes: [], filtersGlobals: context.upstreamProtocol === "anthropic" };
+    const draft: Draft = { body: { ...body }, changes: [], protocol: context.upstreamProtocol };
     const out = draft.body;
     const requested = typeof body.model === "string" ? body.model : undefined;
     const match = requested === undefined ? undefined : this.#rules.match(requested);
@@ -311,7 +320,7 @@ function setFromLayers(
   for (const { params, source, global } of layers) {
     for (const [key, value] of Object.entries(params ?? {})) {
       if (value === null || set.has(key) || !isOpen(key)) continue;
-      if (global && draft.filtersGlobals && !ANTHROPIC_ACCEPTED_KEYS.has(key)) {
+      if (global && !acceptsGlobalKey(draft.protocol, key)) {
         changes.push({ key, action: "skip", to: value, source });
         continue;
       }
@@ -322,6 +331,7 @@ function setFromLayers(
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** Tells whether a parsed JSON value is an object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

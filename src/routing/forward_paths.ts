@@ -21,6 +21,8 @@ export const DEFAULT_FORWARDED: readonly string[] = [
   "rerank",
   "tokenize",
   "detokenize",
+  // SGLang's native generation; the handler sends it to the upstream's server root.
+  "generate",
 ];
 
 /**

@@ -10,6 +10,15 @@ import {
   parseConfig,
 } from "../../src/config/load.ts";
 
+/** The body bounds of a config that sets none. */
+const BODY_DEFAULTS = {
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxJsonDepth: 128,
+  maxJsonElements: 500_000,
+  bodyBudgetBytes: 64 * 1024 * 1024,
+  bodyWaitMs: 10_000,
+};
+
 /** Parses `file` as the config text of `test.json`, with an empty environment unless one is given. */
 function parse(file: unknown, cli: CliOverrides = {}, env: Record<string, string> = {}): LoadedConfig {
   return parseConfig(JSON.stringify(file), { source: "test.json", cli, env });
@@ -99,7 +108,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       host: "127.0.0.1",
       port: 8001,
       basePath: "",
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      ...BODY_DEFAULTS,
       allowedHosts: [],
     });
     assert.deepEqual(config.upstreams, [{
@@ -107,6 +116,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       baseUrl: "http://127.0.0.1:8080/v1",
       api: { root: "http://127.0.0.1:8080/v1", query: "" },
       apiKey: undefined,
+      missingKeyEnv: undefined,
       connectTimeoutMs: 5000,
       responseTimeoutMs: 1_200_000,
       idleTimeoutMs: 1_200_000,
@@ -151,14 +161,14 @@ Deno.test("loadConfig reads the given path and names it as the source", async ()
 Deno.test("loadConfig rejects a missing, unreadable or broken file naming the file", async () => {
   await withTempDir(async (dir) => {
     const broken = join(dir, "broken.json");
-    await Deno.writeTextFile(broken, '{"listen": {"port": 8001,}}');
+    await Deno.writeTextFile(broken, '{"listen": {"port": 8001 "host": "x"}}');
     const implicitDir = join(dir, "cwd");
     // A folder named config.json cannot be read as a file, even by root.
     await Deno.mkdir(join(implicitDir, "config.json"), { recursive: true });
     const cases: { name: string; path: string | undefined; cwd?: string; parts: string[] }[] = [
       { name: "missing", path: join(dir, "missing.json"), parts: [join(dir, "missing.json"), "file not found"] },
       { name: "unreadable", path: dir, parts: [`Cannot load config ${dir}:`] },
-      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "position"] },
+      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "line 1, column 26"] },
       { name: "unreadable implicit", path: undefined, cwd: implicitDir, parts: [join(implicitDir, "config.json")] },
     ];
     for (const { name, path, cwd, parts } of cases) {
@@ -201,7 +211,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     host: "0.0.0.0",
     port: 9000,
     basePath: "/proxy",
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    ...BODY_DEFAULTS,
     allowedHosts: [],
   });
 });
@@ -305,8 +315,12 @@ Deno.test("parseConfig reads api_key_env from the env option", () => {
 Deno.test("parseConfig rejects every kind of bad file with the file, the JSON path and the problem", () => {
   const upstream = { name: "a", base_url: "http://127.0.0.1:8080" };
   const cases: { name: string; text: string; parts: string[] }[] = [
-    { name: "invalid JSON", text: '{"listen": {"port": 8001,}}', parts: ["invalid JSON", "position 25"] },
-    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", '"{"listen": }" is not valid JSON'] },
+    {
+      name: "invalid JSON",
+      text: '{\n  "listen": {"port": 8001 "host": "x"}\n}',
+      parts: ["invalid JSON", "line 2, column 27: comma expected"],
+    },
+    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", "line 1, column 12: value expected"] },
     { name: "empty file", text: "", parts: ["invalid JSON"] },
     { name: "top-level array", text: "[]", parts: ["the top level must be an object"] },
     { name: "top-level null", text: "null", parts: ["the top level must be an object"] },
@@ -351,11 +365,6 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
       parts: ["server:", "cannot both be false"],
     },
     {
-      name: "api_key_env unset",
-      text: JSON.stringify({ upstreams: [{ ...upstream, api_key_env: "NOT_SET_ANYWHERE" }] }),
-      parts: ["upstreams[0].api_key_env", "NOT_SET_ANYWHERE is not set"],
-    },
-    {
       name: "api_key and api_key_env",
       text: JSON.stringify({ upstreams: [{ ...upstream, api_key: "k", api_key_env: "K" }] }),
       parts: ["upstreams[0]:", "not both"],
@@ -387,14 +396,38 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
   }
 });
 
-Deno.test("parseConfig treats an empty api_key_env variable as unset", () => {
-  const file = { upstreams: [{ name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" }] };
-  assertConfigError(() => parse(file, {}, { EMPTY_KEY: "" }), ["upstreams[0].api_key_env", "EMPTY_KEY is not set"]);
+Deno.test("parseConfig warns about an unset or empty api_key_env variable and marks only that upstream", () => {
+  for (const env of [{}, { EMPTY_KEY: "" }] as Record<string, string>[]) {
+    const { config, warnings } = parse(
+      {
+        upstreams: [
+          { name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" },
+          { name: "b", base_url: "http://g", api_key_env: "B_KEY" },
+        ],
+        model_upstream_binding: { "*": "a" },
+      },
+      {},
+      { ...env, B_KEY: "kb" },
+    );
+    assert.equal(config.upstreams[0].apiKey, undefined);
+    assert.equal(config.upstreams[0].missingKeyEnv, "EMPTY_KEY");
+    assert.equal(config.upstreams[1].apiKey, "kb");
+    assert.equal(config.upstreams[1].missingKeyEnv, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^upstreams\[0\]\.api_key_env: environment variable EMPTY_KEY is not set; .*"a".*401/);
+  }
 });
 
-Deno.test("parseConfig turns unknown keys into warnings naming them, nested too, and still loads", () => {
+Deno.test("parseConfig loads the shipped config_sample.json without its upstream keys set", async () => {
+  const text = await Deno.readTextFile(new URL("../../config_sample.json", import.meta.url));
+  const { config, warnings } = parseConfig(text, { source: "config_sample.json", env: {} });
+  const zai = config.upstreams.find((u) => u.missingKeyEnv !== undefined);
+  assert.equal(zai?.missingKeyEnv, "ZAI_API_KEY");
+  assert.deepEqual(warnings.filter((w) => !w.includes("ZAI_API_KEY")), []);
+});
+
+Deno.test("parseConfig turns nested unknown keys into warnings naming them and the nearest key, and still loads", () => {
   const { config, warnings } = parse({
-    colour: "blue",
     listen: { port: 9000, prot: 1 },
     upstreams: [{ name: "a", base_url: "http://h", tiemout: 3, foo: 1 }],
     models: { "qwen*": { frce: { temperature: 1 } } },
@@ -405,12 +438,33 @@ Deno.test("parseConfig turns unknown keys into warnings naming them, nested too,
   assert.deepEqual(config.sampling.rules, { "qwen*": {} });
   assert.deepEqual(config.throttle, { per_model: { m: { start_pause_seconds: 1 } } });
   assert.deepEqual(warnings.toSorted(), [
-    'Unknown key "colour" in the top level (ignored)',
     'Unknown key "extra" in throttle.per_model.m (ignored)',
-    'Unknown key "frce" in models["qwen*"] (ignored)',
-    'Unknown key "prot" in listen (ignored)',
+    'Unknown key "frce" (did you mean "force"?) in models["qwen*"] (ignored)',
+    'Unknown key "prot" (did you mean "port"?) in listen (ignored)',
     'Unknown keys "tiemout", "foo" in upstreams[0] (ignored)',
   ]);
+});
+
+Deno.test("parseConfig rejects an unknown top-level key, naming the nearest known one", () => {
+  const upstream = [{ name: "a", base_url: "http://h" }];
+  assertConfigError(() => parse({ upstream }), ['Unknown key "upstream" (did you mean "upstreams"?) in the top level']);
+  assertConfigError(() => parse({ colour: "blue" }), ['Unknown key "colour" in the top level']);
+  assertConfigError(() => parse({ enforced_sampling_params: { temperature: 1 } }), [
+    'Unknown key "enforced_sampling_params" (now override.sampling_params) in the top level',
+  ]);
+});
+
+Deno.test("parseConfig accepts JSONC: comments and trailing commas, as in the README", () => {
+  const text = `{
+    // The local llama-server.
+    "upstreams": [
+      { "name": "a", "base_url": "http://h:8080/v1", /* own key */ "api_key": "k", },
+    ],
+  }`;
+  const { config, warnings } = parseConfig(text, { source: "test.jsonc", env: {} });
+  assert.deepEqual(warnings, []);
+  assert.equal(config.upstreams[0].baseUrl, "http://h:8080/v1");
+  assert.equal(config.upstreams[0].apiKey, "k");
 });
 
 Deno.test("parseConfig gives CLI flags precedence over the file and the file over the defaults", () => {
@@ -437,13 +491,7 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     overrideLogs: true,
   };
   const { config } = parse(file, cli);
-  assert.deepEqual(config.listen, {
-    host: "0.0.0.0",
-    port: 0,
-    basePath: "/cli",
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-    allowedHosts: [],
-  });
+  assert.deepEqual(config.listen, { host: "0.0.0.0", port: 0, basePath: "/cli", ...BODY_DEFAULTS, allowedHosts: [] });
   assert.deepEqual(config.upstreams.map((u) => u.baseUrl), [
     "http://127.0.0.1:8000/v1",
     "https://open.bigmodel.cn/api/anthropic",
@@ -591,4 +639,61 @@ Deno.test("formatPath writes JSON paths the way a user reads them", () => {
     { path: ["glm-4.7"], want: '["glm-4.7"]' },
   ];
   for (const { path, want } of cases) assert.equal(formatPath(path), want);
+});
+
+Deno.test("parseConfig warns about a base_url ending in an endpoint path or with a doubled /v1", () => {
+  const { warnings } = parse({
+    upstreams: [
+      { name: "a", base_url: "http://h:8080/v1/chat/completions" },
+      { name: "b", base_url: "http://h:8081/v1/v1?key=secret" },
+      { name: "c", base_url: "http://h:8082/v1" },
+    ],
+    model_upstream_binding: { "*": "a" },
+  });
+  assert.equal(warnings.length, 2);
+  assert.match(
+    warnings[0],
+    /^upstreams\[0\]\.base_url: http:\/\/h:8080\/v1\/chat\/completions ends in the endpoint path/,
+  );
+  assert.match(
+    warnings[1],
+    /^upstreams\[1\]\.base_url: http:\/\/h:8081\/v1\/v1\?key=\*\*\* has a doubled version segment/,
+  );
+});
+
+Deno.test("parseConfig defaults max_body_bytes to 16 MiB and keeps the body budget at least one body", () => {
+  assert.equal(DEFAULT_MAX_BODY_BYTES, 16 * 1024 * 1024);
+  const { config } = parseConfig(JSON.stringify({ listen: { max_body_bytes: 100_000_000, body_budget_bytes: 1000 } }));
+  assert.equal(config.listen.bodyBudgetBytes, 100_000_000);
+});
+
+Deno.test("parseConfig collects client keys from auth.keys, auth.keys_env and auth.keys_file", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "# team keys\nfile-key-1\n\n  file-key-2  \nkey-a\n");
+    const { config } = parseConfig(
+      JSON.stringify({ auth: { keys: ["key-a"], keys_env: "PROXY_KEYS", keys_file: file } }),
+      { env: { PROXY_KEYS: " env-key-1, env-key-2 ,," } },
+    );
+    assert.deepEqual(config.auth.keys, ["key-a", "env-key-1", "env-key-2", "file-key-1", "file-key-2"]);
+    assert.deepEqual(parseConfig("{}").config.auth.keys, []);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("parseConfig rejects an unset auth.keys_env, a missing auth.keys_file and sources without keys", () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ keys_env: "NOPE" }, /auth\.keys_env: environment variable NOPE is not set/],
+    [{ keys_file: "/nonexistent/keys.txt" }, /auth\.keys_file: cannot read \/nonexistent\/keys\.txt: file not found/],
+    [{ keys_env: "BLANK" }, /auth\.keys_env: environment variable BLANK is not set/],
+    [{ keys_env: "COMMAS" }, /auth: the configured key sources hold no key/],
+  ];
+  for (const [auth, pattern] of cases) {
+    assert.throws(
+      () => parseConfig(JSON.stringify({ auth }), { env: { BLANK: " ", COMMAS: ",," } }),
+      (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+      JSON.stringify(auth),
+    );
+  }
 });

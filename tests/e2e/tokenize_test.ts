@@ -31,3 +31,18 @@ for (const base of ["url", "origin"] as const) {
     }
   });
 }
+
+Deno.test("a tokenize body without a model, as llama.cpp clients send it, goes to the * binding", async () => {
+  await using other = await startMockUpstream({ tokenize: true });
+  await using llama = await startMockUpstream({ tokenize: true });
+  await using proxy = await startProxy({
+    upstreams: [{ name: "other", base_url: other.url }, { name: "llama", base_url: llama.url }],
+    model_upstream_binding: { "qwen-*": "other", "*": "llama" },
+  });
+  const response = await postJson(`${proxy.url}/tokenize`, { content: "Hello world" });
+  const answer = await response.json() as { tokens: unknown[] };
+  assert.equal(response.status, 200, JSON.stringify(answer));
+  assert.equal(answer.tokens.length, 2);
+  assert.equal(llama.requests[0].path, "/tokenize");
+  assert.equal(other.requests.length, 0);
+});

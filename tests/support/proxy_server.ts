@@ -39,6 +39,7 @@ export function startProxy(
   const close = async () => {
     if (closed) return;
     closed = true;
+    await app.upstreamHealth.stop();
     await server.shutdown();
   };
   return Promise.resolve({
