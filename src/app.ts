@@ -9,6 +9,7 @@
  * - `POST /v1/messages/count_tokens`: token count (passthrough, or converted);
  * - `POST /generate`, `/v1/generate`: SGLang's native generation, forwarded to the upstream's server root;
  * - `POST /api/event_logging/batch`: Claude Code telemetry, acknowledged locally;
+ * - `POST /tokenize`, `/detokenize` (and under `/v1`): llama.cpp's tokenizer, forwarded to the upstream's server root;
  * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`, for the endpoints in
  *   `routing/forward_paths.ts` and those an upstream's `forward_paths` allows.
  *
@@ -32,7 +33,7 @@ import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
 import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
-import { DEFAULT_FORWARDED, isForwarded, notForwarded } from "./routing/forward_paths.ts";
+import { DEFAULT_FORWARDED, isForwarded, notForwarded, SERVER_ROOT_ENDPOINTS } from "./routing/forward_paths.ts";
 
 /** Options of {@link App}. */
 export interface AppOptions {
@@ -162,7 +163,9 @@ const ROUTES: RouteSpec[] = [
   {
     kind: "generation",
     methods: ["POST"],
-    match: (p) => p === "/chat/completions" || p === "/messages" || p === "/generate" || p.startsWith("/v1/"),
+    match: (p) =>
+      p === "/chat/completions" || p === "/messages" || p === "/generate" || p.startsWith("/v1/") ||
+      SERVER_ROOT_ENDPOINTS.includes(p.slice(1)),
   },
 ];
 
@@ -197,6 +200,9 @@ function generationEndpoint(path: string): GenerationEndpoint {
   if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
   if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
   if (endpoint === SGLANG_GENERATE.endpoint) return SGLANG_GENERATE;
+  if (SERVER_ROOT_ENDPOINTS.includes(endpoint)) {
+    return { protocol: "openai", endpoint, convertible: false, serverRoot: true, modelOptional: true };
+  }
   return { protocol: "openai", endpoint, convertible: false };
 }
 

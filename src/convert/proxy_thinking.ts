@@ -70,3 +70,13 @@ export function dropProxyThinking(body: Record<string, unknown>): boolean {
   if (toolTurnWithoutThinking(lastAssistant)) delete body.thinking;
   return true;
 }
+
+/**
+ * The rule for every Messages request to an Anthropic upstream (generation and count_tokens): drops proxy-made
+ * thinking blocks from `body` as {@link dropProxyThinking} does, but only parses when `bodyText` (the client's raw
+ * body) holds the proxy's signature ({@link mentionsProxyThinking}). Tells whether `body` changed, i.e. whether it
+ * must be re-serialised rather than forwarded as the client's bytes.
+ */
+export function dropProxyThinkingFromRequest(bodyText: string, body: Record<string, unknown>): boolean {
+  return mentionsProxyThinking(bodyText) && dropProxyThinking(body);
+}

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/messages/count_tokens`, never a 404:
- * 1. an upstream that speaks Anthropic counts itself (passthrough), unless it has no count_tokens endpoint
- *    (404, 405 or 501: some Anthropic-compatible servers serve only `/v1/messages`);
+ * 1. an upstream that speaks Anthropic counts itself (passthrough, without the proxy's own thinking blocks, as
+ *    generation does), unless it has no count_tokens endpoint (404, 405 or 501: some Anthropic-compatible servers
+ *    serve only `/v1/messages`);
  * 2. an upstream with a llama.cpp-style `/tokenize` endpoint tokenizes the rendered request (plus a fixed cost
  *    per image, which cannot be tokenized as text);
  * 3. otherwise, or when tokenizing fails, a local estimate that counts system, tools and messages.
@@ -12,6 +13,7 @@
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from "../convert/count_tokens.ts";
+import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
@@ -35,7 +37,9 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     const { upstream } = ctx.router.route(model);
     // (1) The upstream counts.
     if (upstream.supportsAnthropic) {
-      const counted = await passthrough(ctx, request, upstream, body.text);
+      // Anthropic rejects thinking blocks the proxy signed, here as in generation.
+      const text = dropProxyThinkingFromRequest(body.text, body.json) ? JSON.stringify(body.json) : body.text;
+      const counted = await passthrough(ctx, request, upstream, text);
       if (counted !== undefined) return counted;
     }
     const req = body.json as AnthropicCountTokensRequest;

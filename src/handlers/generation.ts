@@ -23,7 +23,7 @@ import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
-import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
+import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
@@ -48,11 +48,14 @@ export interface GenerationEndpoint {
   endpoint: string;
   /** Chat completions or messages: the endpoints that can be converted. */
   convertible: boolean;
-  /** Served at the upstream server's root rather than under its API root (SGLang's `/generate`). */
+  /**
+   * Served at the upstream server's root rather than under its API root (SGLang's `/generate`, llama.cpp's
+   * `/tokenize`).
+   */
   serverRoot?: boolean;
   /** The nested object that holds the sampling keys (SGLang's `sampling_params`); the top level when unset. */
   samplingParamsKey?: string;
-  /** A body without `model` is valid and goes to the `*` binding (SGLang's single-model `/generate`). */
+  /** A body without `model` is valid and goes to the `*` binding (SGLang's `/generate`, llama.cpp's `/tokenize`). */
   modelOptional?: boolean;
 }
 
@@ -169,7 +172,7 @@ async function proxyRequest(
   const converted = converter ? converter.request(body.json) : body.json;
   // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
   const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
-    mentionsProxyThinking(body.text) && dropProxyThinking(converted);
+    dropProxyThinkingFromRequest(body.text, converted);
   // (4) Policy.
   const policyContext = { clientProtocol: endpoint.protocol, upstreamProtocol };
   const policy = endpoint.samplingParamsKey === undefined

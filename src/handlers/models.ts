@@ -3,14 +3,16 @@
  * shape (OpenAI `{object: "list", data: [{id, object, created, owned_by}]}`, or Anthropic's
  * `{data: [{type: "model", id, display_name, created_at}], has_more, first_id, last_id}`).
  *
- * Upstreams are asked concurrently with a short deadline; one that fails is logged and skipped, never failing the
- * whole list. The union is cached briefly so clients that poll the list do not hammer the upstreams.
+ * Upstreams are asked concurrently with a short deadline for the whole answer, and each list is read up to a size
+ * cap; one that fails (refused, too slow, too large, not a JSON list) is logged and skipped, never failing the whole
+ * list. The union is cached briefly so clients that poll the list do not hammer the upstreams.
  *
  * @module
  */
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
+import { isJsonObject } from "../convert/anthropic_openai/validation.ts";
 import type { Protocol } from "../http/errors.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
@@ -56,8 +58,10 @@ export function modelListBody(models: readonly ModelEntry[], protocol: Protocol)
 export interface ModelListOptions {
   /** How long a fetched union is reused. @default 5000 */
   cacheMs?: number;
-  /** Longest wait for one upstream. @default 10000 */
+  /** Longest wait for one upstream, its whole answer included. @default 10000 */
   timeoutMs?: number;
+  /** Largest model list read from one upstream, in bytes. @default 8 MiB */
+  maxBytes?: number;
   /** Names offered by the proxy itself (virtual models), listed first. */
   extra?: () => string[];
 }
@@ -67,6 +71,7 @@ export class ModelList {
   #ctx: ProxyContext;
   #cacheMs: number;
   #timeoutMs: number;
+  #maxBytes: number;
   #extra: () => string[];
   #cached: { at: number; models: ModelEntry[] } | undefined;
   #inflight: Promise<ModelEntry[]> | undefined;
@@ -75,6 +80,7 @@ export class ModelList {
     this.#ctx = ctx;
     this.#cacheMs = options.cacheMs ?? 5000;
     this.#timeoutMs = options.timeoutMs ?? 10000;
+    this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
     this.#extra = options.extra ?? (() => []);
   }
 
@@ -112,15 +118,17 @@ export class ModelList {
         timeoutMs: Math.min(this.#timeoutMs, upstream.responseTimeoutMs),
       });
       const reader = response.reader();
-      const text = reader ? new TextDecoder().decode(await readAll(reader)) : "";
-      if (response.status >= 300) throw new Error(`status ${response.status}`);
-      const body = JSON.parse(text) as { data?: unknown };
-      if (!Array.isArray(body.data)) throw new Error("no data array in the answer");
+      if (response.status >= 300) {
+        await reader?.cancel();
+        throw new Error(`status ${response.status}`);
+      }
+      const bytes = reader ? await readAll(reader, this.#maxBytes) : new Uint8Array();
+      const body: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      if (!isJsonObject(body) || !Array.isArray(body.data)) throw new Error("no data array in the answer");
       return body.data.flatMap((item): ModelEntry[] => {
-        const id = (item as { id?: unknown })?.id;
-        if (typeof id !== "string") return [];
-        const created = (item as { created?: unknown }).created;
-        return [{ id, object: "model", created: typeof created === "number" ? created : 0, owned_by: upstream.name }];
+        if (!isJsonObject(item) || typeof item.id !== "string") return [];
+        const created = typeof item.created === "number" ? item.created : 0;
+        return [{ id: item.id, object: "model", created, owned_by: upstream.name }];
       });
     } catch (error) {
       const reason = upstreamFailureReason(error);

@@ -273,12 +273,23 @@ function watchBody(
   return { reader, expire };
 }
 
-/** Reads a body to the end as one byte array. */
-export async function readAll(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * Reads a body to the end as one byte array; a body past `maxBytes` is cancelled as soon as it gets there.
+ *
+ * @throws {ProxyError} 502 when the body is larger than `maxBytes`
+ */
+export async function readAll(reader: ChunkReader, maxBytes = Infinity): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
+  let size = 0;
   while (true) {
     const { done, value } = await reader.read();
     if (done) return concatBytes(chunks);
+    size += value.length;
+    if (size > maxBytes) {
+      const error = new ProxyError(502, "api_error", `Upstream response is larger than the limit of ${maxBytes} bytes`);
+      await reader.cancel(error);
+      throw error;
+    }
     chunks.push(value);
   }
 }

@@ -26,6 +26,12 @@ export const DEFAULT_FORWARDED: readonly string[] = [
 ];
 
 /**
+ * Endpoints of {@link DEFAULT_FORWARDED} that llama.cpp serves at the server root, not under `/v1`: clients may call
+ * `/tokenize` or `/v1/tokenize`, and both go to the upstream's root (`upstream_url.ts` `serverRootUrl`).
+ */
+export const SERVER_ROOT_ENDPOINTS: readonly string[] = ["tokenize", "detokenize"];
+
+/**
  * Whether `path` (below the base path, e.g. `/v1/batches`) matches the `forward_paths` entry `pattern`.
  *
  * @example

@@ -82,3 +82,26 @@ Deno.test("an OpenAI client's proxy-signed thinking_blocks do not reach the Anth
     text: "Hello",
   }]);
 });
+
+Deno.test("count_tokens passthrough to an Anthropic upstream loses the proxy's thinking blocks too", async () => {
+  await using mock = await startMockUpstream({ protocols: { openai: false, anthropic: true } });
+  await using proxy = await startProxy({
+    upstreams: [{ name: "claude", base_url: mock.url, supports_openai: false, supports_anthropic: true }],
+  });
+  const client = new Anthropic({ baseURL: proxy.url, apiKey: "k", maxRetries: 0 });
+  const counted = await client.messages.countTokens({
+    model: MODEL,
+    messages: [
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: [PROXY_THINKING as Anthropic.ThinkingBlockParam, { type: "text", text: "Hello" }] },
+      { role: "user", content: "Go on" },
+    ],
+  });
+  assert.equal(mock.requests[0].path, "/v1/messages/count_tokens");
+  assert.ok(!mock.requests[0].body.includes(SYNTHETIC_THINKING_SIGNATURE));
+  assert.deepEqual((upstreamJson(mock, 0).messages as { content: unknown }[])[1].content, [{
+    type: "text",
+    text: "Hello",
+  }]);
+  assert.ok(counted.input_tokens > 0, "the upstream's own count is answered");
+});

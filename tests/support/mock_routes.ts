@@ -19,6 +19,7 @@ import { sglangGenerateBody, sglangGenerateStream } from "./mock_sglang.ts";
 import {
   completionsBody,
   countTokensBody,
+  detokenizeBody,
   embeddingsBody,
   modelsBody,
   responsesBody,
@@ -66,7 +67,7 @@ export interface RouteTableOptions {
   openai: boolean;
   /** Serve the Anthropic routes (messages, count_tokens). */
   anthropic: boolean;
-  /** Serve llama.cpp's `POST /tokenize`. */
+  /** Serve llama.cpp's `POST /tokenize` and `POST /detokenize`. */
   tokenize: boolean;
   /** Serve SGLang's native `POST /generate` (at the root). */
   sglang: boolean;
@@ -177,6 +178,13 @@ export function routeTable(options: RouteTableOptions): MockRoute[] {
       path: "/tokenize",
       protocol: "openai",
       render: ({ json }) => jsonReply(tokenizeBody(json)),
+    },
+    {
+      enabled: options.tokenize,
+      method: "POST",
+      path: "/detokenize",
+      protocol: "openai",
+      render: ({ json }) => jsonReply(detokenizeBody(json)),
     },
     { enabled: options.sglang, method: "POST", path: "/generate", protocol: "openai", render: renderGenerate },
   ];

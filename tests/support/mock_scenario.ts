@@ -102,8 +102,11 @@ export interface Scenario {
   drop?: { afterChunks: number };
   /** Streams: after this many chunks send the protocol's error event and end the stream properly. */
   streamError?: { afterChunks: number; message?: string };
-  /** Send exactly these pieces as the body (`text/event-stream`); `Uint8Array` pieces may split UTF-8. */
-  rawSse?: (string | Uint8Array)[];
+  /**
+   * Send exactly these pieces as the body (`text/event-stream`); `Uint8Array` pieces may split UTF-8. Pieces are
+   * pulled lazily, so a generator can write a body too large to hold, stopping when the client goes away.
+   */
+  rawSse?: Iterable<string | Uint8Array>;
 }
 
 /** Chooses the scenario for a request; called once per request on a known route. */

@@ -1,6 +1,6 @@
 /**
  * JSON bodies of the mock upstream's simple routes: model list, embeddings, legacy completions, Responses,
- * llama.cpp's `/tokenize` and Anthropic's `count_tokens`. Each echoes the request's model and counts its text.
+ * llama.cpp's `/tokenize` and `/detokenize` and Anthropic's `count_tokens`. Each echoes the request's model and counts its text.
  *
  * @module
  */
@@ -75,6 +75,12 @@ export function responsesBody(plan: ReplyPlan): JsonObject {
 export function tokenizeBody(requestJson: unknown): JsonObject {
   const content = isRecord(requestJson) && typeof requestJson.content === "string" ? requestJson.content : "";
   return { tokens: mockTokens(content).map(codePointSum) };
+}
+
+/** Builds llama.cpp's `/detokenize` answer: the token ids as text, one word each. */
+export function detokenizeBody(requestJson: unknown): JsonObject {
+  const tokens = isRecord(requestJson) && Array.isArray(requestJson.tokens) ? requestJson.tokens : [];
+  return { content: tokens.map(String).join(" ") };
 }
 
 /** Builds Anthropic's `count_tokens` answer from the request's system, tools and messages. */

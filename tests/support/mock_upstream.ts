@@ -38,7 +38,7 @@ export interface MockUpstreamOptions {
   models?: string[];
   /** Which generation protocols the server speaks; the other's routes answer 404. @default both */
   protocols?: { openai?: boolean; anthropic?: boolean };
-  /** Serve llama.cpp's `POST /tokenize` (at the root, not under `/v1`, as llama-server does). @default false */
+  /** Serve llama.cpp's `POST /tokenize` and `/detokenize` (at the root, not under `/v1`, as llama-server does). @default false */
   tokenize?: boolean;
   /** Serve SGLang's native `POST /generate` (at the root, as SGLang does). @default false */
   sglang?: boolean;
