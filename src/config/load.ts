@@ -37,6 +37,12 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8001;
 /** 32 MiB, as new-api and ngrok's gateway cap bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Slow-client timeouts, as nginx's `client_header_timeout`, `client_body_timeout` and `keepalive_timeout`. */
+const DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
+const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 75;
+/** Time in-flight requests get on SIGTERM/SIGINT, within systemd's 90 s stop timeout. */
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 /** Failure dumps are capped so a looping model cannot fill the disk. */
 const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -299,6 +305,11 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
     basePath,
     maxBodyBytes: file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxConnections: file.listen?.max_connections,
+    headerTimeoutSeconds: file.listen?.header_timeout_seconds ?? DEFAULT_HEADER_TIMEOUT_SECONDS,
+    bodyTimeoutSeconds: file.listen?.body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS,
+    keepAliveTimeoutSeconds: file.listen?.keep_alive_timeout_seconds ?? DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
+    shutdownGraceSeconds: file.listen?.shutdown_grace_seconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
   });
 
   const override = file.override ?? {};

@@ -94,6 +94,16 @@ export const configFileSchema = s.object({
     port: port.optional().describe("Port (default 8001; 0 picks a free port)"),
     base_path: s.string().optional().describe("Prefix of every route, e.g. /proxy"),
     max_body_bytes: positiveInteger.optional().describe("Largest request body (default 32 MiB)"),
+    max_connections: positiveInteger.optional().describe(
+      "Most client connections at once; more are answered 503 and closed (default sized to the open-file limit)",
+    ),
+    header_timeout_seconds: positiveSeconds("Time a client has to send a request's headers (default 60)").optional(),
+    body_timeout_seconds: positiveSeconds("Longest pause while reading a request body; then 408 (default 60)")
+      .optional(),
+    keep_alive_timeout_seconds: positiveSeconds("Idle time before a kept-alive connection is closed (default 75)")
+      .optional(),
+    shutdown_grace_seconds: seconds("On SIGTERM/SIGINT, time in-flight requests get to finish (default 30)")
+      .optional(),
   }).optional(),
   upstreams: s.array(upstreamSchema, { minItems: 1 }).optional(),
   model_upstream_binding: s.record(s.string()).optional().describe(
