@@ -49,6 +49,7 @@ export class App {
     const path = stripBasePath(pathname, this.context.config.listen.basePath);
     const protocol: Protocol = path !== undefined && /(^|\/)messages(\/|$)/.test(path) ? "anthropic" : "openai";
     try {
+      if (this.context.drain.draining) throw this.context.drain.admission.reason;
       if (path === undefined) throw notFound(pathname);
       return await this.#route(request, path);
     } catch (error) {

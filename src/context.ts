@@ -15,6 +15,7 @@ import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
 import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
+import { Drain } from "./shutdown.ts";
 
 /** Shared state of one proxy instance. */
 export interface ProxyContext {
@@ -32,6 +33,8 @@ export interface ProxyContext {
   readonly fetch: typeof fetch;
   /** `performance.now()` when the proxy started. */
   readonly startedAt: number;
+  /** The stop in progress, if any: new and queued requests are refused, streams end after the grace period. */
+  readonly drain: Drain;
   /** A new request id, `req-1`, `req-2`, … */
   nextRequestId(): string;
 }
@@ -90,6 +93,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
     logger,
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
+    drain: new Drain(),
     nextRequestId: () => `req-${++counter}`,
   };
 }

@@ -1,9 +1,10 @@
 /**
- * The command-line entry: flags → config → `Deno.serve(app.handler)`, with graceful shutdown on SIGINT/SIGTERM.
+ * The command-line entry: flags → config → `app.handler` behind the connection gate, with graceful shutdown on
+ * SIGINT/SIGTERM (`shutdown.ts`).
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config.
+ * a bad flag or config; 130 or 143 when a second SIGINT or SIGTERM cuts the shutdown short.
  *
  * @module
  */
@@ -12,7 +13,9 @@ import { App } from "./app.ts";
 import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
-import { createLogger } from "./observability/logger.ts";
+import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
+import { createLogger, type Logger } from "./observability/logger.ts";
+import { stopGracefully } from "./shutdown.ts";
 import { displayUrl } from "./routing/upstream_url.ts";
 import { VERSION } from "./version.ts";
 
@@ -64,36 +67,61 @@ export async function main(args: string[]): Promise<number> {
   for (const b of config.bindings) logger.log("info", `Binding: ${b.pattern} → ${b.upstream}`);
 
   const app = new App(config, { logger });
-  const shutdown = new AbortController();
-  let server: Deno.HttpServer;
+  let gate: ConnectionGate;
   try {
-    server = Deno.serve({
+    gate = serveGated(app.handler, {
       hostname: config.listen.host,
       port: config.listen.port,
-      signal: shutdown.signal,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
-      },
+      maxConnections: config.listen.maxConnections,
+      headerTimeoutSeconds: config.listen.headerTimeoutSeconds,
+      bodyTimeoutSeconds: config.listen.bodyTimeoutSeconds,
+      keepAliveTimeoutSeconds: config.listen.keepAliveTimeoutSeconds,
+      log: (level, message) => logger.log(level, message),
       onError: (error) => {
         logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
         return new Response("Internal error", { status: 500 });
       },
-    }, app.handler);
+    });
   } catch (error) {
     console.error(`sampling-proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${String(error)}`);
     return 1;
   }
-  const stop = () => {
-    logger.log("info", "Shutting down");
-    shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  const { hostname, port } = gate.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
+  await untilStopped(gate, app, logger);
   return 0;
+}
+
+/**
+ * Waits for SIGTERM/SIGINT and stops gracefully (see `shutdown.ts`). A second signal exits at once with
+ * 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). SIGHUP is logged and ignored: no config reload.
+ */
+async function untilStopped(gate: ConnectionGate, app: App, logger: Logger): Promise<void> {
+  const { promise: stopped, resolve } = Promise.withResolvers<void>();
+  let stopping = false;
+  const listeners: Array<[Deno.Signal, () => void]> = [
+    ["SIGINT", () => onStop("SIGINT", 130)],
+    ["SIGTERM", () => onStop("SIGTERM", 143)],
+    ["SIGHUP", () => logger.log("warn", "SIGHUP: config reload is not supported; still running")],
+  ];
+  const onStop = (signal: Deno.Signal, exitCode: number) => {
+    if (stopping) {
+      logger.log("warn", `${signal} again: exiting at once`);
+      Deno.exit(exitCode);
+    }
+    stopping = true;
+    logger.log("info", `${signal}: shutting down`);
+    const graceSeconds = app.context.config.listen.shutdownGraceSeconds;
+    stopGracefully(gate, app.context.drain, { graceSeconds, log: (level, message) => logger.log(level, message) })
+      .then(resolve);
+  };
+  // Windows delivers only SIGINT (and SIGBREAK) to listeners.
+  const active = listeners.filter(([signal]) => Deno.build.os !== "windows" || signal === "SIGINT");
+  for (const [signal, listener] of active) Deno.addSignalListener(signal, listener);
+  await stopped;
+  for (const [signal, listener] of active) Deno.removeSignalListener(signal, listener);
+  logger.log("info", "Stopped");
 }
 
 function isLoopback(host: string): boolean {

@@ -24,7 +24,7 @@ import { type Converter, createConverter } from "../convert/converter.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
-import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
+import { guardStream, type GuardStreamOptions, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
@@ -43,6 +43,9 @@ export interface GenerationEndpoint {
   /** Chat completions or messages: the endpoints that can be converted. */
   convertible: boolean;
 }
+
+/** How a response body reports its end, and the signal that ends it early when the proxy stops. */
+type StreamEnd = Pick<GuardStreamOptions, "onEnd" | "stop">;
 
 /** One request's facts and its single finish. */
 class RequestRecord {
@@ -143,8 +146,8 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
-  // (5) Admit.
-  await admit(ctx, upstreamModel, request.signal, record);
+  // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
+  await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
   const url = endpointUrl(
     upstream.api,
@@ -177,6 +180,7 @@ async function proxyRequest(
         return await call(text, signal);
       },
       signal: request.signal,
+      stop: ctx.drain.streams,
       onEnd,
     };
     if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
@@ -185,8 +189,8 @@ async function proxyRequest(
   }
   // (7) Answer.
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd)
-    : await passthroughResponse(upstreamResponse, endpoint, onEnd);
+    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, { onEnd, stop: ctx.drain.streams })
+    : await passthroughResponse(upstreamResponse, endpoint, { onEnd, stop: ctx.drain.streams });
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
@@ -260,8 +264,9 @@ function isEventStream(headers: Headers): boolean {
 async function passthroughResponse(
   upstream: UpstreamResponse,
   endpoint: GenerationEndpoint,
-  onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  end: StreamEnd,
 ): Promise<Response> {
+  const { onEnd } = end;
   const headers = clientResponseHeaders(upstream.headers);
   const reader = upstream.reader();
   const stream = upstream.status < 300 && isEventStream(upstream.headers);
@@ -274,7 +279,7 @@ async function passthroughResponse(
   }
   headers.set("cache-control", "no-cache");
   const sse = endpoint.convertible;
-  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse }), {
+  return new Response(guardStream(reader, { protocol: endpoint.protocol, ...end, sse }), {
     status: upstream.status,
     headers,
   });
@@ -285,8 +290,9 @@ async function convertedResponse(
   upstream: UpstreamResponse,
   converter: Converter,
   protocol: Protocol,
-  onEnd: (outcome: StreamOutcome, error?: unknown) => void,
+  end: StreamEnd,
 ): Promise<Response> {
+  const { onEnd } = end;
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
   const stream = upstream.status < 300 && isEventStream(upstream.headers) ? upstream.body : null;
@@ -298,7 +304,7 @@ async function convertedResponse(
       .pipeThrough(new SseEncoderStream());
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
-    return new Response(guardStream(events, { protocol, onEnd }), { status: upstream.status, headers });
+    return new Response(guardStream(events, { protocol, ...end }), { status: upstream.status, headers });
   }
   const reader = upstream.reader();
   const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";

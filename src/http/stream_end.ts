@@ -13,7 +13,7 @@
  */
 
 import { concatBytes } from "./bytes.ts";
-import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
+import { errorBody, type ErrorKind, type Protocol, ProxyError } from "./errors.ts";
 import type { ChunkReader } from "./upstream_call.ts";
 import { formatSse } from "../protocols/sse.ts";
 
@@ -32,6 +32,11 @@ export interface GuardStreamOptions {
    * @default false
    */
   sse?: boolean;
+  /**
+   * Aborting it ends the stream at once with an error event built from its reason (a {@link ProxyError} gives
+   * the kind and message), as when the proxy stops after its grace period.
+   */
+  stop?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -62,27 +67,44 @@ export function guardStream(
   let pending: Uint8Array | undefined;
   let tail: Uint8Array = new Uint8Array(0);
   let finished = false;
+  const { stop } = options;
+  const onStop = () => reader.cancel(stop?.reason).catch(() => {});
   const finish = (outcome: StreamOutcome, error?: unknown) => {
     if (finished) return;
     finished = true;
+    stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
+  stop?.addEventListener("abort", onStop, { once: true });
   return new ReadableStream<Uint8Array>({
     async pull(out) {
       // Per the Streams spec a pull that enqueues nothing is not called again, so read until there is output.
       while (true) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
+        let chunk: ReadableStreamReadResult<Uint8Array> | undefined;
         try {
-          chunk = await reader.read();
+          if (!stop?.aborted) chunk = await reader.read();
         } catch (error) {
           if (finished) return;
-          const { kind, message } = streamFailure(error);
-          out.enqueue(sseErrorEvent(options.protocol, kind, message));
-          out.close();
-          finish("error", error);
-          return;
+          if (!stop?.aborted) {
+            const { kind, message } = streamFailure(error);
+            out.enqueue(sseErrorEvent(options.protocol, kind, message));
+            out.close();
+            finish("error", error);
+            return;
+          }
         }
         if (finished) return;
+        if (stop?.aborted || chunk === undefined) {
+          // The partial event held back (if any) is dropped, so that it cannot run into the error event.
+          const reason: unknown = stop?.reason;
+          const { kind, message } = reason instanceof ProxyError
+            ? reason
+            : { kind: "overloaded" as const, message: "The proxy is stopping" };
+          out.enqueue(sseErrorEvent(options.protocol, kind, message));
+          out.close();
+          finish("error", reason);
+          return;
+        }
         if (chunk.done) {
           if (sse && !endsWithFinalEvent(tail, options.protocol)) {
             // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it
