@@ -86,10 +86,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`sampling-proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${String(error)}`);
     return 1;
   }
+  // Signals are handled from before the listening line, which scripts take as "ready".
+  const stopped = untilStopped(gate, app, logger);
   const { hostname, port } = gate.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
-  await untilStopped(gate, app, logger);
+  await stopped;
   return 0;
 }
 

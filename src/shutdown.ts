@@ -12,7 +12,7 @@
 import type { ConnectionGate } from "./http/connection_gate.ts";
 import { ProxyError } from "./http/errors.ts";
 
-/** How long ended streams get to flush their error events before connections are closed. */
+/** How long ended streams get to send their error events before connections are closed. */
 const FLUSH_MS = 1_000;
 
 /** The two moments of a stop that requests react to. */
@@ -67,10 +67,10 @@ export async function stopGracefully(gate: ConnectionGate, drain: Drain, options
   gate.drain();
   if (gate.inFlight > 0) {
     options.log("info", `Waiting up to ${options.graceSeconds}s for ${gate.inFlight} request(s) in flight`);
-    if (!await settlesWithin(gate.idle(), options.graceSeconds * 1000)) {
+    if (!await settlesWithin(gate.drained(), options.graceSeconds * 1000)) {
       options.log("warn", `Grace period over: ending ${gate.inFlight} request(s) in flight`);
       drain.endStreams();
-      await settlesWithin(gate.idle(), FLUSH_MS);
+      await settlesWithin(gate.drained(), FLUSH_MS);
     }
   }
   await gate.close();

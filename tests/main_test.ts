@@ -5,6 +5,10 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { chatBody, messagesBody, proxyConfig, waitUntil } from "./e2e/harness.ts";
+import { postJson } from "./support/http.ts";
+import { type MockUpstream, type Scenario, startMockUpstream } from "./support/mock_upstream.ts";
+import { readSse } from "./support/sse.ts";
 
 const MAIN = fromFileUrl(new URL("../src/main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
@@ -77,4 +81,93 @@ Deno.test("main prints help and version", async () => {
   const version = await run(["-V"]);
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^sampling-proxy \d+\.\d+\.\d+/);
+});
+
+/** A running `main` child with a config around `mock`: its URL, and its stderr as it comes. */
+interface Child extends AsyncDisposable {
+  process: Deno.ChildProcess;
+  url: string;
+  /** Resolves once stderr has a line containing `text`. */
+  logged(text: string): Promise<void>;
+}
+
+async function startChild(mock: MockUpstream, listen: Record<string, unknown>): Promise<Child> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify({ ...proxyConfig(mock), listen: { port: 0, ...listen } }));
+  const process = command(["-c", path]).spawn();
+  const stdout = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { done, value } = await stdout.read();
+    if (done) break;
+    out += value;
+  }
+  let err = "";
+  const stderrDone = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (text) => void (err += text) }),
+  );
+  const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
+  return {
+    process,
+    url,
+    logged: (text) => waitUntil(() => err.includes(text), `"${text}" in the log`),
+    async [Symbol.asyncDispose]() {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await process.status;
+      await stdout.cancel();
+      await stderrDone;
+      await Deno.remove(path);
+    },
+  };
+}
+
+Deno.test("main on SIGTERM lets a stream in flight finish, refuses new connections and exits 0", async () => {
+  await using mock = await startMockUpstream({
+    scenario: (): Scenario => ({ text: "one two three four five", chunks: 5, chunkDelayMs: 150 }),
+  });
+  await using child = await startChild(mock, { shutdown_grace_seconds: 20 });
+  const response = await postJson(`${child.url}/v1/messages`, messagesBody("m", { stream: true }));
+  child.process.kill("SIGTERM");
+  await child.logged("SIGTERM: shutting down");
+  await assert.rejects(fetch(`${child.url}/health`));
+  const events = await readSse(response);
+  assert.equal(events.at(-1)?.event, "message_stop");
+  assert.equal((await child.process.status).code, 0);
+});
+
+Deno.test("main ends a stream with an error event after the grace, and a second signal exits at once", async () => {
+  await using mock = await startMockUpstream({
+    scenario: (): Scenario => ({ text: "never", hang: { afterChunks: 1 } }),
+  });
+  {
+    await using child = await startChild(mock, { shutdown_grace_seconds: 0.2 });
+    const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
+    child.process.kill("SIGTERM");
+    const events = await readSse(response);
+    assert.match(JSON.parse(events.at(-1)?.data ?? "{}").error?.message, /shut down/);
+    assert.equal((await child.process.status).code, 0);
+  }
+  await using child = await startChild(mock, { shutdown_grace_seconds: 60 });
+  const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
+  child.process.kill("SIGTERM");
+  await child.logged("SIGTERM: shutting down");
+  child.process.kill("SIGTERM");
+  assert.equal((await child.process.status).code, 143);
+  await response.body?.cancel();
+});
+
+Deno.test("main logs SIGHUP and keeps serving", async () => {
+  await using mock = await startMockUpstream();
+  await using child = await startChild(mock, {});
+  child.process.kill("SIGHUP");
+  await child.logged("SIGHUP: config reload is not supported");
+  const health = await fetch(`${child.url}/health`);
+  assert.equal((await health.json()).status, "ok");
+  child.process.kill("SIGTERM");
+  assert.equal((await child.process.status).code, 0);
 });

@@ -71,8 +71,8 @@ export interface ConnectionGate {
    * the others are closed once their responses are sent.
    */
   drain(): void;
-  /** Resolves when no request is in flight. */
-  idle(): Promise<void>;
+  /** Resolves when no connection is left open (after {@link ConnectionGate.drain}, once all have finished). */
+  drained(): Promise<void>;
   /** Closes every connection and both servers; resolves when everything is released. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -170,7 +170,7 @@ class Gate implements ConnectionGate {
   #shedding = new Set<Deno.Conn>();
   #tasks = new Set<Promise<void>>();
   #inFlight = 0;
-  #idleWaiters: Array<() => void> = [];
+  #drainWaiters: Array<() => void> = [];
   #stopped = false;
   #draining = false;
   #backoff: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
@@ -220,10 +220,10 @@ class Gate implements ConnectionGate {
     }
   }
 
-  idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
+  drained(): Promise<void> {
+    if (this.connections === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.#idleWaiters.push(resolve);
+    this.#drainWaiters.push(resolve);
     return promise;
   }
 
@@ -244,12 +244,17 @@ class Gate implements ConnectionGate {
   /** Called by a connection when a request arrives or its response has been sent. */
   requestDelta(delta: 1 | -1): void {
     this.#inFlight += delta;
-    if (this.#inFlight > 0) return;
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
+  /** Called by a connection when it has closed. */
   forget(port: number): void {
     this.#byPort.delete(port);
+    this.#notifyIfDrained();
+  }
+
+  #notifyIfDrained(): void {
+    if (this.connections > 0) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   #track(task: Promise<void>): void {
@@ -353,12 +358,14 @@ class Gate implements ConnectionGate {
       this.#opening--;
       this.#logAcceptError(error);
       closeQuietly(client);
+      this.#notifyIfDrained();
       return;
     }
     this.#opening--;
     if (this.#draining) {
       closeQuietly(inner);
       closeQuietly(client);
+      this.#notifyIfDrained();
       return;
     }
     const port = (inner.localAddr as Deno.NetAddr).port;
