@@ -62,6 +62,8 @@ export interface ConnectionGateOptions {
 export interface ConnectionGate {
   /** The public address. */
   readonly addr: Deno.NetAddr;
+  /** The inner server's address; requests on it that did not come through the gate are refused with a 403. */
+  readonly innerAddr: Deno.NetAddr;
   /** Client connections open now. */
   readonly connections: number;
   /** Requests whose response is not fully sent yet. */
@@ -87,7 +89,7 @@ const RESERVED_FDS = 64;
 const FALLBACK_FD_LIMIT = 256;
 /** Bytes per pump read; one buffer per direction and connection, reused. */
 const PUMP_BUFFER_BYTES = 16 * 1024;
-/** Most connections being shed at once; beyond it they are closed without an answer. */
+/** Most connections being shed at once (and at most a quarter of the cap); beyond it they are closed unanswered. */
 const MAX_SHEDDING = 64;
 /** How long a shed connection may take to read its 503 before it is closed. */
 const SHED_LINGER_MS = 1_000;
@@ -146,6 +148,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   }
 }
 
+function noDelay(conn: Deno.Conn): void {
+  if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
+}
+
 function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
@@ -158,9 +164,9 @@ class Gate implements ConnectionGate {
   readonly addr: Deno.NetAddr;
   /** The three timeouts in milliseconds, read by the connections. */
   readonly timeouts: { readonly header: number; readonly body: number; readonly keepAlive: number };
+  readonly innerAddr: Deno.NetAddr;
   #listener: GateListener;
   #inner: Deno.HttpServer<Deno.NetAddr>;
-  #innerPort: number;
   #handler: (request: Request) => Response | Promise<Response>;
   #options: ConnectionGateOptions;
   #maxConnections: number;
@@ -195,7 +201,7 @@ class Gate implements ConnectionGate {
       onListen: () => {},
       onError: options.onError,
     }, this.#serve);
-    this.#innerPort = this.#inner.addr.port;
+    this.innerAddr = this.#inner.addr;
     this.#track(this.#acceptLoop());
   }
 
@@ -325,7 +331,7 @@ class Gate implements ConnectionGate {
 
   /** Answers 503 and closes, after the client had a moment to read it (an unread request would reset it). */
   #shed(conn: Deno.Conn): void {
-    if (this.#shedding.size >= MAX_SHEDDING) {
+    if (this.#shedding.size >= Math.min(MAX_SHEDDING, Math.ceil(this.#maxConnections / 4))) {
       closeQuietly(conn);
       return;
     }
@@ -353,7 +359,7 @@ class Gate implements ConnectionGate {
     this.#opening++;
     let inner: Deno.Conn;
     try {
-      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.#innerPort });
+      inner = await Deno.connect({ hostname: "127.0.0.1", port: this.innerAddr.port });
     } catch (error) {
       this.#opening--;
       this.#logAcceptError(error);
@@ -368,6 +374,9 @@ class Gate implements ConnectionGate {
       this.#notifyIfDrained();
       return;
     }
+    // Small SSE events must not wait for Nagle's algorithm on either hop.
+    noDelay(client);
+    noDelay(inner);
     const port = (inner.localAddr as Deno.NetAddr).port;
     const connection = new GateConnection(this, client, inner, port);
     this.#byPort.set(port, connection);
@@ -385,7 +394,7 @@ class Gate implements ConnectionGate {
     }
     connection.begin();
     info.completed.catch(() => {}).then(() => connection.end());
-    return this.#handler(connection.watchBody(request));
+    return this.#handler(connection.adopt(request));
   };
 }
 
@@ -403,6 +412,8 @@ class GateConnection {
   #bodyWaitSince = 0;
   #onBodyTimeout: (() => void) | undefined;
   #closeAfterResponse = false;
+  /** Aborts when the client's side of the connection ends. */
+  #gone = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   #closed = false;
@@ -443,10 +454,16 @@ class GateConnection {
     this.#schedule();
   }
 
-  /** `request` with its body read under the body timeout (the request itself when it has no body). */
-  watchBody(request: Request): Request {
+  /**
+   * `request` as the handler sees it: its signal also aborts the moment the client's side ends (without waiting
+   * for the inner server to notice), and its body is read under the body timeout.
+   */
+  adopt(request: Request): Request {
+    const signal = AbortSignal.any([request.signal, this.#gone.signal]);
     const source = request.body;
-    if (source === null) return request;
+    if (source === null) {
+      return new Request(request.url, { method: request.method, headers: request.headers, signal });
+    }
     const reader = source.getReader();
     let timedOut = false;
     this.#onBodyTimeout = () => {
@@ -474,12 +491,7 @@ class GateConnection {
       },
       cancel: (reason) => reader.cancel(reason),
     }, { highWaterMark: 0 });
-    return new Request(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body,
-      signal: request.signal,
-    });
+    return new Request(request.url, { method: request.method, headers: request.headers, body, signal });
   }
 
   /** Closes both sockets at once. */
@@ -489,8 +501,13 @@ class GateConnection {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#gate.forget(this.#port);
+    this.#clientGone();
     closeQuietly(this.#client);
     closeQuietly(this.#inner);
+  }
+
+  #clientGone(): void {
+    if (!this.#gone.signal.aborted) this.#gone.abort(new DOMException("The client went away", "AbortError"));
   }
 
   /**
@@ -517,9 +534,11 @@ class GateConnection {
         await writeAll(this.#inner, n === buffer.length ? buffer : buffer.subarray(0, n));
       }
       // The client is done sending: pass the end on, so the server sees a closed connection.
+      this.#clientGone();
       await this.#inner.closeWrite();
     } catch {
       // Either side closed; the outward pump or close() ends the rest.
+      this.#clientGone();
     }
   }
 

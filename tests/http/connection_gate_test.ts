@@ -244,3 +244,19 @@ Deno.test("defaultMaxConnections leaves room below the open-file limit", () => {
   assert.equal(defaultMaxConnections(""), 48);
   assert.ok(defaultMaxConnections() >= 1);
 });
+
+Deno.test("gate refuses requests on the inner port that did not come through it", async () => {
+  let reached = false;
+  const gate = serveGated(() => {
+    reached = true;
+    return new Response("ok");
+  }, options());
+  try {
+    const response = await fetch(`http://127.0.0.1:${gate.innerAddr.port}/health`);
+    assert.equal(response.status, 403);
+    assert.equal((await response.json()).error.type, "permission_error");
+    assert.equal(reached, false);
+  } finally {
+    await gate.close();
+  }
+});
