@@ -15,10 +15,15 @@ const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
 /** The permissions `deno task start` grants, minus the dump folder (tests write nothing there). */
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env"];
 
-function command(args: string[], env: Record<string, string> = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", CONFIG, ...PERMISSIONS, MAIN, ...args],
-    env: { NO_COLOR: "1", ...env },
+/** The proxy as a command; with `fdLimit`, started by `sh` under `ulimit -n fdLimit` (not on Windows). */
+function command(args: string[], fdLimit?: number): Deno.Command {
+  const deno = [Deno.execPath(), "run", "--config", CONFIG, ...PERMISSIONS, MAIN, ...args];
+  const [program, ...rest] = fdLimit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${fdLimit} && exec "$@"`, "sh", ...deno];
+  return new Deno.Command(program, {
+    args: rest,
+    env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -91,10 +96,10 @@ interface Child extends AsyncDisposable {
   logged(text: string): Promise<void>;
 }
 
-async function startChild(mock: MockUpstream, listen: Record<string, unknown>): Promise<Child> {
+async function startChild(mock: MockUpstream, listen: Record<string, unknown>, fdLimit?: number): Promise<Child> {
   const path = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeTextFile(path, JSON.stringify({ ...proxyConfig(mock), listen: { port: 0, ...listen } }));
-  const process = command(["-c", path]).spawn();
+  const process = command(["-c", path], fdLimit).spawn();
   const stdout = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
@@ -170,4 +175,35 @@ Deno.test("main logs SIGHUP and keeps serving", async () => {
   assert.equal((await health.json()).status, "ok");
   child.process.kill("SIGTERM");
   assert.equal((await child.process.status).code, 0);
+});
+
+Deno.test({
+  name: "main survives more idle connections than its open-file limit and serves again once they close",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using mock = await startMockUpstream();
+    // 256 descriptors: the default cap is (256 - 64) / 4 = 48 connections; 300 would exhaust them.
+    await using child = await startChild(mock, {}, 256);
+    const port = Number(new URL(child.url).port);
+    const idle: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 300; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      // Connections are accepted in order: once this one is answered (503) or closed, all before it were handled.
+      const last = await Deno.connect({ hostname: "127.0.0.1", port });
+      idle.push(last);
+      await last.write(new TextEncoder().encode("GET /health HTTP/1.1\r\nhost: x\r\n\r\n"));
+      const buffer = new Uint8Array(1024);
+      const n = await last.read(buffer).catch(() => null);
+      if (n !== null) assert.match(new TextDecoder().decode(buffer.subarray(0, n)), /^HTTP\/1\.1 503 /);
+    } finally {
+      for (const conn of idle) conn.close();
+    }
+    await waitUntil(async () => {
+      const response = await fetch(`${child.url}/health`).catch(() => undefined);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    }, "/health to answer again");
+    child.process.kill("SIGTERM");
+    assert.equal((await child.process.status).code, 0);
+  },
 });
