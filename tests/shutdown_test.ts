@@ -100,3 +100,20 @@ Deno.test("a request that arrives while the proxy stops gets a 503 in its protoc
     await proxy.gate.close();
   }
 });
+
+Deno.test("stop answers a request still waiting for its upstream after the grace with a 503 in its shape", async () => {
+  await using mock = await startMockUpstream({ scenario: (): Scenario => ({ hang: "before-headers" }) });
+  const proxy = startGated(mock);
+  try {
+    const waiting = postJson(`${proxy.url}/v1/messages`, messagesBody("m"));
+    await mock.waitForRequests(1);
+    const stopped = stop(proxy, 0.2);
+    const response = await waiting;
+    assert.equal(response.status, 503);
+    assert.equal((await response.json()).error.type, "overloaded_error");
+    await stopped;
+    await mock.waitForAbort(0);
+  } finally {
+    await proxy.gate.close();
+  }
+});

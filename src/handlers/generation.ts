@@ -158,7 +158,8 @@ async function proxyRequest(
   const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
-  let upstreamResponse = await call(upstreamBody, request.signal);
+  // A stop whose grace period ran out ends the call too: a 503 before the answer started, an error event after.
+  let upstreamResponse = await call(upstreamBody, AbortSignal.any([request.signal, ctx.drain.streams]));
   record.status = upstreamResponse.status;
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(ctx, outcome, error === undefined ? undefined : String(error));
@@ -329,6 +330,7 @@ async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuffer>> {
     return await readAll(reader);
   } catch (error) {
     if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
+    if (error instanceof ProxyError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
   }
