@@ -158,11 +158,18 @@ async function proxyRequest(
   const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
-  // A stop whose grace period ran out ends the call too: a 503 before the answer started, an error event after.
-  let upstreamResponse = await call(upstreamBody, AbortSignal.any([request.signal, ctx.drain.streams]));
+  // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
+  // before the answer started, an error event after.
+  const ended = AbortSignal.any([request.signal, ctx.drain.streams]);
+  let upstreamResponse = await call(upstreamBody, ended);
   record.status = upstreamResponse.status;
+  // A body that failed because the client went away (its abort reached the upstream first) was cancelled.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
-    record.finish(ctx, outcome, error === undefined ? undefined : String(error));
+    record.finish(
+      ctx,
+      outcome === "error" && request.signal.aborted ? "cancelled" : outcome,
+      error === undefined ? undefined : String(error),
+    );
   // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
   // checked (and retried) here, then answered like any other.
   if (ctx.garbage.settings.enabled && endpoint.convertible && upstreamResponse.status < 300) {
@@ -181,7 +188,7 @@ async function proxyRequest(
         return await call(text, signal);
       },
       signal: request.signal,
-      stop: ctx.drain.streams,
+      stop: ended,
       onEnd,
     };
     if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
@@ -190,8 +197,8 @@ async function proxyRequest(
   }
   // (7) Answer.
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, { onEnd, stop: ctx.drain.streams })
-    : await passthroughResponse(upstreamResponse, endpoint, { onEnd, stop: ctx.drain.streams });
+    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, { onEnd, stop: ended })
+    : await passthroughResponse(upstreamResponse, endpoint, { onEnd, stop: ended });
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */

@@ -34,7 +34,7 @@ export interface GuardStreamOptions {
   sse?: boolean;
   /**
    * Aborting it ends the stream at once with an error event built from its reason (a {@link ProxyError} gives
-   * the kind and message), as when the proxy stops after its grace period.
+   * the kind and message): the proxy stops after its grace period, or the client went away.
    */
   stop?: AbortSignal;
 }
@@ -68,7 +68,23 @@ export function guardStream(
   let tail: Uint8Array = new Uint8Array(0);
   let finished = false;
   const { stop } = options;
-  const onStop = () => reader.cancel(stop?.reason).catch(() => {});
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let reading = false;
+  /** Ends the stream for `stop`; the partial event held back (if any) is dropped, not run into the error event. */
+  const endStopped = (out: ReadableStreamDefaultController<Uint8Array>) => {
+    const reason: unknown = stop?.reason;
+    const { kind, message } = reason instanceof ProxyError
+      ? reason
+      : { kind: "api_error" as const, message: "The request was aborted" };
+    out.enqueue(sseErrorEvent(options.protocol, kind, message));
+    out.close();
+    finish("error", reason);
+  };
+  // A pending read ends with the cancel and its pull ends the stream; with none (the client is not reading), end now.
+  const onStop = () => {
+    reader.cancel(stop?.reason).catch(() => {});
+    if (!reading && !finished && controller) endStopped(controller);
+  };
   const finish = (outcome: StreamOutcome, error?: unknown) => {
     if (finished) return;
     finished = true;
@@ -77,12 +93,18 @@ export function guardStream(
   };
   stop?.addEventListener("abort", onStop, { once: true });
   return new ReadableStream<Uint8Array>({
+    start(out) {
+      controller = out;
+    },
     async pull(out) {
       // Per the Streams spec a pull that enqueues nothing is not called again, so read until there is output.
       while (true) {
         let chunk: ReadableStreamReadResult<Uint8Array> | undefined;
         try {
-          if (!stop?.aborted) chunk = await reader.read();
+          if (!stop?.aborted) {
+            reading = true;
+            chunk = await reader.read();
+          }
         } catch (error) {
           if (finished) return;
           if (!stop?.aborted) {
@@ -92,17 +114,12 @@ export function guardStream(
             finish("error", error);
             return;
           }
+        } finally {
+          reading = false;
         }
         if (finished) return;
         if (stop?.aborted || chunk === undefined) {
-          // The partial event held back (if any) is dropped, so that it cannot run into the error event.
-          const reason: unknown = stop?.reason;
-          const { kind, message } = reason instanceof ProxyError
-            ? reason
-            : { kind: "overloaded" as const, message: "The proxy is stopping" };
-          out.enqueue(sseErrorEvent(options.protocol, kind, message));
-          out.close();
-          finish("error", reason);
+          endStopped(out);
           return;
         }
         if (chunk.done) {
