@@ -96,10 +96,14 @@ interface Child extends AsyncDisposable {
   logged(text: string): Promise<void>;
 }
 
-async function startChild(mock: MockUpstream, listen: Record<string, unknown>, fdLimit?: number): Promise<Child> {
+async function startChild(
+  mock: MockUpstream,
+  options: { listen?: Record<string, unknown>; config?: Record<string, unknown>; fdLimit?: number } = {},
+): Promise<Child> {
   const path = await Deno.makeTempFile({ suffix: ".json" });
-  await Deno.writeTextFile(path, JSON.stringify({ ...proxyConfig(mock), listen: { port: 0, ...listen } }));
-  const process = command(["-c", path], fdLimit).spawn();
+  const config = { ...proxyConfig(mock, { config: options.config }), listen: { port: 0, ...options.listen } };
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  const process = command(["-c", path], options.fdLimit).spawn();
   const stdout = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
@@ -131,14 +135,22 @@ async function startChild(mock: MockUpstream, listen: Record<string, unknown>, f
   };
 }
 
-Deno.test("main on SIGTERM lets a stream in flight finish, refuses new connections and exits 0", async () => {
+Deno.test("main on SIGTERM lets a stream in flight finish, answers a queued request 503, refuses new connections and exits 0", async () => {
   await using mock = await startMockUpstream({
-    scenario: (): Scenario => ({ text: "one two three four five", chunks: 5, chunkDelayMs: 150 }),
+    scenario: (): Scenario => ({ text: "one two three four five", chunks: 5, chunkDelayMs: 300 }),
   });
-  await using child = await startChild(mock, { shutdown_grace_seconds: 20 });
+  await using child = await startChild(mock, {
+    listen: { shutdown_grace_seconds: 20 },
+    config: { parallel_limits: { global: 1 } },
+  });
   const response = await postJson(`${child.url}/v1/messages`, messagesBody("m", { stream: true }));
+  const queued = postJson(`${child.url}/v1/chat/completions`, chatBody("m"));
+  await child.logged("Queueing for global limit");
   child.process.kill("SIGTERM");
   await child.logged("SIGTERM: shutting down");
+  const refused = await queued;
+  assert.equal(refused.status, 503);
+  assert.match((await refused.json()).error.message, /shutting down/);
   await assert.rejects(fetch(`${child.url}/health`));
   const events = await readSse(response);
   assert.equal(events.at(-1)?.event, "message_stop");
@@ -150,14 +162,14 @@ Deno.test("main ends a stream with an error event after the grace, and a second 
     scenario: (): Scenario => ({ text: "never", hang: { afterChunks: 1 } }),
   });
   {
-    await using child = await startChild(mock, { shutdown_grace_seconds: 0.2 });
+    await using child = await startChild(mock, { listen: { shutdown_grace_seconds: 0.2 } });
     const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
     child.process.kill("SIGTERM");
     const events = await readSse(response);
     assert.match(JSON.parse(events.at(-1)?.data ?? "{}").error?.message, /shut down/);
     assert.equal((await child.process.status).code, 0);
   }
-  await using child = await startChild(mock, { shutdown_grace_seconds: 60 });
+  await using child = await startChild(mock, { listen: { shutdown_grace_seconds: 60 } });
   const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
   child.process.kill("SIGTERM");
   await child.logged("SIGTERM: shutting down");
@@ -168,7 +180,7 @@ Deno.test("main ends a stream with an error event after the grace, and a second 
 
 Deno.test("main logs SIGHUP and keeps serving", async () => {
   await using mock = await startMockUpstream();
-  await using child = await startChild(mock, {});
+  await using child = await startChild(mock);
   child.process.kill("SIGHUP");
   await child.logged("SIGHUP: config reload is not supported");
   const health = await fetch(`${child.url}/health`);
@@ -183,7 +195,7 @@ Deno.test({
   async fn() {
     await using mock = await startMockUpstream();
     // 256 descriptors: the default cap is (256 - 64) / 4 = 48 connections; 300 would exhaust them.
-    await using child = await startChild(mock, {}, 256);
+    await using child = await startChild(mock, { fdLimit: 256 });
     const port = Number(new URL(child.url).port);
     const idle: Deno.Conn[] = [];
     try {
