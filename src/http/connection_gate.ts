@@ -96,8 +96,8 @@ const SHED_LINGER_MS = 1_000;
 /** Accept error back-off: the pending connection stays in the backlog, so an immediate retry would spin. */
 const ACCEPT_BACKOFF_MIN_MS = 10;
 const ACCEPT_BACKOFF_MAX_MS = 1_000;
-/** At most one accept error line per this interval; the others are counted in the next line. */
-const ACCEPT_LOG_INTERVAL_MS = 10_000;
+/** At most one accept error line, and one shed line, per this interval; the others are counted in the next. */
+const LOG_INTERVAL_MS = 10_000;
 
 const encoder = new TextEncoder();
 
@@ -160,6 +160,25 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
+/** A log line written at most once per {@link LOG_INTERVAL_MS}, counting the ones it skipped. */
+class RateLimitedLine {
+  #lastAt = -Infinity;
+  #skipped = 0;
+
+  /** A suffix for a line to write now (naming the skipped ones), or undefined to skip this one. */
+  take(): string | undefined {
+    const now = performance.now();
+    if (now - this.#lastAt < LOG_INTERVAL_MS) {
+      this.#skipped++;
+      return undefined;
+    }
+    const suffix = this.#skipped > 0 ? ` (${this.#skipped} more since the last line)` : "";
+    this.#lastAt = now;
+    this.#skipped = 0;
+    return suffix;
+  }
+}
+
 class Gate implements ConnectionGate {
   readonly addr: Deno.NetAddr;
   /** The three timeouts in milliseconds, read by the connections. */
@@ -180,7 +199,8 @@ class Gate implements ConnectionGate {
   #stopped = false;
   #draining = false;
   #backoff: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
-  #acceptErrors = { lastLogAt: -Infinity, suppressed: 0 };
+  #acceptErrorLine = new RateLimitedLine();
+  #shedLine = new RateLimitedLine();
   #closed: Promise<void> | undefined;
 
   constructor(handler: (request: Request) => Response | Promise<Response>, options: ConnectionGateOptions) {
@@ -316,21 +336,21 @@ class Gate implements ConnectionGate {
   }
 
   #logAcceptError(error: unknown): void {
-    const now = performance.now();
-    const state = this.#acceptErrors;
-    if (now - state.lastLogAt < ACCEPT_LOG_INTERVAL_MS) {
-      state.suppressed++;
-      return;
-    }
-    const more = state.suppressed > 0 ? ` (${state.suppressed} more since the last line)` : "";
-    state.lastLogAt = now;
-    state.suppressed = 0;
+    const more = this.#acceptErrorLine.take();
+    if (more === undefined) return;
     const detail = error instanceof Error ? error.message : String(error);
     this.#options.log("error", `Cannot accept a connection: ${detail}${more}; ${this.connections} open`);
   }
 
   /** Answers 503 and closes, after the client had a moment to read it (an unread request would reset it). */
   #shed(conn: Deno.Conn): void {
+    const more = this.#shedLine.take();
+    if (more !== undefined) {
+      this.#options.log(
+        "warn",
+        `Connection limit of ${this.#maxConnections} reached: answering 503 and closing${more}`,
+      );
+    }
     if (this.#shedding.size >= Math.min(MAX_SHEDDING, Math.ceil(this.#maxConnections / 4))) {
       closeQuietly(conn);
       return;

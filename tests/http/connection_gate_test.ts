@@ -85,7 +85,8 @@ Deno.test("gate serves requests through to the handler", async () => {
 });
 
 Deno.test("gate sheds connections beyond max_connections with a 503 and keeps serving", async () => {
-  const gate = serveGated(echo, options({ maxConnections: 2 }));
+  const opts = options({ maxConnections: 2 });
+  const gate = serveGated(echo, opts);
   const held = [await connect(gate.addr.port), await connect(gate.addr.port)];
   try {
     // Both held connections are counted before the third arrives.
@@ -96,6 +97,7 @@ Deno.test("gate sheds connections beyond max_connections with a 503 and keeps se
     assert.match(shed, /^HTTP\/1\.1 503 /);
     assert.match(shed, /connection: close/i);
     assert.match(shed, /"type":"error"/);
+    assert.ok(opts.lines.some((line) => line.startsWith("warn Connection limit of 2 reached")), opts.lines.join("\n"));
     held.pop()?.close();
     await waitUntil(() => gate.connections === 1, "the freed connection");
     const response = await fetch(`http://127.0.0.1:${gate.addr.port}/health`);
