@@ -36,6 +36,7 @@ import {
   type ScenarioReport,
 } from "./report.ts";
 import { runSaturation } from "./saturation.ts";
+import { formatSoakReport, FULL_SOAK, runSoak, type SoakReport } from "./soak.ts";
 import { checkSaturation } from "./saturation_checks.ts";
 import {
   endMarker,
@@ -47,11 +48,14 @@ import {
   SCENARIOS,
 } from "./scenarios.ts";
 
-const HELP = `Usage: deno task bench [--quick] [--json FILE]
+const HELP = `Usage: deno task bench [--quick | --soak [--soak-seconds N]] [--json FILE]
 
 Measures sampling-proxy against a direct connection to a fast mock upstream, alternating the two, then
 saturates a small concurrency limit and checks every request's outcome.
   --quick       a short smoke run (about a minute)
+  --soak        instead: five minutes of 1,000 streams, 2,000 idle connections, slowloris and hostile
+                upstreams at once, checking /health latency, memory and slot leaks (see bench/soak.ts)
+  --soak-seconds N  the soak's length (default 300)
   --json FILE   also write the results as JSON to FILE
   -h, --help    print this help`;
 
@@ -91,7 +95,13 @@ export async function main(args: string[]): Promise<number> {
       args,
       strict: true,
       allowPositionals: false,
-      options: { quick: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        quick: { type: "boolean" },
+        soak: { type: "boolean" },
+        "soak-seconds": { type: "string" },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     }).values;
   } catch (error) {
     console.error(`bench: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
@@ -113,8 +123,19 @@ export async function main(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    const report = await measure(plan, { children, tempDir });
-    console.log(formatReport(report));
+    let report: BenchReport | SoakReport;
+    if (flags.soak) {
+      const seconds = Number(flags["soak-seconds"] ?? FULL_SOAK.durationMs / 1000);
+      if (!(seconds > 0)) {
+        console.error(`bench: --soak-seconds must be a positive number: received ${flags["soak-seconds"]}`);
+        return 2;
+      }
+      report = await runSoak({ ...FULL_SOAK, durationMs: seconds * 1000 }, { children, tempDir, cwd: ROOT });
+      console.log(formatSoakReport(report));
+    } else {
+      report = await measure(plan, { children, tempDir });
+      console.log(formatReport(report));
+    }
     if (flags.json !== undefined) {
       await Deno.writeTextFile(flags.json, JSON.stringify(report, null, 2) + "\n");
       console.log(`\nresults written to ${flags.json}`);

@@ -3,15 +3,19 @@
  *
  * Routes (all under `listen.base_path` when set):
  * - `GET /`, `/health`: health document;
- * - `GET /models`, `/v1/models`: union of the upstreams' model lists;
+ * - `GET /models`, `/v1/models`: union of the upstreams' model lists; `GET /v1/models/{id}`: one of them;
  * - `POST /chat/completions`, `/v1/chat/completions`: OpenAI generation;
  * - `POST /messages`, `/v1/messages`: Anthropic generation;
  * - `POST /v1/messages/count_tokens`: token count (passthrough, or converted);
+ * - `POST /generate`, `/v1/generate`: SGLang's native generation, forwarded to the upstream's server root;
  * - `POST /api/event_logging/batch`: Claude Code telemetry, acknowledged locally;
- * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`.
+ * - other `POST /v1/*`: passthrough to the upstream bound by the body's `model`, for the endpoints in
+ *   `routing/forward_paths.ts` and those an upstream's `forward_paths` allows.
  *
- * An unknown path answers 404 and a known path with the wrong method 405, both as JSON. Routing uses the raw
- * request path, never a URL rebuilt from `Host`.
+ * Before routing, `Host` and `Origin` are checked (`http/browser_guard.ts`) and the path is decoded without dot
+ * segments or encoded slashes (`http/request_target.ts`); routing uses that path, never a URL rebuilt from `Host`.
+ * A doubled `/v1` (a client whose base URL already ends in `/v1`) is accepted for the known endpoints, with a
+ * one-time hint in the log. An unknown path answers 404 and a known path with the wrong method 405, both as JSON.
  *
  * @module
  */
@@ -19,11 +23,14 @@
 import type { Config } from "./config/config.ts";
 import { createContext, type ProxyContext } from "./context.ts";
 import { handleCountTokens } from "./handlers/count_tokens.ts";
-import { type GenerationEndpoint, handleGeneration } from "./handlers/generation.ts";
+import { type GenerationEndpoint, handleGeneration, SGLANG_GENERATE } from "./handlers/generation.ts";
 import { handleHealth } from "./handlers/health.ts";
-import { ModelList } from "./handlers/models.ts";
+import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
+import { BrowserGuard } from "./http/browser_guard.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
+import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
+import { DEFAULT_FORWARDED, isForwarded, notForwarded } from "./routing/forward_paths.ts";
 
 /** Options of {@link App}. */
 export interface AppOptions {
@@ -37,29 +44,47 @@ export class App {
   /** Shared state, for the health route and tests. */
   readonly context: ProxyContext;
   #models: ModelList;
+  #browser: BrowserGuard;
+  #basePath: string[];
+  #forwardPaths: string[];
+  #doubledV1Hinted = false;
 
   constructor(config: Config, options: AppOptions) {
     this.context = createContext(config, options);
     this.#models = new ModelList(this.context, { extra: () => [...this.context.policy.virtualModels] });
+    this.#browser = new BrowserGuard({
+      boundHost: config.listen.host,
+      allowedHosts: config.listen.allowedHosts,
+      corsOrigins: config.cors.origins,
+    });
+    this.#basePath = config.listen.basePath.split("/").filter(Boolean);
+    this.#forwardPaths = config.upstreams.flatMap((upstream) => upstream.forwardPaths);
   }
 
   /** Handles one request; never throws. */
   readonly handler = async (request: Request): Promise<Response> => {
-    const pathname = requestPath(request.url);
-    const path = stripBasePath(pathname, this.context.config.listen.basePath);
-    const protocol: Protocol = path !== undefined && /(^|\/)messages(\/|$)/.test(path) ? "anthropic" : "openai";
+    const protocol = clientProtocol(request);
+    let origin: string | undefined;
     try {
+      origin = this.#browser.admit(request.headers);
       if (this.context.drain.draining) throw this.context.drain.admission.reason;
-      if (path === undefined) throw notFound(pathname);
-      return await this.#route(request, path);
+      if (origin !== undefined && this.#browser.isPreflight(request)) {
+        return this.#browser.preflight(request.headers, origin);
+      }
+      return this.#browser.decorate(await this.#route(request, requestSegments(request), protocol), origin);
     } catch (error) {
-      if (error instanceof ProxyError) return errorResponse(protocol, error);
+      if (error instanceof ProxyError) return this.#browser.decorate(errorResponse(protocol, error), origin);
       this.context.logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
       return errorResponse(protocol, new ProxyError(500, "api_error", "Internal error"));
     }
   };
 
-  #route(request: Request, path: string): Promise<Response> | Response {
+  async #route(request: Request, full: string[], protocol: Protocol): Promise<Response> {
+    const below = this.#belowBasePath(full);
+    if (below === undefined) throw notFound(rawPath(request.url));
+    const segments = this.#withoutDoubledV1(below);
+    const modelId = modelItemId(segments);
+    const path = modelId === undefined ? routePath(segments) : "/v1/models/{id}";
     const method = request.method;
     const route = ROUTES.find((r) => r.match(path));
     if (!route) throw notFound(path);
@@ -72,19 +97,49 @@ export class App {
       case "health":
         return handleHealth(this.context);
       case "models":
-        return this.#models.get(request.headers).then((data) => Response.json({ object: "list", data }));
+        return Response.json(modelListBody(await this.#models.get(request.headers), protocol));
+      case "model": {
+        const entry = (await this.#models.get(request.headers)).find((model) => model.id === modelId);
+        if (!entry) throw new ProxyError(404, "not_found", `Model "${modelId}" is not served by any upstream`);
+        return Response.json(modelBody(entry, protocol));
+      }
       case "count_tokens":
-        return handleCountTokens(this.context, request);
+        return await handleCountTokens(this.context, request);
       case "event_logging":
-        return request.body?.cancel().then(() => Response.json({ status: "ok" })) ?? Response.json({ status: "ok" });
+        await request.body?.cancel();
+        return Response.json({ status: "ok" });
       case "generation":
-        return handleGeneration(this.context, request, generationEndpoint(path));
+        if (!isForwarded(generationPath(path), this.#forwardPaths)) throw notForwarded(path);
+        return await handleGeneration(this.context, request, generationEndpoint(path));
     }
+  }
+
+  /** The segments below `listen.base_path`, or undefined when the path is outside it. */
+  #belowBasePath(segments: string[]): string[] | undefined {
+    const base = this.#basePath;
+    return base.every((segment, i) => segments[i] === segment) ? segments.slice(base.length) : undefined;
+  }
+
+  /** `/v1/v1/…` of a known endpoint as `/v1/…`, with a one-time hint; any other path unchanged. */
+  #withoutDoubledV1(segments: string[]): string[] {
+    if (segments[0] !== "v1" || segments[1] !== "v1") return segments;
+    const rest = segments.slice(1);
+    const known = modelItemId(rest) !== undefined || KNOWN_V1.has(rest.slice(1).join("/"));
+    if (!known) return segments;
+    if (!this.#doubledV1Hinted) {
+      this.#doubledV1Hinted = true;
+      this.context.logger.log(
+        "warn",
+        `A client called /v1/${rest.join("/")}: its base URL ends in /v1 and the proxy's paths do too; ` +
+          "remove /v1 from the client's base URL (served anyway)",
+      );
+    }
+    return rest;
   }
 }
 
 interface RouteSpec {
-  kind: "health" | "models" | "count_tokens" | "event_logging" | "generation";
+  kind: "health" | "models" | "model" | "count_tokens" | "event_logging" | "generation";
   methods: string[];
   match: (path: string) => boolean;
 }
@@ -92,6 +147,7 @@ interface RouteSpec {
 const ROUTES: RouteSpec[] = [
   { kind: "health", methods: ["GET"], match: (p) => p === "/" || p === "/health" },
   { kind: "models", methods: ["GET"], match: (p) => p === "/models" || p === "/v1/models" },
+  { kind: "model", methods: ["GET"], match: (p) => p === "/v1/models/{id}" },
   {
     kind: "count_tokens",
     methods: ["POST"],
@@ -101,37 +157,42 @@ const ROUTES: RouteSpec[] = [
   {
     kind: "generation",
     methods: ["POST"],
-    match: (p) => p === "/chat/completions" || p === "/messages" || /^\/v1\/[A-Za-z0-9_\-/.]+$/.test(p),
+    match: (p) => p === "/chat/completions" || p === "/messages" || p === "/generate" || p.startsWith("/v1/"),
   },
 ];
 
-/** The generation endpoint of a path that matched the generation route. */
-function generationEndpoint(path: string): GenerationEndpoint {
-  const endpoint = path.replace(/^\/(v1\/)?/, "").replace(/\/+$/, "");
-  if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
-  if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
-  return { protocol: "openai", endpoint, convertible: false };
+/** Endpoints below `/v1` served under a doubled `/v1/v1` too (a model item is checked apart). */
+const KNOWN_V1 = new Set(["models", "messages/count_tokens", ...DEFAULT_FORWARDED]);
+
+/** The model id of `/v1/models/{id}` or `/models/{id}` (the id may hold `/`), else undefined. */
+function modelItemId(segments: readonly string[]): string | undefined {
+  const at = segments[0] === "v1" ? 1 : 0;
+  return segments[at] === "models" && segments.length > at + 1 ? segments.slice(at + 1).join("/") : undefined;
 }
 
 /**
- * The path of an absolute request URL, read without building a `URL` (the hot path runs this per request; the
- * server always gives an absolute `scheme://authority/path?query` URL).
+ * The protocol of error answers: Anthropic on `messages` paths, OpenAI on `chat/completions`, else Anthropic when
+ * the client sends `anthropic-version` (as the Anthropic SDK always does).
  */
-export function requestPath(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  const hash = url.indexOf("#", start);
-  const end = query >= 0 ? query : hash >= 0 ? hash : url.length;
-  return decodeURIComponent(url.slice(start, end));
+function clientProtocol(request: Request): Protocol {
+  const path = rawPath(request.url);
+  if (/(^|\/)messages(\/|$)/.test(path)) return "anthropic";
+  if (/(^|\/)chat\/completions$/.test(path)) return "openai";
+  return request.headers.has("anthropic-version") ? "anthropic" : "openai";
 }
 
-/** The path below the base path, or undefined when the path is outside it. */
-function stripBasePath(path: string, basePath: string): string | undefined {
-  const normalised = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  if (basePath === "") return normalised;
-  if (normalised === basePath) return "/";
-  return normalised.startsWith(basePath + "/") ? normalised.slice(basePath.length) : undefined;
+/** The `/v1/…` path of a generation route's path (`/chat/completions` and `/messages` are `/v1` endpoints). */
+function generationPath(path: string): string {
+  return path.startsWith("/v1/") ? path : `/v1${path}`;
+}
+
+/** The generation endpoint of a path that matched the generation route. */
+function generationEndpoint(path: string): GenerationEndpoint {
+  const endpoint = path.replace(/^\/(v1\/)?/, "");
+  if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
+  if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
+  if (endpoint === SGLANG_GENERATE.endpoint) return SGLANG_GENERATE;
+  return { protocol: "openai", endpoint, convertible: false };
 }
 
 function notFound(path: string): ProxyError {

@@ -42,6 +42,8 @@ export interface UpstreamConfig {
   readonly sanitizeToolSchemas: boolean;
   /** Has a llama.cpp-style `/tokenize` endpoint. */
   readonly tokenize: boolean;
+  /** Request paths (or globs) forwarded besides the default endpoints (see `routing/forward_paths.ts`). */
+  readonly forwardPaths: readonly string[];
 }
 
 /** A model pattern bound to an upstream, in config order. */
@@ -68,6 +70,8 @@ export interface ListenConfig {
   readonly keepAliveTimeoutSeconds: number;
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT. */
   readonly shutdownGraceSeconds: number;
+  /** Host names accepted in `Host` besides localhost, IP addresses and `host`. */
+  readonly allowedHosts: readonly string[];
 }
 
 /** Logging switches. */
@@ -89,6 +93,8 @@ export interface Config {
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
   readonly logging: LoggingConfig;
+  /** Browser origins allowed to call the proxy. */
+  readonly cors: { readonly origins: readonly string[] };
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;
     readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -279,6 +279,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       defaultMaxTokens: entry.default_max_tokens,
       sanitizeToolSchemas: entry.sanitize_tool_schemas,
       tokenize: entry.tokenize,
+      forwardPaths: entry.forward_paths,
     });
   });
 
@@ -310,6 +311,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     bodyTimeoutSeconds: file.listen?.body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS,
     keepAliveTimeoutSeconds: file.listen?.keep_alive_timeout_seconds ?? DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
     shutdownGraceSeconds: file.listen?.shutdown_grace_seconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    allowedHosts: file.listen?.allowed_hosts ?? [],
   });
 
   const override = file.override ?? {};
@@ -325,6 +327,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
+    cors: { origins: file.cors?.origins ?? [] },
     sampling: {
       defaultParams: file.default_sampling_params ?? {},
       modelParams: file.model_sampling_params ?? {},

@@ -50,6 +50,9 @@ const upstreamSchema = s.object({
   tokenize: flag.default(false).describe(
     "Upstream has a llama.cpp-style /tokenize endpoint (used for count_tokens when converting)",
   ),
+  forward_paths: s.array(s.string({ pattern: /^\/\S*$/ })).default([]).describe(
+    "More request paths forwarded to this upstream, e.g. /v1/batches or globs (* within a segment, ** across)",
+  ),
 });
 
 const legacyServerSchema = s.object({
@@ -94,6 +97,9 @@ export const configFileSchema = s.object({
     port: port.optional().describe("Port (default 8001; 0 picks a free port)"),
     base_path: s.string().optional().describe("Prefix of every route, e.g. /proxy"),
     max_body_bytes: positiveInteger.optional().describe("Largest request body (default 32 MiB)"),
+    allowed_hosts: s.array(nonEmptyString).optional().describe(
+      "Host names accepted in the Host header besides localhost, IP addresses and listen.host",
+    ),
     max_connections: positiveInteger.optional().describe(
       "Most client connections at once; more are answered 503 and closed (default sized to the open-file limit)",
     ),
@@ -104,6 +110,11 @@ export const configFileSchema = s.object({
       .optional(),
     shutdown_grace_seconds: seconds("On SIGTERM/SIGINT, time in-flight requests get to finish (default 30)")
       .optional(),
+  }).optional(),
+  cors: s.object({
+    origins: s.array(s.string({ pattern: /^https?:\/\/[^/\s]+$/ })).optional().describe(
+      "Browser origins allowed to call the proxy, e.g. http://localhost:3000; other origins get 403",
+    ),
   }).optional(),
   upstreams: s.array(upstreamSchema, { minItems: 1 }).optional(),
   model_upstream_binding: s.record(s.string()).optional().describe(

@@ -10,8 +10,8 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { Protocol } from "../http/errors.ts";
-import type { AnthropicRequest, AnthropicResponse } from "../protocols/anthropic.ts";
-import type { OpenAIChatRequest, OpenAIChatResponse } from "../protocols/openai.ts";
+import type { AnthropicRequest } from "../protocols/anthropic.ts";
+import type { OpenAIChatRequest } from "../protocols/openai.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import { toAnthropicError } from "./anthropic_openai/error.ts";
 import { toOpenAIRequest } from "./anthropic_openai/request.ts";
@@ -20,7 +20,7 @@ import { GRAMMAR_UNSAFE_SCHEMA_KEYWORDS } from "./anthropic_openai/schema.ts";
 import { OpenAIToAnthropicStream } from "./anthropic_openai/stream.ts";
 import { estimateAnthropicInputTokens } from "./count_tokens.ts";
 import { toOpenAIError } from "./openai_anthropic/error.ts";
-import { toAnthropicRequest } from "./openai_anthropic/request.ts";
+import { toAnthropicRequest, usesLegacyFunctions } from "./openai_anthropic/request.ts";
 import { toOpenAIResponse } from "./openai_anthropic/response.ts";
 import { AnthropicToOpenAIStream } from "./openai_anthropic/stream.ts";
 
@@ -32,7 +32,7 @@ export interface Converter {
   readonly endpoint: string;
   /** The upstream request body. @throws {ProxyError} 400 for input that cannot be converted */
   request(body: Record<string, unknown>): Record<string, unknown>;
-  /** A non-streamed upstream answer, converted for the client. */
+  /** A non-streamed upstream answer, converted for the client. @throws {ProxyError} 502 when it is no answer */
   response(body: unknown): unknown;
   /** Converts parsed upstream events into the client's events. */
   stream(): TransformStream<SseEvent, SseEvent>;
@@ -54,7 +54,10 @@ export function createConverter(client: Protocol, upstream: UpstreamConfig, opti
 /** Anthropic client, OpenAI upstream. */
 function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let stopSequences: string[] | undefined;
-  let inputTokens: number | undefined;
+  let request: AnthropicRequest | undefined;
+  // The prompt's tokens are estimated only when needed: message_start carries them before the upstream reports
+  // usage (Claude Code's context meter), and an answer without usage reports them.
+  const estimateInputTokens = () => request === undefined ? 0 : estimateAnthropicInputTokens(request);
   return {
     upstreamProtocol: "openai",
     endpoint: "chat/completions",
@@ -65,12 +68,11 @@ function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions
         reasoning: upstream.reasoningStyle,
         dropSchemaKeywords: upstream.sanitizeToolSchemas ? GRAMMAR_UNSAFE_SCHEMA_KEYWORDS : [],
       });
-      // message_start must carry a prompt size before the upstream reports usage (Claude Code's context meter).
-      if (req.stream === true) inputTokens = estimateAnthropicInputTokens(req);
+      request = req;
       return converted as Record<string, unknown>;
     },
-    response: (body) => toAnthropicResponse(body as OpenAIChatResponse, { model, stopSequences }),
-    stream: () => new OpenAIToAnthropicStream({ model, inputTokens, stopSequences }),
+    response: (body) => toAnthropicResponse(body, { model, stopSequences, estimateInputTokens }),
+    stream: () => new OpenAIToAnthropicStream({ model, inputTokens: estimateInputTokens(), stopSequences }),
     error: (status, text) => toAnthropicError(status, text),
   };
 }
@@ -78,16 +80,18 @@ function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions
 /** OpenAI client, Anthropic upstream. */
 function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let includeUsage = false;
+  let legacyFunctions = false;
   return {
     upstreamProtocol: "anthropic",
     endpoint: "messages",
     request(body) {
       const req = body as OpenAIChatRequest;
       includeUsage = req.stream_options?.include_usage === true;
+      legacyFunctions = usesLegacyFunctions(req);
       return toAnthropicRequest(req, { defaultMaxTokens: upstream.defaultMaxTokens }) as Record<string, unknown>;
     },
-    response: (body) => toOpenAIResponse(body as AnthropicResponse, { model }),
-    stream: () => new AnthropicToOpenAIStream({ model, includeUsage }),
+    response: (body) => toOpenAIResponse(body, { model, legacyFunctions }),
+    stream: () => new AnthropicToOpenAIStream({ model, includeUsage, legacyFunctions }),
     error: (status, text) => toOpenAIError(status, text),
   };
 }

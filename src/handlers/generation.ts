@@ -1,10 +1,13 @@
 /**
- * POST generation requests (chat completions, messages, other `/v1/*` endpoints): the request path of the proxy.
+ * POST generation requests (chat completions, messages, SGLang's `/generate`, other `/v1/*` endpoints): the
+ * request path of the proxy.
  *
- * 1. Read and validate the body (size cap, JSON object, `model`).
- * 2. Route the model to an upstream.
+ * 1. Read and validate the body (size cap, JSON object, `model`; optional on SGLang's `/generate`).
+ * 2. Route the model to an upstream (a body without `model` by the `*` binding); refuse a path that upstream does
+ *    not forward (`routing/forward_paths.ts`).
  * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
- * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body.
+ * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body (inside
+ *    `sampling_params` for SGLang's `/generate`).
  * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
  * 6. Call the upstream with the client's abort signal and the upstream's timeouts. With garbage detection on, a
  *    chat completions or messages answer goes through the guard (`src/guard/`): streams are held back, cut, and
@@ -21,6 +24,7 @@ import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
+import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
@@ -29,10 +33,12 @@ import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import { type ChunkReader, readAll, type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
+import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
+import { endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
+import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -42,10 +48,26 @@ export interface GenerationEndpoint {
   endpoint: string;
   /** Chat completions or messages: the endpoints that can be converted. */
   convertible: boolean;
+  /** Served at the upstream server's root rather than under its API root (SGLang's `/generate`). */
+  serverRoot?: boolean;
+  /** The nested object that holds the sampling keys (SGLang's `sampling_params`); the top level when unset. */
+  samplingParamsKey?: string;
+  /** A body without `model` is valid and goes to the `*` binding (SGLang's single-model `/generate`). */
+  modelOptional?: boolean;
 }
 
 /** How a response body reports its end, and the signal that ends it early when the proxy stops. */
 type StreamEnd = Pick<GuardStreamOptions, "onEnd" | "stop">;
+
+/** SGLang's native `POST /generate`: at the server root, sampling keys in `sampling_params`, `model` optional. */
+export const SGLANG_GENERATE: GenerationEndpoint = {
+  protocol: "openai",
+  endpoint: "generate",
+  convertible: false,
+  serverRoot: true,
+  samplingParamsKey: "sampling_params",
+  modelOptional: true,
+};
 
 /** One request's facts and its single finish. */
 class RequestRecord {
@@ -124,36 +146,45 @@ async function proxyRequest(
 ): Promise<Response> {
   // (1) Body and model.
   const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
-  const model = body.json.model;
-  if (typeof model !== "string" || model.trim() === "") {
+  const named = typeof body.json.model === "string" && body.json.model.trim() !== "" ? body.json.model : undefined;
+  if (named === undefined && !(endpoint.modelOptional && body.json.model === undefined)) {
     throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');
   }
+  const model = named ?? UNNAMED_MODEL;
   record.model = model;
   // (2) Route.
-  const { upstream } = ctx.router.route(model);
+  const { upstream } = named === undefined ? ctx.router.catchAll() : ctx.router.route(named);
   record.upstream = upstream.name;
+  const path = `/v1/${endpoint.endpoint}`;
+  if (!isForwarded(path, upstream.forwardPaths)) throw notForwarded(path);
   // (3) Plan.
   const converter = plan(upstream, endpoint, model);
   record.mode = converter ? "convert" : "passthrough";
   const upstreamProtocol = converter?.upstreamProtocol ?? endpoint.protocol;
   const converted = converter ? converter.request(body.json) : body.json;
+  // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
+  const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
+    mentionsProxyThinking(body.text) && dropProxyThinking(converted);
   // (4) Policy.
-  const policy = ctx.policy.apply(converted, { clientProtocol: endpoint.protocol, upstreamProtocol });
+  const policyContext = { clientProtocol: endpoint.protocol, upstreamProtocol };
+  const policy = endpoint.samplingParamsKey === undefined
+    ? ctx.policy.apply(converted, policyContext)
+    : applyNestedPolicy(ctx.policy, converted, { key: endpoint.samplingParamsKey, context: policyContext });
   logChanges(ctx, record, policy.changes);
   const upstreamModel = typeof policy.body.model === "string" ? policy.body.model : model;
   record.upstreamModel = upstreamModel;
   if (upstreamProtocol === "anthropic") keepThinkingBudgetBelowMaxTokens(policy.body);
   // An untouched passthrough body is forwarded as the client's exact bytes.
-  const touched = policy.changes.some((change) => change.action !== "skip");
+  const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
   // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
   await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
-  const url = endpointUrl(
+  const url = (endpoint.serverRoot ? serverRootUrl : endpointUrl)(
     upstream.api,
     converter?.endpoint ?? endpoint.endpoint,
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
-    converter ? "" : requestQuery(request.url),
+    converter ? "" : upstreamQuery(upstream, request.url),
   );
   const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
@@ -252,12 +283,6 @@ async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, reco
   record.onFinish(() => slot.release());
   await ctx.throttle.wait(model, { signal, log });
   record.onFinish(() => ctx.throttle.finished(model));
-}
-
-/** The query string (`?…`) of an absolute URL, or "". */
-function requestQuery(url: string): string {
-  const start = url.indexOf("?");
-  return start < 0 ? "" : url.slice(start).replace(/#.*$/, "");
 }
 
 function isEventStream(headers: Headers): boolean {

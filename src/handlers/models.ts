@@ -1,5 +1,7 @@
 /**
- * `GET /models` and `/v1/models`: the union of every upstream's model list, in OpenAI list shape.
+ * `GET /models`, `/v1/models` and `/v1/models/{id}`: the union of every upstream's model list, in the client's
+ * shape (OpenAI `{object: "list", data: [{id, object, created, owned_by}]}`, or Anthropic's
+ * `{data: [{type: "model", id, display_name, created_at}], has_more, first_id, last_id}`).
  *
  * Upstreams are asked concurrently with a short deadline; one that fails is logged and skipped, never failing the
  * whole list. The union is cached briefly so clients that poll the list do not hammer the upstreams.
@@ -9,6 +11,7 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
+import type { Protocol } from "../http/errors.ts";
 import { endpointUrl } from "../routing/upstream_url.ts";
 import { upstreamHeaders } from "./upstream_request.ts";
 
@@ -18,6 +21,33 @@ export interface ModelEntry {
   object: "model";
   created: number;
   owned_by: string;
+}
+
+/** One model in Anthropic's shape (`ModelInfo` of the Anthropic SDK). */
+export interface AnthropicModelEntry {
+  type: "model";
+  id: string;
+  display_name: string;
+  /** RFC 3339 time. */
+  created_at: string;
+}
+
+/** One model in the client's protocol shape. */
+export function modelBody(entry: ModelEntry, protocol: Protocol): ModelEntry | AnthropicModelEntry {
+  if (protocol === "openai") return entry;
+  return {
+    type: "model",
+    id: entry.id,
+    display_name: entry.id,
+    created_at: new Date(entry.created * 1000).toISOString(),
+  };
+}
+
+/** The model list in the client's protocol shape. */
+export function modelListBody(models: readonly ModelEntry[], protocol: Protocol): Record<string, unknown> {
+  const data = models.map((entry) => modelBody(entry, protocol));
+  if (protocol === "openai") return { object: "list", data };
+  return { data, has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null };
 }
 
 /** Options of {@link ModelList}. */

@@ -29,6 +29,24 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
   });
 }
 
+/** Query parameter names that may carry a credential (`?key=`, `?api_key=`, `?access_token=`…). */
+const CREDENTIAL_PARAM = /key|token|secret|auth|password/i;
+
+/**
+ * The client's query string (`?…`, or `""`) to pass on to `upstream`: as sent, except that an upstream with its
+ * own key gets none of the client's credential parameters (no `?key=OURS&key=THEIRS`).
+ */
+export function upstreamQuery(upstream: UpstreamConfig, requestUrl: string): string {
+  const start = requestUrl.indexOf("?");
+  if (start < 0) return "";
+  const search = requestUrl.slice(start).replace(/#.*$/, "");
+  if (upstream.apiKey === undefined) return search;
+  const params = new URLSearchParams(search);
+  for (const name of new Set(params.keys())) if (CREDENTIAL_PARAM.test(name)) params.delete(name);
+  const kept = params.toString();
+  return kept === "" ? "" : `?${kept}`;
+}
+
 /** What {@link postToUpstream} sends. */
 export interface UpstreamPost {
   url: string;

@@ -117,6 +117,19 @@ export function errorKindForStatus(status: number): ErrorKind {
   }
 }
 
+/**
+ * The error kind whose Anthropic type is `type` (the first one, for types that several kinds share), or
+ * `undefined` for a type the Anthropic API does not define.
+ *
+ * @example
+ * ```ts
+ * errorKindForAnthropicType("overloaded_error"); // "overloaded"
+ * ```
+ */
+export function errorKindForAnthropicType(type: unknown): ErrorKind | undefined {
+  return (Object.keys(ANTHROPIC_TYPES) as ErrorKind[]).find((kind) => ANTHROPIC_TYPES[kind] === type);
+}
+
 /** Builds an Anthropic error body. */
 export function anthropicErrorBody(kind: ErrorKind, message: string): AnthropicErrorBody {
   return { type: "error", error: { type: ANTHROPIC_TYPES[kind], message } };
@@ -138,27 +151,41 @@ export function errorResponse(protocol: Protocol, error: ProxyError): Response {
   return Response.json(body, { status: error.status, headers: error.headers });
 }
 
+/** The message of a parsed error body of either protocol: `error` as a string, `error.message`, or `message`. */
+function parsedErrorMessage(parsed: unknown): string | undefined {
+  if (!parsed || typeof parsed !== "object") return undefined;
+  const err = (parsed as { error?: unknown }).error;
+  if (typeof err === "string") return err;
+  if (err && typeof err === "object") {
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  }
+  const message = (parsed as { message?: unknown }).message;
+  return typeof message === "string" ? message : undefined;
+}
+
+/** Parses JSON, giving `undefined` for text that is not JSON. */
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Extracts a human-readable message from an upstream error body of either protocol, or its raw text.
  *
- * Used when converting an upstream error into the client's shape while keeping the upstream's message.
+ * A body sent as server-sent events (some servers answer an error to a streaming request that way) is read from
+ * its first `data:` line that holds such an error. Used when converting an upstream error into the client's shape
+ * while keeping the upstream's message.
  */
 export function upstreamErrorMessage(text: string, status: number): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === "object") {
-      const err = (parsed as { error?: unknown }).error;
-      if (typeof err === "string") return err;
-      if (err && typeof err === "object") {
-        const message = (err as { message?: unknown }).message;
-        if (typeof message === "string") return message;
-      }
-      const message = (parsed as { message?: unknown }).message;
-      if (typeof message === "string") return message;
-    }
-  } catch {
-    // Not JSON: fall through to the raw text.
-  }
+  const message = parsedErrorMessage(tryJson(text)) ??
+    text.split(/\r\n|\r|\n/).filter((line) => line.startsWith("data:"))
+      .map((line) => parsedErrorMessage(tryJson(line.slice("data:".length))))
+      .find((found) => found !== undefined);
+  if (message !== undefined) return message;
   const trimmed = text.trim().slice(0, 2000);
   return trimmed === "" ? `Upstream answered with status ${status}` : trimmed;
 }

@@ -2,9 +2,12 @@
  * Header hygiene for both directions.
  *
  * Request: everything the client sent, minus hop-by-hop headers (RFC 9110 §7.6.1 and any named in `Connection`),
- * `proxy-*`, `cookie`, `host`, `content-length` and `accept-encoding` (the proxy reads bodies, so it asks for
- * identity); the client's credentials are replaced when the upstream has its own key; `anthropic-*` headers are
- * dropped when the request is converted to OpenAI, since they mean nothing there and break strict servers.
+ * `proxy-*`, `cookie`, `host`, `content-length`, `content-encoding` (the body forwarded is always the decoded
+ * one) and `accept-encoding` (the proxy reads bodies, so it asks for identity). When the upstream has its own key,
+ * the client's credentials (`authorization`, `x-api-key`, `api-key`, `x-goog-api-key`, `openai-organization`,
+ * `openai-project`) and its forwarding headers (`forwarded`, `x-forwarded-*`, `x-real-ip`) are dropped and only the
+ * proxy's key is sent; without one the client's own key passes. `anthropic-*` headers are dropped when the request
+ * is converted to OpenAI, since they mean nothing there and break strict servers.
  *
  * Response: status, `content-type`, request ids, the retry hints the SDKs read (`retry-after`, `retry-after-ms`,
  * `x-should-retry`) and rate-limit headers pass back; framing headers do not (the runtime sets them).
@@ -25,9 +28,20 @@ const HOP_BY_HOP = new Set([
   "content-length",
   "cookie",
   "accept-encoding",
+  "content-encoding",
 ]);
 
-const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "api-key"];
+/** Client headers that carry or qualify a credential, or claim a hop, dropped when the upstream has its own key. */
+const CREDENTIAL_HEADERS = new Set([
+  "authorization",
+  "x-api-key",
+  "api-key",
+  "x-goog-api-key",
+  "openai-organization",
+  "openai-project",
+  "forwarded",
+  "x-real-ip",
+]);
 
 /** Options of {@link upstreamRequestHeaders}. */
 export interface UpstreamHeaderOptions {
@@ -51,7 +65,7 @@ export function upstreamRequestHeaders(incoming: Headers, options: UpstreamHeade
   for (const [name, value] of incoming) {
     if (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("proxy-")) continue;
     if (converting && name.startsWith("anthropic-")) continue;
-    if (options.apiKey !== undefined && CREDENTIAL_HEADERS.includes(name)) continue;
+    if (options.apiKey !== undefined && (CREDENTIAL_HEADERS.has(name) || name.startsWith("x-forwarded-"))) continue;
     out.set(name, value);
   }
   if (converting) moveCredentials(out, options.upstreamProtocol);

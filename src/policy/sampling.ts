@@ -20,7 +20,7 @@
  * 4. Defaults: each key absent from the body (and not stripped) is set from rule `defaults`, else from
  *    `model_sampling_params` of the upstream model name (after step 2, as in the seed), else from the global
  *    defaults.
- * 5. Clamp: `max_tokens`, `max_completion_tokens` and `max_output_tokens` above the rule's `maxTokensCap` are
+ * 5. Clamp: `max_tokens`, `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` (SGLang) above the rule's `maxTokensCap` are
  *    lowered to it. An absent value stays absent: adding a limit the client did not ask for would change the
  *    meaning of its request (and OpenAI-style servers then pick their own default, which the cap cannot see).
  * 6. Roles: with `developerToSystem`, OpenAI `messages[].role` `"developer"` becomes `"system"`.
@@ -52,7 +52,7 @@ export interface SamplingRule {
   strip?: readonly string[];
   /** The upstream model name; takes precedence over `overrideModelName`. An exact key with a rename is listed. */
   rename?: string;
-  /** Upper bound for `max_tokens`, `max_completion_tokens` and `max_output_tokens` when present. */
+  /** Upper bound for `max_tokens`, `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` when present. */
   maxTokensCap?: number;
 }
 
@@ -156,8 +156,8 @@ export const ANTHROPIC_ACCEPTED_KEYS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
-/** The keys a `maxTokensCap` clamps: OpenAI Chat (old and new name), OpenAI Responses, Anthropic. */
-const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
+/** The keys a `maxTokensCap` clamps: OpenAI Chat (old and new name), OpenAI Responses, Anthropic, SGLang. */
+const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens"] as const;
 
 /** One source of values for {@linkcode setFromLayers}. */
 interface Layer {
@@ -322,6 +322,7 @@ function setFromLayers(
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** Tells whether a parsed JSON value is an object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

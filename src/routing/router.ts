@@ -10,6 +10,9 @@ import type { Binding, UpstreamConfig } from "../config/config.ts";
 import { ProxyError } from "../http/errors.ts";
 import { ModelMatcher } from "../policy/model_matcher.ts";
 
+/** The binding key that catches every model, and requests without one. */
+const CATCH_ALL = "*";
+
 /** The upstream chosen for a model, and the binding key that chose it. */
 export interface Route {
   readonly upstream: UpstreamConfig;
@@ -20,6 +23,7 @@ export interface Route {
 export class Router {
   #matcher: ModelMatcher<UpstreamConfig>;
   #patterns: string[];
+  #catchAll: Route | undefined;
 
   /** Compiles the bindings; every binding must name one of `upstreams` (the config loader checks this). */
   constructor(upstreams: readonly UpstreamConfig[], bindings: readonly Binding[]) {
@@ -30,6 +34,22 @@ export class Router {
       return [b.pattern, upstream] as const;
     }));
     this.#patterns = bindings.map((b) => b.pattern);
+    const star = this.#matcher.match(CATCH_ALL);
+    this.#catchAll = star?.pattern === CATCH_ALL ? { upstream: star.value, pattern: CATCH_ALL } : undefined;
+  }
+
+  /**
+   * The upstream of the `"*"` binding, for requests that name no model (SGLang's `/generate`).
+   *
+   * @throws {ProxyError} 400 when no `"*"` binding exists
+   */
+  catchAll(): Route {
+    if (this.#catchAll) return this.#catchAll;
+    throw new ProxyError(
+      400,
+      "invalid_request",
+      'The request names no "model" and no "*" binding catches it: add a "model" or a "*" binding',
+    );
   }
 
   /**

@@ -55,10 +55,20 @@ export function endpointUrl(api: ApiRoot, endpoint: string, search = ""): string
  * (llama.cpp's `/tokenize`).
  */
 export function upstreamRootUrl(baseUrl: string, endpoint: string): string {
-  const url = new URL(baseUrl);
-  const path = url.pathname.replace(/\/+$/, "").replace(VERSION_SEGMENT, "");
-  url.pathname = `${path}/${endpoint.replace(/^\/+/, "")}`;
-  return url.toString();
+  return serverRootUrl(apiRoot(baseUrl), endpoint);
+}
+
+/**
+ * The URL of `endpoint` at the server's root, i.e. `api`'s root without its version segment (SGLang's
+ * `/generate`, llama.cpp's `/tokenize`), with the base URL's query and then the client's `search`; no parsing.
+ *
+ * @example
+ * ```ts
+ * serverRootUrl(apiRoot("http://127.0.0.1:30000/v1"), "generate"); // "http://127.0.0.1:30000/generate"
+ * ```
+ */
+export function serverRootUrl(api: ApiRoot, endpoint: string, search = ""): string {
+  return endpointUrl({ root: api.root.replace(VERSION_SEGMENT, ""), query: api.query }, endpoint, search);
 }
 
 /** A base URL with any credentials removed, for display in health output and logs. */

@@ -109,6 +109,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       port: 8001,
       basePath: "",
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      allowedHosts: [],
       ...GATE_DEFAULTS,
     });
     assert.deepEqual(config.upstreams, [{
@@ -126,6 +127,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       defaultMaxTokens: 8192,
       sanitizeToolSchemas: false,
       tokenize: false,
+      forwardPaths: [],
     }]);
     assert.deepEqual(config.bindings, [{ pattern: "*", upstream: "default" }]);
     assert.deepEqual(config.parallelLimits, {});
@@ -227,6 +229,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     port: 9000,
     basePath: "/proxy",
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    allowedHosts: [],
     ...GATE_DEFAULTS,
   });
 });
@@ -467,6 +470,7 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     port: 0,
     basePath: "/cli",
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    allowedHosts: [],
     ...GATE_DEFAULTS,
   });
   assert.deepEqual(config.upstreams.map((u) => u.baseUrl), [

@@ -16,6 +16,7 @@ Deno.test("upstreamEntrySchema fills in every upstream default", () => {
     default_max_tokens: 8192,
     sanitize_tool_schemas: false,
     tokenize: false,
+    forward_paths: [],
   });
 });
 
@@ -105,6 +106,18 @@ Deno.test("configFileSchema rejects values outside their range", () => {
       file: { model_upstream_binding: { "*": 1 } },
       path: ["model_upstream_binding", "*"],
     },
+    {
+      name: "forward path without a leading slash",
+      file: { upstreams: [{ name: "u", base_url: "http://h", forward_paths: ["v1/batches"] }] },
+      path: ["upstreams", 0, "forward_paths", 0],
+    },
+    { name: "CORS origin with a path", file: { cors: { origins: ["http://a/b"] } }, path: ["cors", "origins", 0] },
+    {
+      name: "CORS origin without scheme",
+      file: { cors: { origins: ["localhost:3000"] } },
+      path: ["cors", "origins", 0],
+    },
+    { name: "empty allowed host", file: { listen: { allowed_hosts: [""] } }, path: ["listen", "allowed_hosts", 0] },
   ];
   for (const { name, file, path } of cases) {
     const result = configFileSchema.validate(file);

@@ -543,3 +543,160 @@ Deno.test({
     });
   },
 });
+
+/** A 200 JSON body sent exactly as given, for upstream answers the mock does not build itself. */
+function jsonBody(body: unknown): Scenario {
+  return { rawSse: [JSON.stringify(body)], headers: { "content-type": "application/json" } };
+}
+
+/** An OpenAI chat stream sent exactly as given: one chunk per delta, a finish chunk, then `[DONE]`. */
+function rawChatStream(deltas: Record<string, unknown>[]): Scenario {
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${
+      JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })
+    }\n\n`;
+  return { rawSse: [...deltas.map((delta) => chunk(delta, null)), chunk({}, "stop"), "data: [DONE]\n\n"] };
+}
+
+/** Mistral's reasoning models answer with content as an array of parts. */
+const MISTRAL_PARTS = [
+  { type: "thinking", thinking: [{ type: "text", text: "The user says hello." }] },
+  { type: "text", text: "Hello! How can I help?" },
+];
+
+Deno.test("array content (Mistral thinking and text parts) keeps its text and thinking, stream and non-stream", async () => {
+  const completion = {
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "magistral",
+    choices: [{ index: 0, message: { role: "assistant", content: MISTRAL_PARTS }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 },
+  };
+  await withOpenAIUpstream(() => jsonBody(completion), async (rig) => {
+    const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 256, messages: HELLO });
+    assert.deepEqual(message.content.map((block) => block.type), ["thinking", "text"]);
+    assert.equal((message.content[0] as Anthropic.ThinkingBlock).thinking, "The user says hello.");
+    assert.equal((message.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
+
+    rig.mock.setScenario(() => rawChatStream(MISTRAL_PARTS.map((part) => ({ content: [part] }))));
+    const { final } = await streamWithSdk(sdk(rig), { model: MODEL, max_tokens: 256, messages: HELLO });
+    assert.deepEqual(final.content.map((block) => block.type), ["thinking", "text"]);
+    assert.equal((final.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
+    assertValidAnthropicStream(recordedBody(rig, 1).events);
+  });
+});
+
+Deno.test("an OpenAI upstream's 200 error body is a 502 with the upstream's message, not an empty answer", async () => {
+  const body = { error: { message: "Model failed to load: out of memory", type: "server_error", code: 500 } };
+  await withOpenAIUpstream(() => jsonBody(body), async (rig) => {
+    const error = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO }).catch((e) => e);
+    assert.ok(error instanceof Anthropic.APIError, String(error));
+    assert.equal(error.status, 502);
+    assert.deepEqual(error.error, {
+      type: "error",
+      error: { type: "api_error", message: "Model failed to load: out of memory" },
+    });
+  });
+});
+
+Deno.test("a non-streamed answer without upstream usage reports estimated tokens, not 0/0", async () => {
+  const completion = {
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{
+      index: 0,
+      message: { role: "assistant", content: "A reply of several words." },
+      finish_reason: "stop",
+    }],
+  };
+  await withOpenAIUpstream(() => jsonBody(completion), async (rig) => {
+    const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO });
+    assert.ok(message.usage.input_tokens > 0, `input_tokens ${message.usage.input_tokens}`);
+    assert.ok(message.usage.output_tokens > 0, `output_tokens ${message.usage.output_tokens}`);
+  });
+});
+
+Deno.test("a stop sequence the upstream left at the end of the text is removed, stream and non-stream", async () => {
+  await withOpenAIUpstream(() => ({ text: "The answer is 42</answer>" }), async (rig) => {
+    const params = { model: MODEL, max_tokens: 256, stop_sequences: ["</answer>"], messages: HELLO };
+    const message = await sdk(rig).messages.create(params);
+    assert.deepEqual(message.content, [{ type: "text", text: "The answer is 42" }]);
+    assert.equal(message.stop_sequence, "</answer>");
+    const { final } = await streamWithSdk(sdk(rig), params);
+    assert.deepEqual(final.content, [{ type: "text", text: "The answer is 42" }]);
+    assert.equal(final.stop_sequence, "</answer>");
+  });
+});
+
+Deno.test("an upstream error sent as an event stream reads as its JSON message, not a raw data: line", async () => {
+  const errorBody = `data: ${JSON.stringify({ error: { message: "Slot unavailable", code: 503 } })}\n\n`;
+  const scenario = () => ({ status: 503, errorBody, headers: { "content-type": "text/event-stream" } });
+  await withOpenAIUpstream(scenario, async (rig) => {
+    const error = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO }).catch((e) => e);
+    assert.ok(error instanceof Anthropic.APIError, String(error));
+    assert.equal(error.status, 503);
+    assert.equal(error.error?.error?.message, "Slot unavailable");
+  });
+});
+
+Deno.test("a tool-call id minted by the OpenAI upstream goes back to it as it was minted", async () => {
+  const toolCalls = [{ id: "Kx1aB2", name: "Bash", arguments: '{"command":"ls"}' }];
+  await withOpenAIUpstream(() => ({ toolCalls }), async (rig) => {
+    const params = { model: MODEL, max_tokens: 256, tools: CLAUDE_CODE_TOOLS, messages: HELLO };
+    const { final } = await streamWithSdk(sdk(rig), params);
+    const call = final.content.find((block) => block.type === "tool_use");
+    assert.ok(call !== undefined && call.type === "tool_use");
+    assert.match(call.id, /^toolu_/);
+
+    rig.mock.setScenario(() => ({ text: "Listed." }));
+    await sdk(rig).messages.create({
+      ...params,
+      messages: [
+        ...HELLO,
+        { role: "assistant", content: final.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "a.ts" }] },
+      ],
+    });
+    const messages = upstreamJson(rig, 1).messages as {
+      role: string;
+      tool_call_id?: string;
+      tool_calls?: { id: string }[];
+    }[];
+    assert.equal(messages.find((message) => message.role === "assistant")?.tool_calls?.[0].id, "Kx1aB2");
+    assert.equal(messages.find((message) => message.role === "tool")?.tool_call_id, "Kx1aB2");
+  });
+});
+
+Deno.test("Claude Code's tool_reference blocks in a tool result reach the upstream as text, not a 400", async () => {
+  await withOpenAIUpstream(() => ({ text: "I will use it." }), async (rig) => {
+    const toolResult = {
+      type: "tool_result",
+      tool_use_id: "toolu_01Search",
+      content: [{ type: "tool_reference", tool_name: "mcp__github__create_issue" }],
+    } as unknown as Anthropic.ToolResultBlockParam;
+    const message = await sdk(rig).messages.create({
+      model: MODEL,
+      max_tokens: 256,
+      messages: [
+        ...HELLO,
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "toolu_01Search", name: "ToolSearch", input: { query: "github" } }],
+        },
+        { role: "user", content: [toolResult] },
+      ],
+    });
+    assert.deepEqual(message.content, [{ type: "text", text: "I will use it." }]);
+    const messages = upstreamJson(rig, 0).messages as { role: string; content?: unknown }[];
+    assert.equal(messages.find((m) => m.role === "tool")?.content, "Tool reference: mcp__github__create_issue");
+  });
+});

@@ -474,3 +474,78 @@ Deno.test("a client that stops reading mid-stream aborts the upstream request", 
     assert.ok(rig.mock.requests[0].aborted);
   });
 });
+
+Deno.test("an Anthropic upstream's 200 body that is not a Message is a 502 with its message and mapped type", async () => {
+  const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded right now" } };
+  const scenario = (body: unknown): Scenario => ({
+    rawSse: [JSON.stringify(body)],
+    headers: { "content-type": "application/json" },
+  });
+  await withAnthropicUpstream(() => scenario(overloaded), async (rig) => {
+    const error = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
+    assert.ok(error instanceof OpenAI.APIError, String(error));
+    assert.equal(error.status, 502);
+    assert.deepEqual(error.error, {
+      message: "Overloaded right now",
+      type: "server_error",
+      param: null,
+      code: "overloaded",
+    });
+
+    rig.mock.setScenario(() => scenario({ id: "msg_1", note: "not a message" }));
+    const garbage = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
+    assert.ok(garbage instanceof OpenAI.APIError, String(garbage));
+    assert.equal(garbage.status, 502);
+    assert.match(garbage.message, /not a Messages response/);
+    assert.doesNotMatch(garbage.message, /TypeError|not iterable/);
+  });
+});
+
+Deno.test("legacy functions and function_call reach the Anthropic upstream as tools and come back as function_call", async () => {
+  const functions: OpenAI.ChatCompletionCreateParams.Function[] = [TOOLS[0].function];
+  const toolCalls = [{ name: "get_weather", arguments: '{"city":"Paris"}' }];
+  await withAnthropicUpstream(() => ({ toolCalls }), async (rig) => {
+    const question: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Paris?" }];
+    const completion = await sdk(rig).chat.completions.create({ model: MODEL, messages: question, functions });
+    const choice = completion.choices[0];
+    assert.equal(choice.finish_reason, "function_call");
+    assert.deepEqual(choice.message.function_call, { name: "get_weather", arguments: '{"city":"Paris"}' });
+    const sent = upstreamJson(rig, 0);
+    assert.deepEqual((sent.tools as { name: string }[]).map((tool) => tool.name), ["get_weather"]);
+    assert.deepEqual(sent.tool_choice, { type: "auto", disable_parallel_tool_use: true });
+
+    const stream = await sdk(rig).chat.completions.create({
+      model: MODEL,
+      messages: question,
+      functions,
+      stream: true,
+    });
+    let args = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      args += chunk.choices[0]?.delta.function_call?.arguments ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(args, '{"city":"Paris"}');
+    assert.equal(finish, "function_call");
+    assertValidOpenAIStream(recordedBody(rig, 1).events);
+
+    rig.mock.setScenario(() => ({ text: "It is sunny." }));
+    await sdk(rig).chat.completions.create({
+      model: MODEL,
+      functions,
+      messages: [
+        ...question,
+        { role: "assistant", content: null, function_call: choice.message.function_call! },
+        { role: "function", name: "get_weather", content: "18°C, sunny" },
+      ],
+    });
+    const turns = upstreamJson(rig, 2).messages as {
+      role: string;
+      content: { type: string; id?: string; tool_use_id?: string }[];
+    }[];
+    const call = turns[1].content.find((block) => block.type === "tool_use");
+    const result = turns[2].content.find((block) => block.type === "tool_result");
+    assert.ok(call?.id !== undefined && result?.tool_use_id === call.id);
+  });
+});

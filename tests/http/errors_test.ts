@@ -146,3 +146,12 @@ Deno.test("upstreamErrorMessage keeps at most 2000 characters of plain text", ()
   const message = upstreamErrorMessage("x".repeat(5000), 500);
   assert.equal(message.length, 2000);
 });
+
+Deno.test("upstreamErrorMessage reads an error sent as server-sent events from its data: line's JSON", () => {
+  const openai = 'data: {"error":{"message":"Slot unavailable","code":503}}\n\n';
+  assert.equal(upstreamErrorMessage(openai, 503), "Slot unavailable");
+  const anthropic = 'event: ping\ndata: {"type":"ping"}\n\nevent: error\r\n' +
+    'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\r\n\r\n';
+  assert.equal(upstreamErrorMessage(anthropic, 529), "Overloaded");
+  assert.equal(upstreamErrorMessage("data: not json\n\n", 500), "data: not json");
+});

@@ -23,6 +23,7 @@ Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie, host, length 
     "content-length": "123",
     cookie: "session=1",
     "accept-encoding": "gzip, br",
+    "content-encoding": "gzip",
     "proxy-authorization": "Basic abc",
     "proxy-connection": "keep-alive",
     "x-trace-hop": "1",
@@ -54,6 +55,35 @@ Deno.test("upstreamRequestHeaders forwards Anthropic and SDK headers on passthro
     "x-api-key": "sk-client",
     "x-stainless-lang": "js",
     "x-stainless-retry-count": "0",
+  });
+});
+
+/** Client headers that carry or qualify a credential or claim a hop, as a client might send them. */
+const CLIENT_CREDENTIALS = {
+  authorization: "Bearer sk-client",
+  "x-api-key": "sk-client",
+  "api-key": "azure-client",
+  "x-goog-api-key": "AIza-client",
+  "openai-organization": "org-client",
+  "openai-project": "proj-client",
+  forwarded: "for=203.0.113.9",
+  "x-forwarded-for": "203.0.113.9",
+  "x-forwarded-host": "evil.example",
+  "x-real-ip": "203.0.113.9",
+};
+
+Deno.test("upstreamRequestHeaders sends only the upstream's key when it has one", () => {
+  const incoming = new Headers({ ...CLIENT_CREDENTIALS, "user-agent": "sdk/1", cookie: "session=1" });
+  assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...OPENAI_PASSTHROUGH, apiKey: "sk-ours" })), {
+    authorization: "Bearer sk-ours",
+    "content-type": "application/json",
+    "user-agent": "sdk/1",
+  });
+  assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...ANTHROPIC_PASSTHROUGH, apiKey: "sk-ours" })), {
+    "anthropic-version": "2023-06-01",
+    "content-type": "application/json",
+    "user-agent": "sdk/1",
+    "x-api-key": "sk-ours",
   });
 });
 

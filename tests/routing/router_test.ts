@@ -20,6 +20,7 @@ function upstream(name: string): UpstreamConfig {
     defaultMaxTokens: 8192,
     sanitizeToolSchemas: false,
     tokenize: false,
+    forwardPaths: [],
   };
 }
 
@@ -86,5 +87,20 @@ Deno.test("Router rejects a binding to an unknown upstream", () => {
   assert.throws(() => router([["*", "nowhere"]]), {
     name: "TypeError",
     message: 'Binding "*" names unknown upstream "nowhere"',
+  });
+});
+
+Deno.test('Router.catchAll gives the upstream of the "*" binding, not of another glob', () => {
+  const r = router([["glm-*", "zai"], ["*", "vllm"], ["**", "local"]]);
+  assert.deepEqual([r.catchAll().upstream.name, r.catchAll().pattern], ["vllm", "*"]);
+});
+
+Deno.test('Router.catchAll answers 400 when no "*" binding exists', () => {
+  const r = router([["glm-*", "zai"], ["**", "local"]]);
+  assert.throws(() => r.catchAll(), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.equal(error.status, 400);
+    assert.match(error.message, /no "\*" binding/);
+    return true;
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { displayUrl, upstreamRootUrl, upstreamUrl } from "../../src/routing/upstream_url.ts";
+import { apiRoot, displayUrl, serverRootUrl, upstreamRootUrl, upstreamUrl } from "../../src/routing/upstream_url.ts";
 
 const URL_CASES: { base: string; endpoint: string; search?: string; want: string }[] = [
   { base: "http://127.0.0.1:8080", endpoint: "chat/completions", want: "http://127.0.0.1:8080/v1/chat/completions" },
@@ -86,6 +86,18 @@ Deno.test("upstreamRootUrl puts an endpoint at the root, below any path prefix",
   for (const { base, want } of cases) {
     assert.equal(upstreamRootUrl(base, "tokenize"), want, base);
     assert.equal(upstreamRootUrl(base, "/tokenize"), want, `${base} with a leading slash`);
+  }
+});
+
+Deno.test("serverRootUrl puts SGLang's /generate at the server root, keeping both queries", () => {
+  const cases: { base: string; search?: string; want: string }[] = [
+    { base: "http://127.0.0.1:30000", want: "http://127.0.0.1:30000/generate" },
+    { base: "http://127.0.0.1:30000/v1/", want: "http://127.0.0.1:30000/generate" },
+    { base: "http://gpu/sglang/v1", want: "http://gpu/sglang/generate" },
+    { base: "http://gpu/v1?key=abc", search: "?trace=1", want: "http://gpu/generate?key=abc&trace=1" },
+  ];
+  for (const { base, search, want } of cases) {
+    assert.equal(serverRootUrl(apiRoot(base), "generate", search), want, base);
   }
 });
 

@@ -15,6 +15,7 @@ import {
 import { openAIChatBody, openAIChatStream, openAIErrorBody, openAIStreamErrorEvent } from "./mock_openai.ts";
 import type { ReplyPlan } from "./mock_reply_plan.ts";
 import type { Scenario } from "./mock_scenario.ts";
+import { sglangGenerateBody, sglangGenerateStream } from "./mock_sglang.ts";
 import {
   completionsBody,
   countTokensBody,
@@ -67,6 +68,8 @@ export interface RouteTableOptions {
   anthropic: boolean;
   /** Serve llama.cpp's `POST /tokenize`. */
   tokenize: boolean;
+  /** Serve SGLang's native `POST /generate` (at the root). */
+  sglang: boolean;
 }
 
 /** The fallback message of a mid-stream error event. */
@@ -122,6 +125,12 @@ function renderMessages({ plan, scenario, json }: RenderContext): RouteReply {
   return sseReply(anthropicMessageStream(plan), scenario, anthropicStreamErrorEvent);
 }
 
+/** SGLang `POST /generate`: `data:` lines ending with `data: [DONE]` when `stream` is true, else `{text, meta_info}`. */
+function renderGenerate({ plan, scenario, json }: RenderContext): RouteReply {
+  if (!wantsStream(json)) return jsonReply(sglangGenerateBody(plan));
+  return sseReply(sglangGenerateStream(plan), scenario, openAIStreamErrorEvent);
+}
+
 /** Builds the routes the mock serves; anything else is a 404. */
 export function routeTable(options: RouteTableOptions): MockRoute[] {
   const routes: (MockRoute & { enabled: boolean })[] = [
@@ -169,6 +178,7 @@ export function routeTable(options: RouteTableOptions): MockRoute[] {
       protocol: "openai",
       render: ({ json }) => jsonReply(tokenizeBody(json)),
     },
+    { enabled: options.sglang, method: "POST", path: "/generate", protocol: "openai", render: renderGenerate },
   ];
   return routes.filter((route) => route.enabled);
 }

@@ -40,6 +40,8 @@ export interface MockUpstreamOptions {
   protocols?: { openai?: boolean; anthropic?: boolean };
   /** Serve llama.cpp's `POST /tokenize` (at the root, not under `/v1`, as llama-server does). @default false */
   tokenize?: boolean;
+  /** Serve SGLang's native `POST /generate` (at the root, as SGLang does). @default false */
+  sglang?: boolean;
   /** Chooses how to answer each request. @default a short text reply */
   scenario?: ScenarioFn;
 }
@@ -89,12 +91,14 @@ class MockUpstreamServer implements MockUpstream {
   #closed: Promise<void> | undefined;
 
   constructor(options: MockUpstreamOptions) {
-    const { models = [DEFAULT_MODEL], protocols = {}, tokenize = false, scenario = () => ({}) } = options;
+    const { models = [DEFAULT_MODEL], protocols = {}, tokenize = false, sglang = false, scenario = () => ({}) } =
+      options;
     this.#routes = routeTable({
       models,
       openai: protocols.openai ?? true,
       anthropic: protocols.anthropic ?? true,
       tokenize,
+      sglang,
     });
     this.#scenario = scenario;
     this.#server = Deno.serve(

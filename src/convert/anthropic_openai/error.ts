@@ -5,7 +5,14 @@
  */
 
 import type { AnthropicErrorBody } from "../../protocols/anthropic.ts";
-import { anthropicErrorBody, errorKindForStatus, upstreamErrorMessage } from "../../http/errors.ts";
+import {
+  anthropicErrorBody,
+  type ErrorKind,
+  errorKindForAnthropicType,
+  errorKindForStatus,
+  upstreamErrorMessage,
+} from "../../http/errors.ts";
+import { isJsonObject } from "./validation.ts";
 
 /** Reads a positive integer field of a parsed error object. */
 function positiveInt(value: unknown): number | undefined {
@@ -51,4 +58,36 @@ function contextOverflowMessage(bodyText: string, message: string): string | und
 export function toAnthropicError(status: number, upstreamBodyText: string): AnthropicErrorBody {
   const message = upstreamErrorMessage(upstreamBodyText, status);
   return anthropicErrorBody(errorKindForStatus(status), contextOverflowMessage(upstreamBodyText, message) ?? message);
+}
+
+/** An error an OpenAI upstream put inside a 200 body or a stream chunk. */
+export interface EmbeddedUpstreamError {
+  /** What went wrong, for the client's error type. */
+  kind: ErrorKind;
+  /** The upstream's message. */
+  message: string;
+}
+
+/**
+ * Reads the `error` value an OpenAI upstream sends in a stream chunk or a 200 body: llama.cpp and vLLM send
+ * `{message, code}` (`code` being an HTTP status), some servers an Anthropic-typed `{type, message}`, some a bare
+ * string. The kind comes from an Anthropic `type`, else from a numeric `code` or `status`, else `api_error`.
+ *
+ * @example
+ * ```ts
+ * embeddedUpstreamError({ message: "Context size has been exceeded.", code: 400 });
+ * // { kind: "invalid_request", message: "Context size has been exceeded." }
+ * ```
+ */
+export function embeddedUpstreamError(error: unknown): EmbeddedUpstreamError {
+  const fields = isJsonObject(error) ? error : {};
+  const message = typeof error === "string" && error !== ""
+    ? error
+    : typeof fields.message === "string" && fields.message !== ""
+    ? fields.message
+    : "Upstream reported an error";
+  const status = [fields.code, fields.status].find((value) => typeof value === "number") as number | undefined;
+  const kind = errorKindForAnthropicType(fields.type) ??
+    (status === undefined ? "api_error" : errorKindForStatus(status));
+  return { kind, message };
 }

@@ -5,8 +5,10 @@
  * - User turns: text, images (base64 as a `data:` URL, URLs kept as URLs and never fetched) and plain-text
  *   documents become content parts; each `tool_result` becomes a `tool` message, in order, before the user's
  *   own content. A tool message holds text only, so images in a tool result move to the user message that
- *   follows (field note 19), and `is_error` stays visible as an "Error: " prefix.
- * - Assistant turns: text becomes `content`, `tool_use` becomes `tool_calls` (ids kept), `thinking` becomes
+ *   follows (field note 19), and `is_error` stays visible as an "Error: " prefix. Other blocks inside a tool result
+ *   (Claude Code's `tool_reference`, …) become text rather than failing the request.
+ * - Assistant turns: text becomes `content`, `tool_use` becomes `tool_calls` (ids the converter rewrote are
+ *   restored to the upstream's own, as are `tool_result` ids), `thinking` becomes
  *   `reasoning_content` (DeepSeek and GLM need it back, field note 22); `redacted_thinking` is dropped, as only
  *   Anthropic can read it. A turn with tool calls and no text gets `content: null`.
  * - Text blocks are joined with "\n"; empty text blocks are dropped; text-only content becomes a plain string.
@@ -25,6 +27,7 @@ import type {
 } from "../../protocols/anthropic.ts";
 import type { OpenAIContentPart, OpenAIImagePart, OpenAIMessage, OpenAIToolCall } from "../../protocols/openai.ts";
 import { ProxyError } from "../../http/errors.ts";
+import { toUpstreamToolCallId } from "./synthetic.ts";
 import { invalidRequest, isJsonObject } from "./validation.ts";
 
 /** Where a block sits in the request, for error messages. */
@@ -98,6 +101,15 @@ function imageNote(count: number): string {
     : `[The ${count} images from this tool result are attached to the next user message]`;
 }
 
+/**
+ * The text that stands in for a block of a tool result that an OpenAI tool message cannot hold: Claude Code's
+ * `tool_reference` (from its tool search) names a tool; any other block gives its own `text`, else its JSON.
+ */
+function degradedBlockText(block: Record<string, unknown>): string {
+  if (block.type === "tool_reference") return `Tool reference: ${String(block.tool_name ?? block.name ?? "")}`;
+  return typeof block.text === "string" ? block.text : JSON.stringify(block);
+}
+
 function toolResult(
   block: AnthropicToolResultBlock,
   path: BlockPath,
@@ -112,10 +124,11 @@ function toolResult(
   } else if (Array.isArray(block.content)) {
     block.content.forEach((item, position) => {
       const itemPath = `${path}.content[${position}]`;
+      if (!isJsonObject(item)) throw invalidRequest(`${itemPath} must be an object`);
       if (item.type === "text") texts.push(item.text);
       else if (item.type === "image") images.push(imagePart(item, itemPath));
       else if (item.type === "document") texts.push(documentText(item, itemPath));
-      else throw unsupported(item, itemPath);
+      else texts.push(degradedBlockText(item));
     });
   } else if (block.content !== undefined && block.content !== null) {
     throw invalidRequest(`${path}.content must be a string or an array of blocks`);
@@ -123,7 +136,7 @@ function toolResult(
   if (images.length > 0) texts.push(imageNote(images.length));
   const text = joinTexts(texts);
   const content = block.is_error === true ? (text === "" ? "Error" : `Error: ${text}`) : text;
-  return { message: { role: "tool", tool_call_id: block.tool_use_id, content }, images };
+  return { message: { role: "tool", tool_call_id: toUpstreamToolCallId(block.tool_use_id), content }, images };
 }
 
 function userMessages(blocks: readonly AnthropicContentBlock[], path: BlockPath): OpenAIMessage[] {
@@ -182,7 +195,7 @@ function assistantMessage(blocks: readonly AnthropicContentBlock[], path: BlockP
           throw invalidRequest(`${blockPath}.name must not be empty`);
         }
         toolCalls.push({
-          id: block.id,
+          id: toUpstreamToolCallId(block.id),
           type: "function",
           function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
         });

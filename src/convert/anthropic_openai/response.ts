@@ -13,8 +13,12 @@ import type {
 } from "../../protocols/anthropic.ts";
 import type { JsonObject, OpenAIChatResponse, OpenAIFinishReason, OpenAIUsage } from "../../protocols/openai.ts";
 import { ProxyError } from "../../http/errors.ts";
+import { textTokenWeight } from "../count_tokens.ts";
+import { contentPieces } from "./content_parts.ts";
+import { embeddedUpstreamError } from "./error.ts";
 import { SYNTHETIC_THINKING_SIGNATURE, toMessageId, toToolUseId, UNNAMED_TOOL_NAME } from "./synthetic.ts";
 import { ThinkTagSplitter } from "./think_tags.ts";
+import { isJsonObject } from "./validation.ts";
 
 /** What the converter knows about the client's request. */
 export interface AnthropicResponseContext {
@@ -22,6 +26,8 @@ export interface AnthropicResponseContext {
   model: string;
   /** The client's `stop_sequences`, to tell a stop sequence from a natural end. */
   stopSequences?: string[];
+  /** Estimates the prompt's tokens, for an upstream that reports no usage; without it they count as 0. */
+  estimateInputTokens?: () => number;
 }
 
 const STOP_REASONS: Readonly<Record<string, AnthropicStopReason>> = {
@@ -171,12 +177,50 @@ function appendPiece(content: AnthropicContentBlock[], kind: "thinking" | "text"
   }
 }
 
+type ChoiceMessage = OpenAIChatResponse["choices"][number]["message"];
+
+/** The estimated output tokens of converted content, for an upstream that reports no usage. */
+function outputTokenEstimate(content: readonly AnthropicContentBlock[]): number {
+  let weight = 0;
+  for (const block of content) {
+    if (block.type === "text" && typeof block.text === "string") weight += textTokenWeight(block.text);
+    else if (block.type === "thinking" && typeof block.thinking === "string") weight += textTokenWeight(block.thinking);
+    else if (block.type === "tool_use") weight += textTokenWeight(JSON.stringify(block.input));
+  }
+  return Math.ceil(weight);
+}
+
+/** Removes a stop sequence the upstream left at the end of the last text block (dropping the block if emptied). */
+function stripStopSequence(content: AnthropicContentBlock[], sequence: string): void {
+  const last = content.at(-1);
+  if (last?.type !== "text" || typeof last.text !== "string" || !last.text.endsWith(sequence)) return;
+  last.text = last.text.slice(0, last.text.length - sequence.length);
+  if (last.text === "") content.pop();
+}
+
+/** The first choice of a completion body, or a 502 {@link ProxyError} with the upstream's error when it has none. */
+function firstChoice(resp: unknown): { resp: OpenAIChatResponse; choice: OpenAIChatResponse["choices"][number] } {
+  if (!isJsonObject(resp)) {
+    throw new ProxyError(502, "api_error", "Upstream answered with a body that is not an object");
+  }
+  if (resp.error !== undefined && resp.error !== null) {
+    const { kind, message } = embeddedUpstreamError(resp.error);
+    throw new ProxyError(502, kind, message);
+  }
+  const choices = Array.isArray(resp.choices) ? resp.choices.filter(isJsonObject) : [];
+  const choice = choices.find((candidate) => (candidate.index ?? 0) === 0) ?? choices[0];
+  if (choice === undefined) throw new ProxyError(502, "api_error", "Upstream response has no choices");
+  return { resp: resp as OpenAIChatResponse, choice: choice as OpenAIChatResponse["choices"][number] };
+}
+
 /**
  * Converts an OpenAI chat completion into an Anthropic message.
  *
- * Blocks come in order: thinking (from `reasoning_content` or `reasoning`, or a leading `<think>` in the content),
- * text, then one `tool_use` per tool call. `annotations` are ignored. Throws a 502 {@link ProxyError} when the
- * completion has no choice.
+ * Blocks come in order: thinking (from `reasoning_content` or `reasoning`, a leading `<think>` in the content, or
+ * `thinking` parts of an array content), text, then one `tool_use` per tool call. `annotations` are ignored. A stop
+ * sequence the upstream left at the end of the text is removed. Without upstream usage, the tokens are estimated
+ * (input by `ctx.estimateInputTokens`). Throws a 502 {@link ProxyError} when the body is not a completion: with
+ * the upstream's message and mapped type when it is an `{"error": …}` body.
  *
  * @example
  * ```ts
@@ -184,22 +228,24 @@ function appendPiece(content: AnthropicContentBlock[], kind: "thinking" | "text"
  * message.content; // [{ type: "text", text: "Hello" }]
  * ```
  */
-export function toAnthropicResponse(resp: OpenAIChatResponse, ctx: AnthropicResponseContext): AnthropicResponse {
-  const choice = resp.choices?.find((candidate) => (candidate.index ?? 0) === 0) ?? resp.choices?.[0];
-  if (choice === undefined) throw new ProxyError(502, "api_error", "Upstream response has no choices");
-  const message = choice.message ?? { role: "assistant", content: null };
+export function toAnthropicResponse(body: unknown, ctx: AnthropicResponseContext): AnthropicResponse {
+  const { resp, choice } = firstChoice(body);
+  const message: Partial<ChoiceMessage> = isJsonObject(choice.message) ? choice.message : {};
   const content: AnthropicContentBlock[] = [];
 
   const reasoning = message.reasoning_content || message.reasoning;
   if (typeof reasoning === "string" && reasoning !== "") appendPiece(content, "thinking", reasoning);
   const splitter = new ThinkTagSplitter();
-  const text = typeof message.content === "string" ? message.content : "";
-  for (const piece of [...splitter.push(text), ...splitter.flush()]) appendPiece(content, piece.kind, piece.text);
+  let text = "";
+  for (const piece of [...contentPieces(message.content, splitter), ...splitter.flush()]) {
+    if (piece.kind === "text") text += piece.text;
+    appendPiece(content, piece.kind, piece.text);
+  }
   const refused = !content.some((block) => block.type === "text") && typeof message.refusal === "string" &&
     message.refusal !== "";
   if (refused) appendPiece(content, "text", message.refusal as string);
 
-  const toolCalls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const toolCalls = Array.isArray(message.tool_calls) ? message.tool_calls.filter((call) => isJsonObject(call)) : [];
   for (const call of toolCalls) {
     content.push({
       type: "tool_use",
@@ -216,6 +262,13 @@ export function toAnthropicResponse(resp: OpenAIChatResponse, ctx: AnthropicResp
       stopSequences: ctx.stopSequences,
     }),
   });
+  if (stop.stop_sequence !== null) stripStopSequence(content, stop.stop_sequence);
+  const usage = isJsonObject(resp.usage) ? toAnthropicUsage(resp.usage) : {
+    input_tokens: ctx.estimateInputTokens?.() ?? 0,
+    output_tokens: outputTokenEstimate(content),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
   return {
     id: toMessageId(resp.id),
     type: "message",
@@ -223,6 +276,6 @@ export function toAnthropicResponse(resp: OpenAIChatResponse, ctx: AnthropicResp
     model: ctx.model,
     content,
     ...stop,
-    usage: toAnthropicUsage(resp.usage ?? { prompt_tokens: 0, completion_tokens: 0 }),
+    usage,
   };
 }

@@ -11,6 +11,9 @@
  * - `message_start` goes out on the first upstream chunk (or the first ping, if that comes earlier) with the
  *   caller's input-token estimate, as real usage arrives only at the end; `message_delta` waits for `[DONE]` or
  *   the end of the stream, because the usage chunk may follow the `finish_reason` chunk (field note 12).
+ * - With client `stop_sequences`, the last characters of the text (as many as the longest sequence) wait until the
+ *   next delta or the finish, so a stop sequence the upstream left at the end is removed before the client sees it.
+ * - Content given as an array of parts (Mistral) is read like a string, its `thinking` parts as reasoning.
  * - Data lines that are not JSON are skipped (a keep-alive or a proxy banner must not kill a good stream).
  * - An upstream `error` object ends the stream with an Anthropic `error` event (field note 11); so does an upstream
  *   that ends with neither a `finish_reason` nor `[DONE]`, which is a connection that dropped cleanly.
@@ -18,13 +21,15 @@
  * @module
  */
 
-import type { AnthropicErrorType, AnthropicStreamEvent, AnthropicUsage } from "../../protocols/anthropic.ts";
+import type { AnthropicStreamEvent, AnthropicUsage } from "../../protocols/anthropic.ts";
 import type { OpenAIChatChunk, OpenAIFinishReason, OpenAIToolCallDelta, OpenAIUsage } from "../../protocols/openai.ts";
 import { jsonSse, type SseEvent } from "../../protocols/sse.ts";
-import { anthropicErrorBody, errorKindForStatus } from "../../http/errors.ts";
+import { anthropicErrorBody } from "../../http/errors.ts";
 import { textTokenWeight } from "../count_tokens.ts";
 import { BlockSequencer } from "./block_sequencer.ts";
-import { matchStopSequence, reportedStopStrings, resolveStop, toAnthropicUsage } from "./response.ts";
+import { embeddedUpstreamError } from "./error.ts";
+import { contentPieces } from "./content_parts.ts";
+import { matchStopSequence, reportedStopStrings, resolveStop, type StopOutcome, toAnthropicUsage } from "./response.ts";
 import { toMessageId } from "./synthetic.ts";
 import { ThinkTagSplitter } from "./think_tags.ts";
 import { ToolCallRouter } from "./tool_call_router.ts";
@@ -53,32 +58,15 @@ export interface OpenAIToAnthropicStreamContext {
 /** The message of the error sent when the upstream stream ends without finishing the response. */
 export const INCOMPLETE_STREAM_MESSAGE = "Upstream stream ended before the response was complete";
 
-const ANTHROPIC_ERROR_TYPES: ReadonlySet<string> = new Set<AnthropicErrorType>([
-  "invalid_request_error",
-  "authentication_error",
-  "permission_error",
-  "not_found_error",
-  "request_too_large",
-  "rate_limit_error",
-  "api_error",
-  "overloaded_error",
-  "timeout_error",
-]);
+/** Tells whether a UTF-16 code unit is the second half of a surrogate pair. */
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
 
-/** Builds the Anthropic error of an upstream's in-stream `error` value (llama.cpp and vLLM send `{message, code}`). */
+/** Builds the Anthropic error event of an upstream's in-stream `error` value. */
 function upstreamStreamError(error: unknown): AnthropicStreamEvent {
-  const fields = isJsonObject(error) ? error : {};
-  const message = typeof error === "string"
-    ? error
-    : typeof fields.message === "string" && fields.message !== ""
-    ? fields.message
-    : "Upstream reported an error";
-  const status = [fields.code, fields.status].find((value) => typeof value === "number") as number | undefined;
-  const body = anthropicErrorBody(status === undefined ? "api_error" : errorKindForStatus(status), message);
-  if (typeof fields.type === "string" && ANTHROPIC_ERROR_TYPES.has(fields.type)) {
-    body.error.type = fields.type as AnthropicErrorType;
-  }
-  return { type: "error", error: body.error };
+  const { kind, message } = embeddedUpstreamError(error);
+  return { type: "error", error: anthropicErrorBody(kind, message).error };
 }
 
 /** The state of one converted stream; the {@link OpenAIToAnthropicStream} wrapper feeds it. */
@@ -97,6 +85,8 @@ class StreamConverter {
   #usage: OpenAIUsage | undefined;
   /** The end of the answer text, as long as the longest stop sequence. */
   #textTail = "";
+  /** The end of the answer text not sent yet (with stop sequences only), see `#appendContent`. */
+  #heldText = "";
   #tailLength: number;
   /** Estimated output tokens, for upstreams that send no usage. */
   #outputWeight = 0;
@@ -157,9 +147,7 @@ class StreamConverter {
       this.#releaseHeldContent();
       this.#appendContent("thinking", reasoning);
     }
-    if (typeof delta.content === "string") {
-      for (const piece of this.#splitter.push(delta.content)) this.#appendContent(piece.kind, piece.text);
-    }
+    for (const piece of contentPieces(delta.content, this.#splitter)) this.#appendContent(piece.kind, piece.text);
     // `tool_calls: []` beside content means text only (vLLM): no tool block is opened (field note 3).
     const toolCalls = Array.isArray(delta.tool_calls)
       ? delta.tool_calls.filter((fragment): fragment is OpenAIToolCallDelta => isJsonObject(fragment))
@@ -174,20 +162,55 @@ class StreamConverter {
     if (typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
       this.#finishReason = choice.finish_reason;
       this.#reportedStop = reportedStopStrings(choice, chunk);
-      this.#releaseHeldContent();
-      this.#sequencer.finish();
+      this.#endContent();
     }
   }
 
   #appendContent(kind: "thinking" | "text", text: string): void {
     this.#outputWeight += textTokenWeight(text);
-    if (kind === "text" && this.#tailLength > 0) this.#textTail = (this.#textTail + text).slice(-this.#tailLength);
-    this.#sequencer.appendContent(kind, text);
+    if (kind === "thinking" || this.#tailLength === 0) {
+      if (kind === "thinking") this.#releaseHeldText(null);
+      return this.#sequencer.appendContent(kind, text);
+    }
+    this.#textTail = (this.#textTail + text).slice(-this.#tailLength);
+    // The last characters wait, as they may be a stop sequence the upstream left in (a surrogate pair stays whole).
+    const held = this.#heldText + text;
+    let cut = Math.max(0, held.length - this.#tailLength);
+    if (cut > 0 && isLowSurrogate(held.charCodeAt(cut))) cut--;
+    this.#sequencer.appendContent("text", held.slice(0, cut));
+    this.#heldText = held.slice(cut);
   }
 
-  /** Emits content the `<think>` splitter held back, before a delta of another kind overtakes it. */
+  /** Emits the held end of the text, without `stopSequence` when it ends with it. */
+  #releaseHeldText(stopSequence: string | null): void {
+    const held = this.#heldText;
+    this.#heldText = "";
+    const strip = stopSequence !== null && held.endsWith(stopSequence);
+    this.#sequencer.appendContent("text", strip ? held.slice(0, held.length - stopSequence.length) : held);
+  }
+
+  /** Emits content held back, before a delta of another kind overtakes it. */
   #releaseHeldContent(): void {
     for (const piece of this.#splitter.flush()) this.#appendContent(piece.kind, piece.text);
+    this.#releaseHeldText(null);
+  }
+
+  /** Ends the content: held text goes out (without a stop sequence that ended the answer) and every block closes. */
+  #endContent(): void {
+    for (const piece of this.#splitter.flush()) this.#appendContent(piece.kind, piece.text);
+    this.#releaseHeldText(this.#stop().stop_sequence);
+    this.#sequencer.finish();
+  }
+
+  /** The stop reason and sequence, from what the upstream sent so far. */
+  #stop(): StopOutcome {
+    return resolveStop(this.#finishReason, {
+      emittedToolUse: this.#sequencer.emittedToolUse,
+      stopSequence: matchStopSequence(this.#textTail, {
+        reported: this.#reportedStop,
+        stopSequences: this.#ctx.stopSequences,
+      }),
+    });
   }
 
   #startMessage(upstreamId: unknown): void {
@@ -226,16 +249,8 @@ class StreamConverter {
   /** Closes every block and sends `message_delta` and `message_stop`; `terminate` closes the output right away. */
   #complete(terminate: boolean): void {
     this.#startMessage(undefined);
-    this.#releaseHeldContent();
-    this.#sequencer.finish();
-    const stop = resolveStop(this.#finishReason, {
-      emittedToolUse: this.#sequencer.emittedToolUse,
-      stopSequence: matchStopSequence(this.#textTail, {
-        reported: this.#reportedStop,
-        stopSequences: this.#ctx.stopSequences,
-      }),
-    });
-    this.#emit({ type: "message_delta", delta: stop, usage: this.#finalUsage() });
+    this.#endContent();
+    this.#emit({ type: "message_delta", delta: this.#stop(), usage: this.#finalUsage() });
     this.#emit({ type: "message_stop" });
     this.dispose();
     if (terminate) this.#controller.terminate();

@@ -38,20 +38,51 @@ export function toMessageId(openaiId?: string | null): string {
   return `msg_${suffix === "" ? randomSuffix() : suffix}`;
 }
 
+/** Starts a `tool_use` id made from an upstream tool-call id by prefixing it; the rest is that id. */
+const PREFIXED_ID = "toolu_sp_";
+/** Starts a `tool_use` id made from an upstream id with characters Anthropic rejects; the rest is it in base64url. */
+const ENCODED_ID = "toolu_sp64_";
+/** Upstream ids starting like this are always rewritten, so that every id starting like this is one of ours. */
+const RESERVED_START = "toolu_sp";
+
 /**
- * Makes the id of a `tool_use` block from an upstream tool-call id. OpenAI-style `call_…` and Anthropic-style
- * `toolu_…` ids are kept; other ids (llama.cpp's bare random ids, vLLM's `chatcmpl-tool-…`, Kimi's
- * `functions.Bash:0`) get the `toolu_` prefix and lose characters Anthropic rejects in ids; a missing id becomes
- * a random one (field note 9). The id only has to be consistent between a `tool_use` and its `tool_result`, which
- * both come back from the client, so rewriting it is safe.
+ * Makes the id of a `tool_use` block from an upstream tool-call id, reversibly (see {@link toUpstreamToolCallId}).
+ * OpenAI-style `call_…` and Anthropic-style `toolu_…` ids are kept; other ids (llama.cpp's bare random ids, vLLM's
+ * `chatcmpl-tool-…`) get the `toolu_sp_` prefix, and ids with characters Anthropic rejects in ids (Kimi's
+ * `functions.Bash:0`) are carried in base64url after `toolu_sp64_`. A missing id becomes a random one (field
+ * note 9).
  *
  * @example
  * ```ts
- * toToolUseId("functions.Bash:0"); // "toolu_functions_Bash_0"
+ * toToolUseId("Kx1aB2"); // "toolu_sp_Kx1aB2"
+ * toToolUseId("functions.Bash:0"); // "toolu_sp64_ZnVuY3Rpb25zLkJhc2g6MA"
  * ```
  */
 export function toToolUseId(upstreamId?: string | null): string {
   if (typeof upstreamId !== "string" || upstreamId === "") return `toolu_${randomSuffix()}`;
-  const safe = upstreamId.replace(/[^A-Za-z0-9_-]/g, "_");
-  return /^(toolu_|call_)/.test(safe) ? safe : `toolu_${safe}`;
+  const safe = /^[A-Za-z0-9_-]+$/.test(upstreamId);
+  if (safe && /^(toolu_|call_)/.test(upstreamId) && !upstreamId.startsWith(RESERVED_START)) return upstreamId;
+  if (safe) return PREFIXED_ID + upstreamId;
+  return ENCODED_ID + new TextEncoder().encode(upstreamId).toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/**
+ * Restores the upstream's own tool-call id from a `tool_use` id made by {@link toToolUseId}, for the history sent
+ * back to the upstream; ids that did not come from it pass unchanged.
+ *
+ * @example
+ * ```ts
+ * toUpstreamToolCallId("toolu_sp_Kx1aB2"); // "Kx1aB2"
+ * toUpstreamToolCallId("call_abc"); // "call_abc"
+ * ```
+ */
+export function toUpstreamToolCallId(toolUseId: string): string {
+  if (toolUseId.startsWith(PREFIXED_ID)) return toolUseId.slice(PREFIXED_ID.length);
+  if (!toolUseId.startsWith(ENCODED_ID)) return toolUseId;
+  try {
+    const bytes = Uint8Array.fromBase64(toolUseId.slice(ENCODED_ID.length), { alphabet: "base64url" });
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return toolUseId; // Not one of ours after all.
+  }
 }

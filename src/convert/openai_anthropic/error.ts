@@ -6,7 +6,13 @@
  * @module
  */
 
-import { errorKindForStatus, openaiErrorBody, upstreamErrorMessage } from "../../http/errors.ts";
+import {
+  errorKindForAnthropicType,
+  errorKindForStatus,
+  openaiErrorBody,
+  ProxyError,
+  upstreamErrorMessage,
+} from "../../http/errors.ts";
 import type { OpenAIErrorBody } from "../../protocols/openai.ts";
 
 /** The `error` object of an Anthropic error body or `error` stream event. */
@@ -61,19 +67,42 @@ export function anthropicErrorToOpenAI(error: AnthropicErrorObject): OpenAIError
  * ```
  */
 export function toOpenAIError(status: number, upstreamBodyText: string): OpenAIErrorBody {
-  const error = parseAnthropicError(upstreamBodyText);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(upstreamBodyText);
+  } catch {
+    // Not JSON: mapped by the status below.
+  }
+  const error = readAnthropicError(parsed);
   if (error !== undefined) return anthropicErrorToOpenAI(error);
   return openaiErrorBody(errorKindForStatus(status), upstreamErrorMessage(upstreamBodyText, status));
 }
 
-/** Reads `{"error":{"type","message"}}` from a body, or `undefined` when the body has another shape. */
-function parseAnthropicError(text: string): AnthropicErrorObject | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
+/**
+ * The error to answer when an Anthropic upstream's 200 body is not a Messages response: a 502 with the upstream's
+ * message and its error type mapped (as {@link anthropicErrorToOpenAI} maps it) when the body is an Anthropic error,
+ * else a 502 quoting the start of the body.
+ *
+ * @example
+ * ```ts
+ * notAMessageError({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+ * // ProxyError 502, kind "overloaded", code "overloaded", message "Overloaded"
+ * ```
+ */
+export function notAMessageError(body: unknown): ProxyError {
+  const error = readAnthropicError(body);
+  if (error === undefined) {
+    const start = JSON.stringify(body)?.slice(0, 200) ?? String(body);
+    return new ProxyError(502, "api_error", `Upstream answered with a body that is not a Messages response: ${start}`);
   }
+  const { code } = anthropicErrorToOpenAI(error).error;
+  return new ProxyError(502, errorKindForAnthropicType(error.type) ?? "api_error", error.message, {
+    code: typeof code === "string" ? code : undefined,
+  });
+}
+
+/** Reads `{"error":{"type","message"}}` from a parsed body, or `undefined` when the body has another shape. */
+function readAnthropicError(parsed: unknown): AnthropicErrorObject | undefined {
   if (typeof parsed !== "object" || parsed === null) return undefined;
   const error: unknown = (parsed as { error?: unknown }).error;
   if (typeof error !== "object" || error === null) return undefined;

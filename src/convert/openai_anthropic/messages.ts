@@ -40,6 +40,8 @@ export interface AnthropicConversation {
  * 5. Consecutive turns of the same role are merged, since Anthropic requires alternation; inside a user turn the
  *    `tool_result` blocks are moved first, in their order, since Anthropic requires them before any other content.
  *    A message that converts to no block at all (blank text, no tool calls) is left out.
+ * 6. Legacy function calling: an assistant `function_call` becomes a `tool_use` with an id made from its position
+ *    (`call_function_<i>`), and the `function` message after it becomes that call's `tool_result`.
  *
  * @example
  * ```ts
@@ -56,9 +58,11 @@ export function toAnthropicMessages(messages: OpenAIMessage[]): AnthropicConvers
     if (last?.role === role) last.content.push(...blocks);
     else turns.push({ role, content: blocks });
   };
+  /** The id given to the last legacy `function_call`, until a `function` message answers it. */
+  let legacyCallId: string | undefined;
   messages.forEach((message, i) => {
     const path = `messages[${i}]`;
-    switch (message?.role) {
+    switch (message?.role as string) {
       case "system":
       case "developer": // (1)
         system.push(...systemBlocks(message, path));
@@ -66,15 +70,28 @@ export function toAnthropicMessages(messages: OpenAIMessage[]): AnthropicConvers
       case "user": // (2)
         append("user", toAnthropicBlocks(message.content, { path: `${path}.content`, role: "user" }));
         break;
-      case "assistant": // (3)
-        append("assistant", assistantBlocks(message, path));
+      case "assistant": { // (3)
+        const blocks = assistantBlocks(message, path);
+        if (message.function_call !== undefined && message.function_call !== null) { // (6)
+          legacyCallId = `call_function_${i}`;
+          blocks.push(toolUseBlock({ id: legacyCallId, function: message.function_call }, path));
+        }
+        append("assistant", blocks);
         break;
+      }
       case "tool": // (4)
         append("user", [toolResultBlock(message, path)]);
         break;
+      case "function": // (6)
+        if (legacyCallId === undefined) {
+          throw invalidRequest(`${path} has role "function" but follows no assistant message with a function_call`);
+        }
+        append("user", [toolResultBlock({ ...message, role: "tool", tool_call_id: legacyCallId }, path)]);
+        legacyCallId = undefined;
+        break;
       default:
         throw invalidRequest(
-          `${path}.role must be one of "system", "developer", "user", "assistant", "tool": received "${
+          `${path}.role must be one of "system", "developer", "user", "assistant", "tool", "function": received "${
             String(message?.role)
           }"`,
         );

@@ -5,7 +5,7 @@
  *
  * Only the keys listed on {@link toAnthropicRequest} are forwarded; OpenAI-only keys (`frequency_penalty`,
  * `presence_penalty`, `logit_bias`, `logprobs`, `seed`, `stream_options`, `metadata`, `store`, `service_tier`,
- * `functions`, …) are dropped, since Anthropic rejects unknown keys.
+ * …) are dropped, since Anthropic rejects unknown keys.
  *
  * @module
  */
@@ -117,6 +117,8 @@ export function toAnthropicToolChoice(
  * - `tools` → `{name, description, input_schema, strict}`; `input_schema` defaults to an empty object schema.
  * - `tool_choice` and `parallel_tool_calls` (see {@link toAnthropicToolChoice}), sent only when there are tools,
  *   since Anthropic rejects `tool_choice` without them.
+ * - Legacy `functions` and `function_call` (when there are no `tools`) → tools and a tool choice without parallel
+ *   calls; `function_call` and `function` messages → `tool_use` and `tool_result` (see `toAnthropicMessages`).
  * - `user` (or `safety_identifier`) → `metadata.user_id`.
  * - `response_format`: `json_schema` → `output_config.format` (Anthropic's structured outputs); `json_object` →
  *   {@link JSON_OBJECT_INSTRUCTION} appended to `system`; `text` → nothing.
@@ -176,12 +178,44 @@ function applySampling(out: AnthropicRequest, req: OpenAIChatRequest): void {
 }
 
 function applyTools(out: AnthropicRequest, req: OpenAIChatRequest): void {
+  if (usesLegacyFunctions(req)) return applyLegacyFunctions(out, req);
   if (req.tools === undefined || req.tools === null) return;
   if (!Array.isArray(req.tools)) throw invalidRequest("tools must be an array");
   if (req.tools.length === 0) return;
   out.tools = req.tools.map((tool, i) => toAnthropicTool(tool, `tools[${i}]`));
   const choice = toAnthropicToolChoice(req.tool_choice, req.parallel_tool_calls);
   if (choice !== undefined) out.tool_choice = choice;
+}
+
+/**
+ * Tells whether a request uses OpenAI's legacy function calling (`functions`, no `tools`); its answer then carries
+ * `function_call` instead of `tool_calls`.
+ */
+export function usesLegacyFunctions(req: OpenAIChatRequest): boolean {
+  const noTools = req.tools === undefined || req.tools === null || (Array.isArray(req.tools) && req.tools.length === 0);
+  return noTools && Array.isArray(req.functions) && req.functions.length > 0;
+}
+
+/**
+ * Legacy `functions` become tools and `function_call` the tool choice ("auto", "none" or `{name}`), with parallel
+ * calls off, since a legacy answer holds one call.
+ */
+function applyLegacyFunctions(out: AnthropicRequest, req: OpenAIChatRequest): void {
+  const functions = req.functions as unknown[];
+  out.tools = functions.map((fn, i) =>
+    toAnthropicTool({ type: "function", function: fn } as OpenAITool, `functions[${i}]`)
+  );
+  const call = req.function_call;
+  const name = (call as { name?: unknown } | null | undefined)?.name;
+  const choice: OpenAIToolChoice | undefined = call === "auto" || call === "none"
+    ? call
+    : typeof name === "string"
+    ? { type: "function", function: { name } }
+    : undefined;
+  if (call !== undefined && call !== null && choice === undefined) {
+    throw invalidRequest(`function_call must be "auto", "none" or {"name":…}: received ${JSON.stringify(call)}`);
+  }
+  out.tool_choice = toAnthropicToolChoice(choice, false);
 }
 
 function toAnthropicTool(tool: OpenAITool, path: string): AnthropicTool {

@@ -17,11 +17,22 @@ import type {
   AnthropicUsage,
 } from "../../protocols/anthropic.ts";
 import type { OpenAIChatResponse, OpenAIFinishReason, OpenAIToolCall, OpenAIUsage } from "../../protocols/openai.ts";
+import { notAMessageError } from "./error.ts";
 
 /** Per-request facts the response converter needs. */
 export interface ToOpenAIResponseContext {
   /** The model name the client asked for; echoed back instead of the upstream's name. */
   model: string;
+  /** The client used legacy `functions`: a call comes back as `function_call`, not `tool_calls`. */
+  legacyFunctions?: boolean;
+}
+
+/**
+ * The finish reason of an answer to a legacy `functions` request: `function_call` where a tools request gets
+ * `tool_calls`.
+ */
+export function legacyFinishReason(reason: OpenAIFinishReason): OpenAIFinishReason {
+  return reason === "tool_calls" ? "function_call" : reason;
 }
 
 /** Anthropic usage as sent on the wire; newer APIs add a breakdown of the output tokens. */
@@ -126,8 +137,12 @@ export function unixSeconds(): number {
  * - `thinking_blocks`: the signed thinking and redacted-thinking blocks, verbatim (LiteLLM's convention). A client
  *   that sends the message back unchanged lets `toAnthropicRequest` return them to the upstream, which
  *   Anthropic requires to keep thinking on during a tool loop.
- * - `tool_calls`: one per `tool_use` block, `arguments` being the input as JSON text.
+ * - `tool_calls`: one per `tool_use` block, `arguments` being the input as JSON text; for a legacy `functions`
+ *   request, the first call as `function_call` instead, with `finish_reason: "function_call"`.
  * - Other blocks (server tools and their results) have no OpenAI equivalent and are left out.
+ *
+ * A body that is not a Messages response (an Anthropic error sent with status 200, or anything else) throws the
+ * 502 `ProxyError` of `notAMessageError`, never a `TypeError`.
  *
  * @example
  * ```ts
@@ -135,12 +150,14 @@ export function unixSeconds(): number {
  * completion.choices[0].message.content; // "Hello"
  * ```
  */
-export function toOpenAIResponse(resp: AnthropicResponse, ctx: ToOpenAIResponseContext): OpenAIChatResponse {
+export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): OpenAIChatResponse {
+  const resp = asMessage(body);
   const texts: string[] = [];
   const thoughts: string[] = [];
   const signed: Array<AnthropicThinkingBlock | AnthropicRedactedThinkingBlock> = [];
   const toolCalls: OpenAIToolCall[] = [];
   for (const block of resp.content) {
+    if (typeof block !== "object" || block === null) continue;
     if (isBlock<AnthropicToolUseBlock>(block, "tool_use")) {
       toolCalls.push({
         id: toolCallId(block.id),
@@ -163,15 +180,28 @@ export function toOpenAIResponse(resp: AnthropicResponse, ctx: ToOpenAIResponseC
   };
   if (thoughts.length > 0) message.reasoning_content = thoughts.join("\n\n");
   if (signed.length > 0) message.thinking_blocks = signed;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const legacy = ctx.legacyFunctions === true;
+  if (legacy && toolCalls.length > 0) message.function_call = toolCalls[0].function;
+  else if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const finish = stopReasonToFinishReason(resp.stop_reason, toolCalls.length > 0);
   return {
     id: chatCompletionId(resp.id),
     object: "chat.completion",
     created: unixSeconds(),
     model: ctx.model,
-    choices: [{ index: 0, message, finish_reason: stopReasonToFinishReason(resp.stop_reason, toolCalls.length > 0) }],
+    choices: [{ index: 0, message, finish_reason: legacy ? legacyFinishReason(finish) : finish }],
     usage: toOpenAIUsage(resp.usage),
   };
+}
+
+/** The body as a Messages response, or throws the 502 of {@link notAMessageError} when it is not one. */
+function asMessage(body: unknown): AnthropicResponse {
+  const fields = typeof body === "object" && body !== null && !Array.isArray(body)
+    ? body as Record<string, unknown>
+    : {};
+  if (!Array.isArray(fields.content) || fields.type === "error") throw notAMessageError(body);
+  const usage = typeof fields.usage === "object" && fields.usage !== null ? fields.usage : {};
+  return { ...fields, usage: { input_tokens: 0, output_tokens: 0, ...usage } } as AnthropicResponse;
 }
 
 /** Narrows a content block by its `type`. */

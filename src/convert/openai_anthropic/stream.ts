@@ -20,6 +20,7 @@ import { anthropicErrorToOpenAI } from "./error.ts";
 import {
   type AnthropicWireUsage,
   chatCompletionId,
+  legacyFinishReason,
   stopReasonToFinishReason,
   toolCallId,
   toOpenAIUsage,
@@ -32,6 +33,8 @@ export interface AnthropicToOpenAIStreamContext {
   model: string;
   /** Whether the client asked for `stream_options.include_usage`: then a last chunk with `choices: []` has usage. */
   includeUsage: boolean;
+  /** The client used legacy `functions`: the first call streams as `delta.function_call`, not `tool_calls`. */
+  legacyFunctions?: boolean;
 }
 
 /** The event that ends a successful OpenAI stream. */
@@ -59,6 +62,8 @@ interface ToolState {
  *    carries `id`, `type` and `function: {name, arguments: ""}`, then each `input_json_delta` a piece of
  *    `arguments`. A call whose input streamed no text gets `arguments: "{}"` (or its start input) when its block
  *    stops, so clients always receive parseable JSON.
+ *    For a legacy `functions` request the first call streams as `delta.function_call` instead (`{name, arguments}`,
+ *    then `{arguments}` pieces) and `tool_calls` becomes `function_call` as the finish reason.
  * 4. `message_delta` → a chunk with an empty delta and the `finish_reason` (see `stopReasonToFinishReason`).
  * 5. `message_stop` → when `includeUsage`, a chunk with `choices: []` and the usage (message_start's counts, raised
  *    by message_delta's cumulative counts); then `data: [DONE]`.
@@ -98,6 +103,7 @@ export class AnthropicToOpenAIStream extends TransformStream<SseEvent, SseEvent>
 class ChunkConverter {
   readonly #model: string;
   readonly #includeUsage: boolean;
+  readonly #legacyFunctions: boolean;
   readonly #created = unixSeconds();
   #id: string | undefined;
   #started = false;
@@ -109,6 +115,7 @@ class ChunkConverter {
   constructor(ctx: AnthropicToOpenAIStreamContext) {
     this.#model = ctx.model;
     this.#includeUsage = ctx.includeUsage;
+    this.#legacyFunctions = ctx.legacyFunctions === true;
   }
 
   /** Converts one upstream event; any failure ends the stream with an error chunk (rule 6). */
@@ -199,7 +206,8 @@ class ChunkConverter {
   #finishReason(reason: string | null): SseEvent[] {
     if (this.#finishSent) return [];
     this.#finishSent = true;
-    const finish = stopReasonToFinishReason(reason, this.#tools.size > 0);
+    const mapped = stopReasonToFinishReason(reason, this.#tools.size > 0);
+    const finish = this.#legacyFunctions ? legacyFinishReason(mapped) : mapped;
     return [...this.#start(), jsonSse(this.#chunk({}, finish))];
   }
 
@@ -228,7 +236,9 @@ class ChunkConverter {
   }
 
   #toolDelta(call: OpenAIToolCallDelta): SseEvent[] {
-    return this.#delta({ tool_calls: [call] });
+    if (!this.#legacyFunctions) return this.#delta({ tool_calls: [call] });
+    // A legacy answer holds one call (parallel calls are off upstream): any further call is left out.
+    return call.index === 0 ? this.#delta({ function_call: call.function }) : [];
   }
 
   #chunk(delta: Delta = {}, finishReason: string | null = null): OpenAIChatChunk {

@@ -464,14 +464,6 @@ Deno.test("toOpenAIRequest rejects blocks it cannot convert with a 400 naming th
       messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "file_1" } }] }],
       want: /image source type "file" is not supported/,
     },
-    {
-      name: "search result inside a tool result",
-      messages: [{
-        role: "user",
-        content: [{ type: "tool_result", tool_use_id: "t", content: [{ type: "search_result" }] }],
-      }] as unknown as AnthropicMessage[],
-      want: /content\[0\]\.content\[0\]: content block type "search_result"/,
-    },
   ];
   for (const { name, messages, want } of cases) {
     assertRejected(() => convertMessages(messages), want, name);
@@ -553,4 +545,50 @@ Deno.test("toOpenAIRequest turns Claude Code's mid-conversation system message i
     },
     { role: "assistant", content: "Hello" },
   ]);
+});
+
+Deno.test("toOpenAIRequest degrades tool_reference and other unknown blocks inside a tool result to text", () => {
+  const messages = convertMessages([{
+    role: "user",
+    content: [{
+      type: "tool_result",
+      tool_use_id: "toolu_01",
+      content: [
+        { type: "text", text: "Found 2 tools." },
+        { type: "tool_reference", tool_name: "mcp__github__create_issue" },
+        { type: "search_result", source: "https://x", title: "X", content: [] },
+      ],
+    }],
+  }] as unknown as AnthropicMessage[]);
+  assert.deepEqual(messages, [{
+    role: "tool",
+    tool_call_id: "toolu_01",
+    content:
+      'Found 2 tools.\nTool reference: mcp__github__create_issue\n{"type":"search_result","source":"https://x","title":"X","content":[]}',
+  }]);
+});
+
+Deno.test("toOpenAIRequest sends the upstream's own tool-call ids back, not the prefixed ones", () => {
+  const messages = convertMessages([
+    {
+      role: "assistant",
+      content: [
+        { type: "tool_use", id: "toolu_sp_Kx1aB2", name: "Bash", input: { command: "ls" } },
+        { type: "tool_use", id: "toolu_sp64_ZnVuY3Rpb25zLkJhc2g6MA", name: "Bash", input: { command: "pwd" } },
+        { type: "tool_use", id: "toolu_01A", name: "Bash", input: { command: "id" } },
+      ],
+    },
+    {
+      role: "user",
+      content: [
+        { type: "tool_result", tool_use_id: "toolu_sp_Kx1aB2", content: "a.ts" },
+        { type: "tool_result", tool_use_id: "toolu_sp64_ZnVuY3Rpb25zLkJhc2g6MA", content: "/src" },
+        { type: "tool_result", tool_use_id: "toolu_01A", content: "uid=1" },
+      ],
+    },
+  ]);
+  const ids = messages.flatMap((message) =>
+    message.role === "tool" ? [message.tool_call_id] : (message.tool_calls ?? []).map((call) => call.id)
+  );
+  assert.deepEqual(ids, ["Kx1aB2", "functions.Bash:0", "toolu_01A", "Kx1aB2", "functions.Bash:0", "toolu_01A"]);
 });

@@ -101,7 +101,7 @@ Deno.test("toAnthropicResponse converts tool calls in order and forces tool_use"
   assert.deepEqual(bash.input, {});
   assert.deepEqual(broken, {
     type: "tool_use",
-    id: "toolu_functions_Grep_2",
+    id: "toolu_sp64_ZnVuY3Rpb25zLkdyZXA6Mg",
     name: UNNAMED_TOOL_NAME,
     input: { _raw: "{oops" },
   });
@@ -177,4 +177,61 @@ Deno.test("toAnthropicResponse rejects a completion without choices with a 502",
     assert.equal(error.message, "Upstream response has no choices");
     return true;
   });
+});
+
+/** Mistral's reasoning models: content as an array of a thinking part (itself text parts) and a text part. */
+const MISTRAL_CONTENT = [
+  { type: "thinking", thinking: [{ type: "text", text: "The user greets me." }] },
+  { type: "text", text: "Hello!" },
+];
+
+Deno.test("toAnthropicResponse keeps text and thinking parts of an array content", () => {
+  const message = toAnthropicResponse(completion({ content: MISTRAL_CONTENT as unknown as string }), CTX);
+  assert.deepEqual(message.content, [
+    { type: "thinking", thinking: "The user greets me.", signature: SYNTHETIC_THINKING_SIGNATURE },
+    { type: "text", text: "Hello!" },
+  ]);
+});
+
+Deno.test("toAnthropicResponse answers a 200 error body with a 502 carrying the upstream's message and type", () => {
+  const cases = [
+    { error: { message: "Model is loading", code: 503 }, kind: "overloaded" },
+    { error: { message: "Context size has been exceeded.", type: "invalid_request_error" }, kind: "invalid_request" },
+    { error: "Backend crashed", kind: "api_error" },
+  ];
+  for (const { error, kind } of cases) {
+    assert.throws(() => toAnthropicResponse({ error } as unknown as OpenAIChatResponse, CTX), (thrown: unknown) => {
+      assert.ok(thrown instanceof ProxyError);
+      assert.equal(thrown.status, 502);
+      assert.equal(thrown.kind, kind);
+      assert.equal(thrown.message, typeof error === "string" ? error : error.message);
+      return true;
+    });
+  }
+});
+
+Deno.test("toAnthropicResponse answers a body that is not a completion with a 502, not a TypeError", () => {
+  for (const body of [null, [], "text", 42, { choices: [null] }, { choices: "none" }]) {
+    assert.throws(() => toAnthropicResponse(body as unknown as OpenAIChatResponse, CTX), (thrown: unknown) => {
+      assert.ok(thrown instanceof ProxyError, JSON.stringify(body));
+      assert.equal(thrown.status, 502);
+      return true;
+    });
+  }
+});
+
+Deno.test("toAnthropicResponse estimates usage when the upstream reports none", () => {
+  const body = completion({ content: "Hello there, how can I help you today?" }, "stop", { usage: undefined });
+  const message = toAnthropicResponse(body, { ...CTX, estimateInputTokens: () => 321 });
+  assert.equal(message.usage.input_tokens, 321);
+  assert.ok(message.usage.output_tokens > 0);
+});
+
+Deno.test("toAnthropicResponse removes a stop sequence the upstream left at the end of the text", () => {
+  const ctx = { ...CTX, stopSequences: ["</answer>"] };
+  const message = toAnthropicResponse(completion({ content: "42</answer>" }), ctx);
+  assert.deepEqual(message.content, [{ type: "text", text: "42" }]);
+  assert.deepEqual([message.stop_reason, message.stop_sequence], ["stop_sequence", "</answer>"]);
+  const cut = toAnthropicResponse(completion({ content: "42</answer>" }, "length"), ctx);
+  assert.deepEqual(cut.content, [{ type: "text", text: "42</answer>" }]);
 });

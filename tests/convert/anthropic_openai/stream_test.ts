@@ -474,3 +474,36 @@ Deno.test("OpenAIToAnthropicStream gives a valid stream for random orderings of 
     assert.equal(summary.stopReason, calls.length > 0 ? "tool_use" : "end_turn", `seed ${seed}`);
   }
 });
+
+Deno.test("OpenAIToAnthropicStream keeps text and thinking parts of an array content", async () => {
+  const events = await convert([
+    chunk({ role: "assistant", content: [{ type: "thinking", thinking: [{ type: "text", text: "Plan" }] }] }),
+    chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text: " it." }] }] }),
+    chunk({ content: [{ type: "text", text: "Hello" }] }),
+    chunk({ content: [{ type: "text", text: " there." }] }, { finish: "stop" }),
+    DONE,
+  ]);
+  const summary = assertValidAnthropicStream(events);
+  assert.equal(summary.thinking, "Plan it.");
+  assert.equal(summary.text, "Hello there.");
+  assert.deepEqual(summary.blocks.map((block) => block.type), ["thinking", "text"]);
+});
+
+Deno.test("OpenAIToAnthropicStream removes a stop sequence the upstream left at the end of the text", async () => {
+  const ctx = { stopSequences: ["</answer>"] };
+  const events = await convert(
+    [chunk({ content: "The answer is 42</ans" }), chunk({ content: "wer>" }, { finish: "stop" }), DONE],
+    ctx,
+  );
+  const summary = assertValidAnthropicStream(events);
+  assert.equal(summary.text, "The answer is 42");
+  assert.equal(summary.stopReason, "stop_sequence");
+  const cut = await convert([chunk({ content: "The answer </answer>" }, { finish: "length" }), DONE], ctx);
+  assert.equal(assertValidAnthropicStream(cut).text, "The answer </answer>");
+  const emoji = await convert([chunk({ content: "🙂🙂🙂🙂🙂" }, { finish: "stop" }), DONE], { stopSequences: ["abc"] });
+  assert.equal(assertValidAnthropicStream(emoji).text, "🙂🙂🙂🙂🙂");
+  for (const event of payloads(emoji)) {
+    const text = (event.delta as { text?: string } | undefined)?.text;
+    if (text !== undefined) assert.equal(text.isWellFormed(), true);
+  }
+});

@@ -294,7 +294,7 @@ Deno.test("toAnthropicRequest rejects content it cannot convert with a 400 namin
       },
       pattern: /which a system message to an Anthropic upstream cannot hold/,
     },
-    { fields: { messages: [{ role: "function" as "tool", content: "x" }] }, pattern: /messages\[0\]\.role must be/ },
+    { fields: { messages: [{ role: "critic" as "tool", content: "x" }] }, pattern: /messages\[0\]\.role must be/ },
   ];
   for (const { fields, pattern } of cases) assertInvalid(fields, pattern);
 });
@@ -552,4 +552,55 @@ Deno.test("toAnthropicRequest keeps the model and the stream flag", () => {
   );
   assert.equal(body.model, "claude-opus-4-1");
   assert.equal(body.stream, true);
+});
+
+Deno.test("toAnthropicRequest converts legacy functions and function_call to tools and a single-call tool_choice", () => {
+  const functions = [
+    {
+      name: "get_weather",
+      description: "Weather",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    },
+  ];
+  const auto = convert({ functions, function_call: "auto" });
+  assert.deepEqual(auto.tools, [{
+    name: "get_weather",
+    description: "Weather",
+    input_schema: { type: "object", properties: { city: { type: "string" } } },
+  }]);
+  assert.deepEqual(auto.tool_choice, { type: "auto", disable_parallel_tool_use: true });
+  assert.deepEqual(convert({ functions }).tool_choice, { type: "auto", disable_parallel_tool_use: true });
+  assert.deepEqual(convert({ functions, function_call: "none" }).tool_choice, { type: "none" });
+  assert.deepEqual(convert({ functions, function_call: { name: "get_weather" } }).tool_choice, {
+    type: "tool",
+    name: "get_weather",
+    disable_parallel_tool_use: true,
+  });
+  assertInvalid({ functions, function_call: "sometimes" }, /function_call must be "auto", "none" or/);
+  assert.deepEqual(convert({ functions, tools: TOOLS }).tools?.map((tool) => tool.name), ["read_file", "run_tests"]);
+});
+
+Deno.test("toAnthropicRequest turns an assistant function_call and the function message into tool_use and tool_result", () => {
+  const out = convert({
+    functions: [{ name: "get_weather", parameters: { type: "object" } }],
+    messages: [
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: null, function_call: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+      { role: "function", name: "get_weather", content: "18°C, sunny" } as unknown as OpenAIMessage,
+    ],
+  });
+  assert.deepEqual(out.messages, [
+    { role: "user", content: [{ type: "text", text: "Weather in Paris?" }] },
+    {
+      role: "assistant",
+      content: [{ type: "tool_use", id: "call_function_1", name: "get_weather", input: { city: "Paris" } }],
+    },
+    { role: "user", content: [{ type: "tool_result", tool_use_id: "call_function_1", content: "18°C, sunny" }] },
+  ]);
+  assertInvalid({
+    messages: [
+      { role: "user", content: "Hi" },
+      { role: "function", name: "f", content: "x" } as unknown as OpenAIMessage,
+    ],
+  }, /role "function" but follows no assistant message with a function_call/);
 });

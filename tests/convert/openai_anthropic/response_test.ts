@@ -7,6 +7,7 @@ import {
   toOpenAIUsage,
 } from "../../../src/convert/openai_anthropic/response.ts";
 import type { AnthropicResponse } from "../../../src/protocols/anthropic.ts";
+import { ProxyError } from "../../../src/http/errors.ts";
 
 function message(content: AnthropicResponse["content"], stopReason: AnthropicResponse["stop_reason"]) {
   return {
@@ -168,4 +169,50 @@ Deno.test("toOpenAIResponse leaves out server-tool blocks it cannot express", ()
   );
   assert.deepEqual(completion.choices[0].message, { role: "assistant", content: "Deno 2 is out.", refusal: null });
   assert.equal(completion.choices[0].finish_reason, "stop");
+});
+
+Deno.test("toOpenAIResponse throws a 502 ProxyError, not a TypeError, for a 200 body that is not a Message", () => {
+  const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } };
+  assert.throws(() => toOpenAIResponse(overloaded, { model: "gpt-4o" }), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind, error.code, error.message], [
+      502,
+      "overloaded",
+      "overloaded",
+      "Overloaded",
+    ]);
+    return true;
+  });
+  for (const body of [null, [], "text", { id: "msg_1" }, { content: "not blocks" }]) {
+    assert.throws(() => toOpenAIResponse(body, { model: "gpt-4o" }), (error: unknown) => {
+      assert.ok(error instanceof ProxyError, JSON.stringify(body));
+      assert.equal(error.status, 502);
+      assert.match(error.message, /not a Messages response/);
+      return true;
+    });
+  }
+});
+
+Deno.test("toOpenAIResponse tolerates a Message without usage and with null blocks", () => {
+  const completion = toOpenAIResponse({ id: "msg_1", content: [null, { type: "text", text: "Hi" }] }, { model: "m" });
+  assert.equal(completion.choices[0].message.content, "Hi");
+  assert.equal(completion.usage?.prompt_tokens, 0);
+});
+
+Deno.test("toOpenAIResponse answers a legacy functions request with function_call", () => {
+  const resp = message([
+    { type: "text", text: "Checking." },
+    { type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } },
+  ], "tool_use");
+  const completion = toOpenAIResponse(resp, { model: "gpt-4o", legacyFunctions: true });
+  const choice = completion.choices[0];
+  assert.equal(choice.finish_reason, "function_call");
+  assert.deepEqual(choice.message.function_call, { name: "get_weather", arguments: '{"city":"Paris"}' });
+  assert.equal(choice.message.tool_calls, undefined);
+  assert.equal(choice.message.content, "Checking.");
+  const text = toOpenAIResponse(message([{ type: "text", text: "Hi" }], "end_turn"), {
+    model: "m",
+    legacyFunctions: true,
+  });
+  assert.equal(text.choices[0].finish_reason, "stop");
 });

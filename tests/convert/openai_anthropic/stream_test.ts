@@ -306,3 +306,35 @@ Deno.test("AnthropicToOpenAIStream gives the same output whatever byte the upstr
   }
   assert.deepEqual(await run(Array.from(bytes, (_, i) => bytes.subarray(i, i + 1))), whole);
 });
+
+Deno.test("AnthropicToOpenAIStream streams a legacy functions answer as delta.function_call", async () => {
+  const events = await convertEvents([
+    upstreamEvent({ type: "message_start", message: { id: "msg_1", usage: { input_tokens: 5, output_tokens: 0 } } }),
+    upstreamEvent({
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "tool_use", id: "toolu_01", name: "get_weather", input: {} },
+    }),
+    upstreamEvent({
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "input_json_delta", partial_json: '{"city":' },
+    }),
+    upstreamEvent({
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "input_json_delta", partial_json: '"Paris"}' },
+    }),
+    upstreamEvent({ type: "content_block_stop", index: 0 }),
+    upstreamEvent({ type: "message_delta", delta: { stop_reason: "tool_use" }, usage: { output_tokens: 9 } }),
+    upstreamEvent({ type: "message_stop" }),
+  ], { ...CTX, legacyFunctions: true });
+  const chunks = chunksOf(events);
+  const deltas = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta));
+  assert.ok(deltas.every((delta) => delta.tool_calls === undefined));
+  const calls = deltas.flatMap((delta) => delta.function_call === undefined ? [] : [delta.function_call]);
+  assert.deepEqual(calls, [{ name: "get_weather", arguments: "" }, { arguments: '{"city":' }, {
+    arguments: '"Paris"}',
+  }]);
+  assert.equal(chunks.flatMap((chunk) => chunk.choices).at(-1)?.finish_reason, "function_call");
+});
