@@ -476,13 +476,14 @@ class GateConnection {
 
   /**
    * `request` as the handler sees it: its signal also aborts the moment the client's side ends (without waiting
-   * for the inner server to notice), and its body is read under the body timeout.
+   * for the inner server to notice), and its body is read under the body timeout. Built from the request itself,
+   * never from its URL string, which would normalise the raw target (`/v1/../x`) the app must see and refuse.
    */
   adopt(request: Request): Request {
     const signal = AbortSignal.any([request.signal, this.#gone.signal]);
     const source = request.body;
     if (source === null) {
-      return new Request(request.url, { method: request.method, headers: request.headers, signal });
+      return new Request(request, { signal });
     }
     const reader = source.getReader();
     let timedOut = false;
@@ -511,7 +512,7 @@ class GateConnection {
       },
       cancel: (reason) => reader.cancel(reason),
     }, { highWaterMark: 0 });
-    return new Request(request.url, { method: request.method, headers: request.headers, body, signal });
+    return new Request(request, { body, signal });
   }
 
   /** Closes both sockets at once. */
