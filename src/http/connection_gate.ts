@@ -536,6 +536,7 @@ class GateConnection {
    * side, and the outward pump closes the client once it has forwarded everything.
    */
   #closeGracefully(): void {
+    if (this.#closed) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#inner.closeWrite().catch(() => this.close());
