@@ -14,8 +14,8 @@ import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
 import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
-import { createLogger, type Logger } from "./observability/logger.ts";
-import { stopGracefully } from "./shutdown.ts";
+import { createLogger } from "./observability/logger.ts";
+import { stopOnSignal } from "./shutdown.ts";
 import { displayUrl } from "./routing/upstream_url.ts";
 import { VERSION } from "./version.ts";
 
@@ -87,43 +87,15 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   // Signals are handled from before the listening line, which scripts take as "ready".
-  const stopped = untilStopped(gate, app, logger);
+  const stopped = stopOnSignal(gate, app.context.drain, {
+    graceSeconds: config.listen.shutdownGraceSeconds,
+    log: (level, message) => logger.log(level, message),
+  });
   const { hostname, port } = gate.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
   await stopped;
   return 0;
-}
-
-/**
- * Waits for SIGTERM/SIGINT and stops gracefully (see `shutdown.ts`). A second signal exits at once with
- * 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). SIGHUP is logged and ignored: no config reload.
- */
-async function untilStopped(gate: ConnectionGate, app: App, logger: Logger): Promise<void> {
-  const { promise: stopped, resolve } = Promise.withResolvers<void>();
-  let stopping = false;
-  const listeners: Array<[Deno.Signal, () => void]> = [
-    ["SIGINT", () => onStop("SIGINT", 130)],
-    ["SIGTERM", () => onStop("SIGTERM", 143)],
-    ["SIGHUP", () => logger.log("warn", "SIGHUP: config reload is not supported; still running")],
-  ];
-  const onStop = (signal: Deno.Signal, exitCode: number) => {
-    if (stopping) {
-      logger.log("warn", `${signal} again: exiting at once`);
-      Deno.exit(exitCode);
-    }
-    stopping = true;
-    logger.log("info", `${signal}: shutting down`);
-    const graceSeconds = app.context.config.listen.shutdownGraceSeconds;
-    stopGracefully(gate, app.context.drain, { graceSeconds, log: (level, message) => logger.log(level, message) })
-      .then(resolve);
-  };
-  // Windows delivers only SIGINT (and SIGBREAK) to listeners.
-  const active = listeners.filter(([signal]) => Deno.build.os !== "windows" || signal === "SIGINT");
-  for (const [signal, listener] of active) Deno.addSignalListener(signal, listener);
-  await stopped;
-  for (const [signal, listener] of active) Deno.removeSignalListener(signal, listener);
-  logger.log("info", "Stopped");
 }
 
 function isLoopback(host: string): boolean {

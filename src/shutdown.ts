@@ -4,7 +4,7 @@
  * `listen.shutdown_grace_seconds`, then ends each open stream with its protocol's SSE error event and closes.
  *
  * {@link Drain} is what the app watches (held by the request context); {@link stopGracefully} runs the steps
- * against the connection gate.
+ * against the connection gate; {@link stopOnSignal} starts them on SIGTERM/SIGINT.
  *
  * @module
  */
@@ -74,6 +74,36 @@ export async function stopGracefully(gate: ConnectionGate, drain: Drain, options
     }
   }
   await gate.close();
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, then {@link stopGracefully}; resolves once stopped. A second signal exits the process
+ * at once with 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). SIGHUP is logged and ignored: the
+ * config is not reloaded. Listeners are in place when this returns.
+ */
+export async function stopOnSignal(gate: ConnectionGate, drain: Drain, options: StopOptions): Promise<void> {
+  const { promise: stopped, resolve } = Promise.withResolvers<void>();
+  let stopping = false;
+  const onStop = (signal: Deno.Signal, exitCode: number) => {
+    if (stopping) {
+      options.log("warn", `${signal} again: exiting at once`);
+      Deno.exit(exitCode);
+    }
+    stopping = true;
+    options.log("info", `${signal}: shutting down`);
+    stopGracefully(gate, drain, options).then(resolve);
+  };
+  const listeners: Array<[Deno.Signal, () => void]> = [
+    ["SIGINT", () => onStop("SIGINT", 130)],
+    ["SIGTERM", () => onStop("SIGTERM", 143)],
+    ["SIGHUP", () => options.log("warn", "SIGHUP: config reload is not supported; still running")],
+  ];
+  // Windows delivers only SIGINT (and SIGBREAK) to listeners.
+  const active = listeners.filter(([signal]) => Deno.build.os !== "windows" || signal === "SIGINT");
+  for (const [signal, listener] of active) Deno.addSignalListener(signal, listener);
+  await stopped;
+  for (const [signal, listener] of active) Deno.removeSignalListener(signal, listener);
+  options.log("info", "Stopped");
 }
 
 /** Whether `promise` settles within `ms`; leaves no timer behind. */
