@@ -219,3 +219,28 @@ Deno.test({
     assert.equal((await child.process.status).code, 0);
   },
 });
+
+Deno.test({
+  name: "main recovers when the process runs out of descriptors beyond a too-high max_connections",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using mock = await startMockUpstream();
+    // The cap does not protect here: descriptors run out inside the gate or its inner server, which restarts.
+    await using child = await startChild(mock, { fdLimit: 128, listen: { max_connections: 1000 } });
+    const port = Number(new URL(child.url).port);
+    const idle: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 150; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      await child.logged("Too many open files");
+    } finally {
+      for (const conn of idle) conn.close();
+    }
+    await waitUntil(async () => {
+      const response = await fetch(`${child.url}/health`).catch(() => undefined);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    }, "/health to answer again");
+    child.process.kill("SIGTERM");
+    assert.equal((await child.process.status).code, 0);
+  },
+});

@@ -183,7 +183,6 @@ class Gate implements ConnectionGate {
   readonly addr: Deno.NetAddr;
   /** The three timeouts in milliseconds, read by the connections. */
   readonly timeouts: { readonly header: number; readonly body: number; readonly keepAlive: number };
-  readonly innerAddr: Deno.NetAddr;
   #listener: GateListener;
   #inner: Deno.HttpServer<Deno.NetAddr>;
   #handler: (request: Request) => Response | Promise<Response>;
@@ -198,7 +197,8 @@ class Gate implements ConnectionGate {
   #drainWaiters: Array<() => void> = [];
   #stopped = false;
   #draining = false;
-  #backoff: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
+  /** Back-off waits in progress (accept loop, inner server restart); a stop ends them. */
+  #pauses = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   #acceptErrorLine = new RateLimitedLine();
   #shedLine = new RateLimitedLine();
   #closed: Promise<void> | undefined;
@@ -215,14 +215,48 @@ class Gate implements ConnectionGate {
     this.#listener = options.listener ??
       Deno.listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0, transport: "tcp" });
     this.addr = this.#listener.addr as Deno.NetAddr;
-    this.#inner = Deno.serve({
+    this.#inner = this.#serveInner();
+    this.#track(this.#acceptLoop());
+  }
+
+  get innerAddr(): Deno.NetAddr {
+    return this.#inner.addr;
+  }
+
+  /**
+   * Starts the inner server. `Deno.serve` stops for good when its own accept fails (`EMFILE` when the process is
+   * out of descriptors): the requests of its connections are lost, so those are closed, and a new inner server
+   * takes over (retried with back-off while it cannot listen).
+   */
+  #serveInner(): Deno.HttpServer<Deno.NetAddr> {
+    const inner = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
       onListen: () => {},
-      onError: options.onError,
+      onError: this.#options.onError,
     }, this.#serve);
-    this.innerAddr = this.#inner.addr;
-    this.#track(this.#acceptLoop());
+    inner.finished.catch((error) => {
+      if (this.#draining) return;
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#options.log("error", `The inner server stopped (${detail}); starting a new one`);
+      for (const connection of this.#byPort.values()) connection.close();
+      this.#track(this.#restartInner());
+    });
+    return inner;
+  }
+
+  async #restartInner(): Promise<void> {
+    let backoffMs = ACCEPT_BACKOFF_MIN_MS;
+    while (!this.#draining) {
+      try {
+        this.#inner = this.#serveInner();
+        return;
+      } catch (error) {
+        this.#logAcceptError(error);
+        await this.#pause(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, ACCEPT_BACKOFF_MAX_MS);
+      }
+    }
   }
 
   get connections(): number {
@@ -263,7 +297,7 @@ class Gate implements ConnectionGate {
     this.#stopAccepting();
     for (const connection of this.#byPort.values()) connection.close();
     for (const conn of this.#shedding) closeQuietly(conn);
-    await this.#inner.shutdown();
+    await this.#inner.shutdown().catch(() => {});
     while (this.#tasks.size > 0) await Promise.all(this.#tasks);
   }
 
@@ -296,10 +330,11 @@ class Gate implements ConnectionGate {
     } catch {
       // Already closed.
     }
-    if (this.#backoff) {
-      clearTimeout(this.#backoff.timer);
-      this.#backoff.resolve();
+    for (const pause of this.#pauses) {
+      clearTimeout(pause.timer);
+      pause.resolve();
     }
+    this.#pauses.clear();
   }
 
   async #acceptLoop(): Promise<void> {
@@ -327,11 +362,14 @@ class Gate implements ConnectionGate {
 
   #pause(ms: number): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(() => {
-      this.#backoff = undefined;
-      resolve();
-    }, ms);
-    this.#backoff = { timer, resolve };
+    const pause = {
+      timer: setTimeout(() => {
+        this.#pauses.delete(pause);
+        resolve();
+      }, ms),
+      resolve,
+    };
+    this.#pauses.add(pause);
     return promise;
   }
 
