@@ -27,6 +27,7 @@ import { type GenerationEndpoint, handleGeneration, SGLANG_GENERATE } from "./ha
 import { handleHealth } from "./handlers/health.ts";
 import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
+import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
 import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -43,6 +44,8 @@ export interface AppOptions {
 export class App {
   /** Shared state, for the health route and tests. */
   readonly context: ProxyContext;
+  /** Upstream probes for `/health`; `main.ts` starts and stops them (tests start them when they need them). */
+  readonly upstreamHealth: UpstreamHealth;
   #models: ModelList;
   #browser: BrowserGuard;
   #basePath: string[];
@@ -51,6 +54,7 @@ export class App {
 
   constructor(config: Config, options: AppOptions) {
     this.context = createContext(config, options);
+    this.upstreamHealth = new UpstreamHealth(this.context, config.healthCheck);
     this.#models = new ModelList(this.context, { extra: () => [...this.context.policy.virtualModels] });
     this.#browser = new BrowserGuard({
       boundHost: config.listen.host,
@@ -95,7 +99,7 @@ export class App {
     }
     switch (route.kind) {
       case "health":
-        return handleHealth(this.context);
+        return handleHealth(this.context, this.upstreamHealth);
       case "models":
         return Response.json(modelListBody(await this.#models.get(request.headers), protocol));
       case "model": {

@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import type { CliOverrides } from "./config/load.ts";
+import { didYouMean } from "./config/suggest.ts";
 
 /** A flag that cannot be used; the message says which and why. Exit code 2. */
 export class CliError extends Error {
@@ -23,6 +24,8 @@ export interface CliCommand {
   version: boolean;
   /** `--print-schema`: print the config JSON Schema and exit. */
   printSchema: boolean;
+  /** `--check`: resolve the config, probe every upstream, report and exit. */
+  check: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
   /** Values that replace the config file's. */
@@ -49,12 +52,34 @@ Options:
       --parallel-limits JSON     Concurrency limits, e.g. '{"global":4,"qwen*":1}'
   -d, --debug-logs               Debug logging
   -o, --override-logs            Log every parameter override
+      --check                    Resolve the config, print each upstream's URLs, probe them and exit
+                                 (0 when every upstream answers, 1 otherwise)
       --print-schema             Print the config file's JSON Schema and exit
   -V, --version                  Print the version and exit
   -h, --help                     Print this help and exit
 
 Precedence: command line > config file > built-in defaults.
 Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config.`;
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  host: { type: "string" },
+  port: { type: "string" },
+  "base-path": { type: "string" },
+  "target-base-url": { type: "string", multiple: true },
+  "model-bindings": { type: "string" },
+  "enforce-params": { type: "string", short: "e" },
+  "override-sampling-params": { type: "string" },
+  "override-model-name": { type: "string" },
+  "override-only-anthropic": { type: "boolean" },
+  "parallel-limits": { type: "string" },
+  "debug-logs": { type: "boolean", short: "d" },
+  "override-logs": { type: "boolean", short: "o" },
+  check: { type: "boolean" },
+  "print-schema": { type: "boolean" },
+  version: { type: "boolean", short: "V" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /**
  * Parses `args` (without the program name).
@@ -68,27 +93,13 @@ export function parseCli(args: string[]): CliCommand {
       args,
       strict: true,
       allowPositionals: false,
-      options: {
-        config: { type: "string", short: "c" },
-        host: { type: "string" },
-        port: { type: "string" },
-        "base-path": { type: "string" },
-        "target-base-url": { type: "string", multiple: true },
-        "model-bindings": { type: "string" },
-        "enforce-params": { type: "string", short: "e" },
-        "override-sampling-params": { type: "string" },
-        "override-model-name": { type: "string" },
-        "override-only-anthropic": { type: "boolean" },
-        "parallel-limits": { type: "string" },
-        "debug-logs": { type: "boolean", short: "d" },
-        "override-logs": { type: "boolean", short: "o" },
-        "print-schema": { type: "boolean" },
-        version: { type: "boolean", short: "V" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
-    throw new CliError(error instanceof Error ? error.message.split("\n")[0] : String(error));
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const unknown = /^Unknown option '(-[^']*)'$/.exec(message)?.[1];
+    const flags = Object.keys(OPTIONS).map((name) => `--${name}`);
+    throw new CliError(unknown === undefined ? message : `${message}${didYouMean(unknown, flags)}`);
   }
   const v = parsed.values;
   const overrides: CliOverrides = {};
@@ -129,6 +140,7 @@ export function parseCli(args: string[]): CliCommand {
     help: v.help ?? false,
     version: v.version ?? false,
     printSchema: v["print-schema"] ?? false,
+    check: v.check ?? false,
     configPath: v.config,
     overrides,
   };

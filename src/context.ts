@@ -13,7 +13,7 @@ import type { Config } from "./config/config.ts";
 import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
 import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
-import { SamplingPolicy, type SamplingRule } from "./policy/sampling.ts";
+import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 import { Drain } from "./shutdown.ts";
 
@@ -26,8 +26,11 @@ export interface ProxyContext {
   readonly throttle: Throttle;
   /** Garbage detection: settings, validator client, counters. */
   readonly garbage: GarbageGuard;
-  /** Params for retries after garbage: the model's `models` rule `retry_sampling` over the global one. */
-  retrySampling(model: string): Readonly<Record<string, unknown>>;
+  /**
+   * Params for retries after garbage: the model's `models` rule `retry_sampling` over the global one. Like the global
+   * sampling defaults, global keys an Anthropic upstream would reject are left out of its bodies.
+   */
+  retrySampling(model: string, protocol: WireProtocol): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
@@ -88,7 +91,12 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       timeoutSeconds: config.queue.timeout_seconds,
       log,
     }),
-    garbage: createGarbageGuard(config.validation, { logging: config.logging, logger }),
+    garbage: createGarbageGuard(config.validation, {
+      logging: config.logging,
+      logger,
+      validator: config.validator,
+      fetch: options.fetch,
+    }),
     retrySampling: retrySamplingFor(config),
     logger,
     fetch: options.fetch ?? fetch,
@@ -98,15 +106,25 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
   };
 }
 
-/** Per-model retry params, matched like the sampling rules (on the client's model name). */
-function retrySamplingFor(config: Config): (model: string) => Readonly<Record<string, unknown>> {
-  const global = config.validation.retry_sampling ?? {};
+/**
+ * Per-model retry params, matched like the sampling rules (on the client's model name); the global ones are filtered
+ * per protocol like the global sampling defaults, a rule's own are sent as configured.
+ */
+function retrySamplingFor(
+  config: Config,
+): (model: string, protocol: WireProtocol) => Readonly<Record<string, unknown>> {
+  const configured = config.validation.retry_sampling ?? {};
+  const globals = {
+    openai: configured,
+    anthropic: Object.fromEntries(Object.entries(configured).filter(([key]) => acceptsGlobalKey("anthropic", key))),
+  };
   const rules = new ModelMatcher(
     Object.entries(config.sampling.rules).flatMap(([pattern, rule]) =>
       rule.retry_sampling ? [[pattern, rule.retry_sampling] as const] : []
     ),
   );
-  return (model) => {
+  return (model, protocol) => {
+    const global = globals[protocol];
     const rule = rules.match(model)?.value;
     return rule ? { ...global, ...rule } : global;
   };

@@ -4,7 +4,11 @@
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config; 130 or 143 when a second SIGINT or SIGTERM cuts the shutdown short.
+ * a bad flag or config (or a dump folder it may not write); 130 or 143 when a second SIGINT or SIGTERM cuts the
+ * shutdown short.
+ *
+ * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
+ * models endpoint answered 2xx, 1 otherwise.
  *
  * @module
  */
@@ -13,10 +17,13 @@ import { App } from "./app.ts";
 import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
+import type { Config } from "./config/config.ts";
 import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
+import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
+import { countOf } from "./observability/wording.ts";
+import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
 import { stopOnSignal } from "./shutdown.ts";
-import { displayUrl } from "./routing/upstream_url.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the proxy with `args`; resolves with the process exit code. */
@@ -62,11 +69,19 @@ export async function main(args: string[]): Promise<number> {
   logger.log("info", `Config: ${config.source}`);
   for (const u of config.upstreams) {
     const protocols = [u.supportsOpenAI && "openai", u.supportsAnthropic && "anthropic"].filter(Boolean).join("+");
-    logger.log("info", `Upstream "${u.name}": ${displayUrl(u.baseUrl)} (${protocols})`);
+    const endpoints = Object.entries(upstreamEndpoints(u)).map(([name, url]) => `${name} ${url}`).join(", ");
+    logger.log("info", `Upstream "${u.name}": ${displayUrl(u.baseUrl)} (${protocols}) → ${endpoints}`);
   }
   for (const b of config.bindings) logger.log("info", `Binding: ${b.pattern} → ${b.upstream}`);
 
   const app = new App(config, { logger });
+  logger.log("info", garbageDetectionLine(config, app));
+  const dumpProblem = app.context.garbage.settings.enabled ? dumpDirProblem(config.logging.dumpDir) : undefined;
+  if (command.check) return await check(app, dumpProblem);
+  if (dumpProblem) {
+    console.error(`sampling-proxy: ${dumpProblem}`);
+    return 2;
+  }
   let gate: ConnectionGate;
   try {
     gate = serveGated(app.handler, {
@@ -86,6 +101,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`sampling-proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${String(error)}`);
     return 1;
   }
+  app.upstreamHealth.start();
   // Signals are handled from before the listening line, which scripts take as "ready".
   const stopped = stopOnSignal(gate, app.context.drain, {
     graceSeconds: config.listen.shutdownGraceSeconds,
@@ -95,7 +111,43 @@ export async function main(args: string[]): Promise<number> {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
   await stopped;
+  await app.upstreamHealth.stop();
   return 0;
+}
+
+/**
+ * `--check`: probes every upstream once and prints what it found, and the dump folder problem start would refuse;
+ * 0 when all answered 2xx and there is none.
+ */
+async function check(app: App, dumpProblem: string | undefined): Promise<number> {
+  const results = await app.upstreamHealth.probeAll();
+  const lines: string[] = [];
+  for (const u of app.context.config.upstreams) {
+    const probe = results.find((r) => r.upstream === u.name);
+    lines.push(`upstream "${u.name}": ${displayUrl(u.baseUrl)}`);
+    for (const [name, url] of Object.entries(upstreamEndpoints(u))) lines.push(`  ${name.padEnd(9)}${url}`);
+    lines.push(`  ${"probe".padEnd(9)}${probe?.lastError ? `FAILED: ${probe.lastError}` : `ok (${probe?.status})`}`);
+  }
+  const failed = results.filter((r) => r.lastError !== null).length;
+  const total = results.length;
+  lines.push(
+    failed === 0 ? `All ${countOf(total, "upstream")} answered` : `${failed} of ${countOf(total, "upstream")} failed`,
+  );
+  if (dumpProblem) lines.push(`FAILED: ${dumpProblem}`);
+  console.log(lines.join("\n"));
+  return failed === 0 && !dumpProblem ? 0 : 1;
+}
+
+/** The start line that says whether garbage detection is on, and with which validator. */
+function garbageDetectionLine(config: Config, app: App): string {
+  const { settings, validator, attempts } = app.context.garbage;
+  if (!settings.enabled) return "Garbage detection: off (validation.enabled is false)";
+  const url = config.validation.validator_url;
+  const second = validator && url
+    ? `validator ${config.validation.validator_model ?? "(default model)"} at ${displayUrl(url)}`
+    : "no validator";
+  const local = settings.localDetection ? "local loop detector" : "local loop detector off";
+  return `Garbage detection: on (${local}, ${second}, up to ${countOf(attempts, "attempt")} per request)`;
 }
 
 function isLoopback(host: string): boolean {

@@ -16,6 +16,7 @@ Deno.test("parseCli returns no overrides and no actions for an empty command lin
     help: false,
     version: false,
     printSchema: false,
+    check: false,
     configPath: undefined,
     overrides: {},
   });
@@ -71,14 +72,15 @@ Deno.test("parseCli accepts the short flags", () => {
 });
 
 Deno.test("parseCli reads the action flags", () => {
-  const cases: { args: string[]; want: [boolean, boolean, boolean] }[] = [
-    { args: ["--help"], want: [true, false, false] },
-    { args: ["--version"], want: [false, true, false] },
-    { args: ["--print-schema"], want: [false, false, true] },
+  const cases: { args: string[]; want: [boolean, boolean, boolean, boolean] }[] = [
+    { args: ["--help"], want: [true, false, false, false] },
+    { args: ["--version"], want: [false, true, false, false] },
+    { args: ["--print-schema"], want: [false, false, true, false] },
+    { args: ["--check"], want: [false, false, false, true] },
   ];
   for (const { args, want } of cases) {
-    const { help, version, printSchema } = parseCli(args);
-    assert.deepEqual([help, version, printSchema], want, args[0]);
+    const { help, version, printSchema, check } = parseCli(args);
+    assert.deepEqual([help, version, printSchema, check], want, args[0]);
   }
 });
 
@@ -144,6 +146,9 @@ Deno.test("parseCli rejects bad values with a clear message", () => {
     { args: ["--target-base-url", "localhost"], pattern: /^--target-base-url: "localhost" is not a URL/ },
     { args: ["--target-base-url", "zai=nowhere"], pattern: /^--target-base-url: "nowhere" is not a URL/ },
     { args: ["--frobnicate"], pattern: /^Unknown option '--frobnicate'$/ },
+    { args: ["--prot", "9000"], pattern: /^Unknown option '--prot' \(did you mean "--port"\?\)$/ },
+    { args: ["--target-base-urls=http://h"], pattern: /\(did you mean "--target-base-url"\?\)$/ },
+    { args: ["--debug"], pattern: /^Unknown option '--debug' \(did you mean "--debug-logs"\?\)$/ },
     { args: ["-z"], pattern: /^Unknown option '-z'$/ },
     { args: ["--port"], pattern: /'--port <value>' argument missing/ },
     { args: ["config.json"], pattern: /^Unexpected argument 'config\.json'/ },
@@ -167,6 +172,7 @@ Deno.test("HELP_TEXT lists every flag and the exit codes", () => {
     "--parallel-limits",
     "-d, --debug-logs",
     "-o, --override-logs",
+    "--check",
     "--print-schema",
     "-V, --version",
     "-h, --help",

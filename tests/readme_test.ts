@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseToml } from "smol-toml";
+import { parse as parseToml } from "npm:smol-toml@1.9.1";
 import { parseConfig } from "../src/config/load.ts";
 import { isRecord } from "./support/json_guards.ts";
 import { startMockUpstream } from "./support/mock_upstream.ts";
@@ -153,13 +153,23 @@ Deno.test("README: bash snippets run against the proxy in front of the mock upst
 Deno.test("README: TypeScript SDK snippets type-check and run through Deno against the proxy", async () => {
   await using setup = await proxyAndMock();
   const dir = await Deno.makeTempDir();
+  // The snippets import the SDKs by their npm names, as a reader's project would; run them with the versions the
+  // tests pin (tests/support/sdk.ts, tests/deno.lock).
+  const sdkSource = await Deno.readTextFile(join(ROOT, "tests/support/sdk.ts"));
+  const pinned = [...sdkSource.matchAll(/"npm:((?:@[^/"]+\/)?[^@"]+)@[^"]+"/g)].map((m) => ({
+    name: m[1],
+    specifier: m[0],
+  }));
+  const withPinnedImports = (text: string) =>
+    pinned.reduce((code, { name, specifier }) => code.replaceAll(`from "${name}"`, `from ${specifier}`), text);
+  const lock = join(ROOT, "tests/deno.lock");
   const deno = (command: string, args: string[]) =>
-    run(Deno.execPath(), [command, "--config", join(ROOT, "deno.json"), "--frozen", ...args]);
+    run(Deno.execPath(), [command, "--config", join(ROOT, "deno.json"), `--lock=${lock}`, "--frozen", ...args]);
   try {
     const files = await Promise.all(
       snippetsOf("deno").map(async (snippet) => {
         const file = join(dir, `readme_${snippet.line}.ts`);
-        await Deno.writeTextFile(file, pointedAt(snippet.text, setup.proxy));
+        await Deno.writeTextFile(file, withPinnedImports(pointedAt(snippet.text, setup.proxy)));
         return { snippet, file };
       }),
     );

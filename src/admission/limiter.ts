@@ -27,6 +27,7 @@ import { type AdmissionErrorDetails, type AdmissionScope, QueueFullError, QueueT
 import type { AdmissionLog } from "./log.ts";
 import { Waiter } from "./waiter.ts";
 import { isModelPattern, ModelMatcher } from "../policy/model_matcher.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** The reserved `parallel_limits` key for the limit shared by all models. */
 export const GLOBAL_LIMIT_KEY = "global";
@@ -219,7 +220,7 @@ export class ConcurrencyLimiter {
     const waiting = this.#pools.get(model)?.waiting ?? 0;
     const { maxWaiting, timeoutSeconds } = this.#queueByModel.match(model)?.value ?? this.#queueDefaults;
     if (maxWaiting !== null && waiting >= maxWaiting) {
-      log?.("warn", `Queue full for ${model}, ${waiting} requests waiting (max: ${maxWaiting})`);
+      log?.("warn", `Queue full for ${model}, ${countOf(waiting, "request")} waiting (max: ${maxWaiting})`);
       throw new QueueFullError(this.#details(model, blocker, waiting));
     }
     log?.("info", this.#queueingLine(model, blocker));
@@ -255,7 +256,7 @@ export class ConcurrencyLimiter {
         limit,
         inUse,
         waiting: queued.length,
-        longestWaitMs: queued.length ? now - queued[0].waiter.enqueuedAt : 0,
+        longestWaitMs: queued.length ? Math.round(now - queued[0].waiter.enqueuedAt) : 0,
       };
     };
     const models: Record<string, PoolFigures> = {};
@@ -349,8 +350,11 @@ export class ConcurrencyLimiter {
 
   #queueingLine(model: string, blocker: AdmissionScope): string {
     const name = blocker === "global" ? "global limit" : model;
-    const ahead = this.#waitingIn(model, blocker);
-    return `Queueing for ${name}, ${ahead} requests waiting (limit: ${this.#limitOf(model, blocker)?.limit})`;
+    // Logged before this request joins the queue: count it in.
+    const waiting = this.#waitingIn(model, blocker) + 1;
+    return `Queueing for ${name}, ${countOf(waiting, "request")} waiting (limit: ${
+      this.#limitOf(model, blocker)?.limit
+    })`;
   }
 
   /** Requests queued in one scope: the model's own queue, or all those blocked by the global limit only. */

@@ -22,6 +22,8 @@ export interface UpstreamConfig {
   readonly api: ApiRoot;
   /** Key that replaces the client's credentials, when configured. */
   readonly apiKey: string | undefined;
+  /** The `api_key_env` variable that was not set at start: requests for this upstream are refused with 401. */
+  readonly missingKeyEnv: string | undefined;
   /** Longest time to connect. */
   readonly connectTimeoutMs: number;
   /** Longest wait for the response headers. */
@@ -85,6 +87,14 @@ export interface LoggingConfig {
   readonly dumpMaxBytes: number;
 }
 
+/** Upstream probes (`health_check`). */
+export interface HealthCheckConfig {
+  /** Time between two probe rounds; 0: no probes. */
+  readonly intervalMs: number;
+  /** Longest wait for one probe. */
+  readonly timeoutMs: number;
+}
+
 /** The whole configuration. Sections owned by later stages keep the file's validated shape. */
 export interface Config {
   /** Path of the file it came from, or `"defaults"`. */
@@ -92,9 +102,12 @@ export interface Config {
   readonly listen: ListenConfig;
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
+  /** The validator LLM of garbage detection, as an upstream; none when it is off or not configured. */
+  readonly validator: UpstreamConfig | undefined;
   readonly logging: LoggingConfig;
   /** Browser origins allowed to call the proxy. */
   readonly cors: { readonly origins: readonly string[] };
+  readonly healthCheck: HealthCheckConfig;
   readonly sampling: {
     readonly defaultParams: Readonly<Record<string, unknown>>;
     readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -3,21 +3,26 @@
  *
  * Phases, in order:
  * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
- * 2. Parse JSON; a syntax error names the file and the position.
+ * 2. Parse JSON with comments and trailing commas (JSONC); a syntax error names the file, the line and the column.
  * 3. Merge CLI flags into the raw object (CLI > file > defaults).
- * 4. Validate with the schema; unknown keys become warnings and are dropped, anything else is an error naming
- *    the file and, for every problem, its JSON path and what is wrong.
+ * 4. Validate with the schema; unknown keys become warnings and are dropped, except at the top level, where a
+ *    misspelt section (`upstream`) would silently leave the defaults in force, so it is an error; each names the
+ *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
+ *    is wrong.
  * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
- *    duplicate upstreams, key variables) and freeze.
+ *    duplicate upstreams) and freeze. An unset `api_key_env` variable is a warning, not an error: that upstream
+ *    answers 401 naming the variable, and the rest of the proxy works.
  *
  * @module
  */
 
-import { apiRoot } from "../routing/upstream_url.ts";
+import { apiRoot, baseUrlProblem, displayUrl } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
-import { type ConfigFile, configFileSchema, upstreamEntrySchema } from "./schema.ts";
+import { type ConfigFile, configFileSchema, upstreamEntrySchema, type UpstreamFileEntry } from "./schema.ts";
+import { parseJsonc } from "./jsonc.ts";
 import type { Problem } from "./shape.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** A config that cannot be used; the message names the file, the JSON path and the problem. */
 export class ConfigError extends Error {
@@ -43,6 +48,12 @@ const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 75;
 /** Time in-flight requests get on SIGTERM/SIGINT, within systemd's 90 s stop timeout. */
 const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+/** The validator's `timeout_seconds`: the seed's 300 s would freeze a held stream that long. */
+const DEFAULT_VALIDATOR_TIMEOUT_SECONDS = 30;
+/** Seconds between upstream probes. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 30;
+/** A probe is a model list: a live upstream answers it at once. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS = 5;
 /** Failure dumps are capped so a looping model cannot fill the disk. */
 const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -84,7 +95,7 @@ export interface LoadConfigOptions {
 /**
  * Loads the config from `path`, or `./config.json` when it exists, or the defaults; then applies the CLI flags.
  *
- * @throws {ConfigError} when the file is missing, unreadable, not JSON or invalid
+ * @throws {ConfigError} when the file is missing, unreadable, not JSON(C) or invalid
  */
 export async function loadConfig(path: string | undefined, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? Deno.cwd();
@@ -129,12 +140,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Loa
   const fail = (message: string): never => {
     throw new ConfigError(`Cannot load config ${source}: ${message}`);
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return fail(`invalid JSON: ${errorMessage(error)}`);
-  }
+  const parsed = parseJsonc(text);
+  if (!parsed.ok) return fail(`invalid JSON: ${parsed.error}`);
+  const raw = parsed.value;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("the top level must be an object");
   const warnings: string[] = [];
   const file = validate(raw as Record<string, unknown>, warnings, fail);
@@ -148,15 +156,21 @@ function validate(
   fail: (message: string) => never,
 ): ConfigFile {
   const result = configFileSchema.validate(raw);
-  if (!result.ok) fail(formatProblems(result.problems));
-  for (const { path, keys } of result.unknownKeys) {
+  for (const { path, keys, known } of result.unknownKeys) {
     const parent = path.length === 0 ? "the top level" : formatPath(path);
-    warnings.push(
-      `Unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} in ${parent} (ignored)`,
-    );
+    const hint = (key: string) =>
+      path.length === 0 && Object.hasOwn(RENAMED, key) ? ` (now ${RENAMED[key]})` : didYouMean(key, known);
+    const named = keys.map((key) => `"${key}"${hint(key)}`).join(", ");
+    const message = `Unknown key${keys.length > 1 ? "s" : ""} ${named} in ${parent}`;
+    if (path.length === 0) fail(message);
+    warnings.push(`${message} (ignored)`);
   }
+  if (!result.ok) fail(formatProblems(result.problems));
   return result.value;
 }
+
+/** Top-level keys of older seed versions, and where their settings live now. */
+const RENAMED: Readonly<Record<string, string>> = { enforced_sampling_params: "override.sampling_params" };
 
 function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
   const out: ConfigFile = structuredClone(file);
@@ -216,6 +230,33 @@ function parseUpstreamEntry(entry: Record<string, unknown>, fail: (message: stri
   return result.ok ? result.value : fail(formatProblems(result.problems, "upstream "));
 }
 
+/**
+ * The validator LLM as an upstream entry, so that it is called like any upstream (URL rules, credentials, headers,
+ * timeouts): `validator_url`, `validator_api_key_env`, `supports_openai` / `supports_anthropic`,
+ * `connect_timeout_seconds` and `timeout_seconds` (default 30, for the response and the whole call). None when
+ * garbage detection or the validator is off, or no `validator_url` is set.
+ */
+function validatorUpstreamEntry(
+  validation: NonNullable<ConfigFile["validation"]>,
+  fail: (message: string) => never,
+): UpstreamFileEntry | undefined {
+  if (!validation.enabled || validation.validator_enabled === false || validation.validator_url === undefined) {
+    return undefined;
+  }
+  const entry: Record<string, unknown> = {
+    name: "validator",
+    base_url: validation.validator_url,
+    timeout_seconds: validation.timeout_seconds ?? DEFAULT_VALIDATOR_TIMEOUT_SECONDS,
+  };
+  if (validation.validator_api_key_env !== undefined) entry.api_key_env = validation.validator_api_key_env;
+  if (validation.connect_timeout_seconds !== undefined) {
+    entry.connect_timeout_seconds = validation.connect_timeout_seconds;
+  }
+  if (validation.supports_openai !== undefined) entry.supports_openai = validation.supports_openai;
+  if (validation.supports_anthropic !== undefined) entry.supports_anthropic = validation.supports_anthropic;
+  return parseUpstreamEntry(entry, (message) => fail(`validation: ${message}`));
+}
+
 /** The one upstream of the legacy `server` form (or of no config at all). */
 function legacyUpstream(file: ConfigFile) {
   const server = file.server;
@@ -245,11 +286,8 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     warnings.push("server.target_base_url is ignored because upstreams is set");
   }
   const entries = file.upstreams ?? [legacyUpstream(file)];
-  const seen = new Set<string>();
-  const upstreams = entries.map((entry, index): UpstreamConfig => {
-    const at = file.upstreams ? `upstreams[${index}]` : "server";
-    if (seen.has(entry.name)) fail(`${at}.name: duplicate upstream name "${entry.name}"`);
-    seen.add(entry.name);
+  // Every upstream the proxy calls, the validator LLM included, is built here from an entry.
+  const toUpstream = (entry: UpstreamFileEntry, at: string): UpstreamConfig => {
     if (!entry.supports_openai && !entry.supports_anthropic) {
       fail(`${at}: supports_openai and supports_anthropic cannot both be false`);
     }
@@ -257,18 +295,26 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       fail(`${at}: give api_key or api_key_env, not both`);
     }
     let apiKey = entry.api_key;
+    let missingKeyEnv: string | undefined;
     if (entry.api_key_env !== undefined) {
-      apiKey = ctx.env[entry.api_key_env];
-      if (apiKey === undefined || apiKey === "") {
-        fail(`${at}.api_key_env: environment variable ${entry.api_key_env} is not set`);
+      apiKey = ctx.env[entry.api_key_env] || undefined;
+      if (apiKey === undefined) {
+        missingKeyEnv = entry.api_key_env;
+        warnings.push(
+          `${at}.api_key_env: environment variable ${missingKeyEnv} is not set; requests for upstream ` +
+            `"${entry.name}" are answered 401 until it is set and the proxy restarted`,
+        );
       }
     }
+    const urlProblem = baseUrlProblem(entry.base_url);
+    if (urlProblem) warnings.push(`${at}.base_url: ${displayUrl(entry.base_url)} ${urlProblem}`);
     const idleTimeoutMs = entry.timeout_seconds * 1000;
     return Object.freeze({
       name: entry.name,
       baseUrl: entry.base_url.replace(/\/+$/, ""),
       api: apiRoot(entry.base_url),
       apiKey,
+      missingKeyEnv,
       connectTimeoutMs: entry.connect_timeout_seconds * 1000,
       responseTimeoutMs: (entry.response_timeout_seconds ?? entry.timeout_seconds) * 1000,
       idleTimeoutMs,
@@ -281,7 +327,15 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       tokenize: entry.tokenize,
       forwardPaths: entry.forward_paths,
     });
+  };
+  const seen = new Set<string>();
+  const upstreams = entries.map((entry, index) => {
+    const at = file.upstreams ? `upstreams[${index}]` : "server";
+    if (seen.has(entry.name)) fail(`${at}.name: duplicate upstream name "${entry.name}"`);
+    seen.add(entry.name);
+    return toUpstream(entry, at);
   });
+  const validatorEntry = validatorUpstreamEntry(file.validation ?? {}, fail);
 
   const bindingMap = file.model_upstream_binding ?? { "*": upstreams[0].name };
   if (!file.model_upstream_binding && upstreams.length > 1) {
@@ -320,6 +374,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     listen,
     upstreams: Object.freeze(upstreams),
     bindings: Object.freeze(bindings),
+    validator: validatorEntry && toUpstream(validatorEntry, "validation"),
     logging: Object.freeze({
       debug: file.logging?.enable_debug_logs ?? false,
       overrides: file.logging?.enable_override_logs ?? false,
@@ -328,6 +383,10 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
     }),
     cors: { origins: file.cors?.origins ?? [] },
+    healthCheck: Object.freeze({
+      intervalMs: (file.health_check?.interval_seconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS) * 1000,
+      timeoutMs: (file.health_check?.timeout_seconds ?? DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS) * 1000,
+    }),
     sampling: {
       defaultParams: file.default_sampling_params ?? {},
       modelParams: file.model_sampling_params ?? {},

@@ -164,7 +164,16 @@ export const configFileSchema = s.object({
     validator_enabled: flag.optional().describe("Ask the validator LLM about doubtful cases (default true)"),
     hold_back_chars: count.optional().describe("Characters held back from the client"),
     retry_sampling: samplingParams.optional().describe("Params added to retried requests, e.g. presence_penalty"),
+    on_exhausted: s.oneOf(["truncate", "error"]).optional().describe(
+      "When retries are used up: end the answer at the loop start as a length cut (truncate, default), " +
+        "or with an error clients do not retry (error)",
+    ),
   }).optional(),
+  health_check: s.object({
+    interval_seconds: seconds("Seconds between probes of every upstream's models endpoint; 0 disables probing")
+      .optional(),
+    timeout_seconds: positiveSeconds("Longest wait for one probe").optional(),
+  }).optional().describe("Upstream reachability probes, shown in /health"),
   logging: s.object({
     enable_debug_logs: flag.optional(),
     enable_override_logs: flag.optional(),

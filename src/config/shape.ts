@@ -22,7 +22,7 @@
  *
  * const result = listen.validate({ port: 70000, prot: 1 });
  * if (!result.ok) console.log(result.problems); // [{ path: ["port"], message: "expected an integer from 0 to 65535, received 70000" }]
- * console.log(result.unknownKeys); // [{ path: [], keys: ["prot"] }]
+ * console.log(result.unknownKeys); // [{ path: [], keys: ["prot"], known: ["port"] }]
  * ```
  *
  * @module
@@ -45,6 +45,8 @@ export interface UnknownKeys {
   readonly path: readonly PathKey[];
   /** The keys, in the order of the input. */
   readonly keys: readonly string[];
+  /** The keys the object's shape knows, for suggestions. */
+  readonly known: readonly string[];
 }
 
 /** The outcome of {@link Shape.validate}: the value, or every problem; unknown keys either way. */
@@ -312,7 +314,7 @@ function read(shape: AnyShape, value: unknown, path: readonly PathKey[], report:
 
 function readObject(fields: Fields, value: Record<string, unknown>, path: readonly PathKey[], report: Report) {
   const unknownKeys = Object.keys(value).filter((key) => !Object.hasOwn(fields, key));
-  if (unknownKeys.length > 0) report.unknownKeys.push({ path, keys: unknownKeys });
+  if (unknownKeys.length > 0) report.unknownKeys.push({ path, keys: unknownKeys, known: Object.keys(fields) });
   const entries: [string, unknown][] = [];
   for (const [key, field] of Object.entries(fields)) {
     const item = read(field, Object.hasOwn(value, key) ? value[key] : undefined, [...path, key], report);

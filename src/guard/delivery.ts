@@ -7,8 +7,9 @@
  * @module
  */
 
+import { textTokenWeight } from "../convert/count_tokens.ts";
 import type { Protocol } from "../http/errors.ts";
-import { type EventFacts, isContentBearing } from "./event_text.ts";
+import { CHANNELS, type EventFacts, isContentBearing } from "./event_text.ts";
 
 /** Everything sent to the client so far, across attempts. */
 export class Delivery {
@@ -20,7 +21,9 @@ export class Delivery {
   #ended = false;
   #textBlocks = 0;
   #openTextIndex: number | undefined;
-  #chunkId: string | undefined;
+  #openBlocks = new Set<number>();
+  #chunkHead: Record<string, unknown> | undefined;
+  #outputWeight = 0;
 
   /** Starts with nothing delivered, for a stream in the upstream's `protocol`. */
   constructor(protocol: Protocol) {
@@ -49,7 +52,22 @@ export class Delivery {
 
   /** The `id` of the OpenAI chunks the client received, so later attempts can keep it. */
   get chunkId(): string | undefined {
-    return this.#chunkId;
+    return this.#chunkHead?.id as string | undefined;
+  }
+
+  /** OpenAI: `id`, `created` and `model` of the first chunk the client received, for chunks the proxy writes. */
+  get chunkHead(): Readonly<Record<string, unknown>> {
+    return this.#chunkHead ?? {};
+  }
+
+  /** Anthropic: the indices of the content blocks the client has open. */
+  get openBlocks(): number[] {
+    return [...this.#openBlocks];
+  }
+
+  /** The estimated tokens of every text sent (content, reasoning, tool arguments), as a fraction. */
+  get outputWeight(): number {
+    return this.#outputWeight;
   }
 
   /** Anthropic: the index of the client's open text block, if one is open. */
@@ -70,12 +88,14 @@ export class Delivery {
   record(facts: EventFacts): void {
     if (isContentBearing(facts)) this.#content = true;
     this.#text += facts.text.content;
+    for (const channel of CHANNELS) this.#outputWeight += textTokenWeight(facts.text[channel]);
     if (facts.text.reasoning !== "" || facts.text.tool !== "" || facts.tool) this.#other = true;
     switch (facts.kind) {
       case "start":
         this.#started = true;
         break;
       case "block_start":
+        if (facts.index !== undefined) this.#openBlocks.add(facts.index);
         if (facts.blockType === "text") {
           this.#textBlocks++;
           this.#openTextIndex = facts.index;
@@ -84,6 +104,7 @@ export class Delivery {
         }
         break;
       case "block_stop":
+        if (facts.index !== undefined) this.#openBlocks.delete(facts.index);
         if (facts.index === this.#openTextIndex) this.#openTextIndex = undefined;
         break;
       case "done":
@@ -91,9 +112,10 @@ export class Delivery {
         this.#ended = true;
         break;
     }
-    if (this.#protocol === "openai" && this.#chunkId === undefined && typeof facts.json?.id === "string") {
+    if (this.#protocol === "openai" && this.#chunkHead === undefined && typeof facts.json?.id === "string") {
       this.#started = true;
-      this.#chunkId = facts.json.id;
+      const { id, created, model } = facts.json;
+      this.#chunkHead = { id, created, model };
     }
   }
 }

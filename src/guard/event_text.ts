@@ -19,6 +19,14 @@ export type Channel = "content" | "reasoning" | "tool";
 export const CHANNELS: readonly Channel[] = ["content", "reasoning", "tool"];
 
 /**
+ * Whether a channel carries data rather than prose: tool arguments are file contents and JSON, which repeat on
+ * purpose, so their detector uses the `data` rules (see `LoopDetectorOptions.data`).
+ */
+export function carriesData(channel: Channel): boolean {
+  return channel === "tool";
+}
+
+/**
  * Where an event sits in its stream's grammar.
  *
  * - `start`: `message_start`, or an OpenAI chunk that carries nothing (the role chunk).
@@ -207,13 +215,15 @@ function parseObject(data: string): Record<string, unknown> | undefined {
   }
 }
 
-function record(value: unknown): Record<string, unknown> | undefined {
+/** `value` as a JSON object, or `undefined` when it is not one. */
+export function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? value as Record<string, unknown>
     : undefined;
 }
 
-function list(value: unknown): unknown[] {
+/** `value` as an array, or `[]` when it is not one. */
+export function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 

@@ -8,11 +8,13 @@
 
 import type { StreamOutcome } from "../http/stream_end.ts";
 import type { Converter } from "../convert/converter.ts";
-import type { Protocol } from "../http/errors.ts";
+import { type Protocol, ProxyError } from "../http/errors.ts";
 import type { UpstreamResponse } from "../http/upstream_call.ts";
 import type { GarbageGuard } from "./garbage_guard.ts";
+import { GARBAGE_HEADER } from "./length_cut.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** The request path's side of a guarded exchange. */
 export interface ExchangeOptions {
@@ -109,8 +111,30 @@ export function describeConfirmed(verdict: LoopVerdict, outcome: { confidence: n
 
 /** The message of the error a client gets when the attempts ran out. */
 export function exhaustedMessage(description: string, attempts: number): string {
-  return `Garbage output detected (${description}); the model kept producing it in ${attempts} ` +
-    `attempt${attempts === 1 ? "" : "s"}`;
+  return `Garbage output detected (${description}); the model kept producing it in ${
+    countOf(attempts, "attempt")
+  }; ${NO_RETRY}`;
+}
+
+/** Said in every give-up error: the client should not send the same request again. */
+export const NO_RETRY = "sending the same request again will not help";
+
+/**
+ * The status of a give-up error (`on_exhausted: "error"`) while headers are unsent: a 4xx, because the SDKs retry
+ * 408, 409, 429 and every 5xx (529 included) on their own, and the same request would only loop again.
+ */
+export const EXHAUSTED_STATUS = 422;
+
+/**
+ * The give-up error of a whole answer (`on_exhausted: "error"`): {@link EXHAUSTED_STATUS}, `api_error` (Anthropic)
+ * / `server_error` with code `garbage_detected` (OpenAI), `x-should-retry: false` (which the SDKs obey) and the
+ * {@link GARBAGE_HEADER}.
+ */
+export function exhaustedError(message: string): ProxyError {
+  return new ProxyError(EXHAUSTED_STATUS, "api_error", message, {
+    code: GARBAGE_CODE,
+    headers: { "x-should-retry": "false", [GARBAGE_HEADER]: "exhausted" },
+  });
 }
 
 /** Waits `ms` milliseconds, or until `signal` aborts (then resolves early; the caller checks the signal). */

@@ -6,18 +6,21 @@
  * - `enabled` (false): guard chat completions and messages requests.
  * - `validator_url`, `validator_model` (`qwen-3.5-0.8b`), `validator_api_key_env`, `supports_openai` (true),
  *   `supports_anthropic` (false), `connect_timeout_seconds` (5), `timeout_seconds` (30; the seed's 300 would freeze a
- *   stream that long), `confidence_threshold` (0.85): the validator LLM, asked only about doubtful cases.
+ *   stream that long), `confidence_threshold` (0.85): the validator LLM, asked only about doubtful cases. The config
+ *   loader turns these keys into an upstream (`Config.validator`), called like any other.
  * - `max_retries` (3): attempts = 1 + max_retries. `retry_base_delay_seconds` (1), `retry_multiplier` (2): the
  *   seed's backoff, see {@link GarbageGuard.retryDelayMs}.
  * - `mid_stream_validation_enabled` (false), `mid_stream_validation_interval_words` (300): also ask the validator
  *   about the content every N words, in the background.
  * - `local_detection` (true), `validator_enabled` (true), `hold_back_chars` (256), `retry_sampling` ({}): params
  *   merged into retried and continued requests, e.g. `{"presence_penalty": 0.5}`.
+ * - `on_exhausted` (`"truncate"`): when no attempt is left, end the answer at the loop start as a length cut
+ *   (`length_cut.ts`); `"error"` ends it with an error no client retries (see `exchange.ts`).
  *
  * @module
  */
 
-import type { LoggingConfig } from "../config/config.ts";
+import type { LoggingConfig, UpstreamConfig } from "../config/config.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { writeFailureDump } from "./failure_dump.ts";
 import { GuardCounters, type ModelGuardFigures } from "./guard_counters.ts";
@@ -43,7 +46,11 @@ export interface GuardValidationConfig {
   readonly validator_enabled?: boolean;
   readonly hold_back_chars?: number;
   readonly retry_sampling?: Readonly<Record<string, unknown>>;
+  readonly on_exhausted?: ExhaustedAction;
 }
+
+/** What ends an answer whose garbage could not be retried away: a length cut, or a non-retryable error. */
+export type ExhaustedAction = "truncate" | "error";
 
 /** The guard's resolved settings. */
 export interface GuardSettings {
@@ -61,6 +68,8 @@ export interface GuardSettings {
   readonly retryMultiplier: number;
   /** Params merged into retried and continued requests. */
   readonly retrySampling: Readonly<Record<string, unknown>>;
+  /** How an answer ends when no attempt is left (or what was sent cannot be continued). */
+  readonly onExhausted: ExhaustedAction;
   /** Words of content between two background validator checks, or 0 for none. */
   readonly midStreamWords: number;
   /** Silence on a held stream after which a keep-alive is sent, in milliseconds. */
@@ -124,7 +133,6 @@ const DEFAULTS = {
   retryMultiplier: 2,
   midStreamWords: 300,
   validatorModel: "qwen-3.5-0.8b",
-  validatorTimeoutSeconds: 30,
   holdBackChars: 256,
 } as const;
 
@@ -141,6 +149,7 @@ export function guardSettings(validation: GuardValidationConfig, logging: Loggin
     retryBaseDelayMs: (validation.retry_base_delay_seconds ?? DEFAULTS.retryBaseDelaySeconds) * 1000,
     retryMultiplier: validation.retry_multiplier ?? DEFAULTS.retryMultiplier,
     retrySampling: validation.retry_sampling ?? {},
+    onExhausted: validation.on_exhausted ?? "truncate",
     midStreamWords: validation.mid_stream_validation_enabled
       ? validation.mid_stream_validation_interval_words ?? DEFAULTS.midStreamWords
       : 0,
@@ -227,16 +236,15 @@ export interface CreateGarbageGuardOptions {
   logging: LoggingConfig;
   /** Where lines go. */
   logger: Logger;
-  /** Looks up `validator_api_key_env`. @default Deno.env.get */
-  env?: (name: string) => string | undefined;
+  /** The validator LLM as an upstream (`Config.validator`), when configured. */
+  validator?: UpstreamConfig;
   /** The validator's `fetch`. @default globalThis.fetch */
   fetch?: typeof fetch;
 }
 
 /**
- * Builds the guard for a config: a validator exists when the guard is enabled, `validator_enabled` is not false
- * and `validator_url` is set. A validator that cannot be built (e.g. neither protocol supported) is left out with
- * a warning.
+ * Builds the guard for a config: a validator exists when the guard is enabled and the config loader built the
+ * validator's upstream (`validator_enabled` is not false and `validator_url` is set).
  */
 export function createGarbageGuard(
   validation: GuardValidationConfig,
@@ -244,39 +252,13 @@ export function createGarbageGuard(
 ): GarbageGuard {
   const settings = guardSettings(validation, options.logging);
   const { logger } = options;
-  let validator: Validator | undefined;
-  if (settings.enabled && validation.validator_enabled !== false && validation.validator_url !== undefined) {
-    try {
-      validator = createValidator({
-        url: validation.validator_url,
-        model: validation.validator_model ?? DEFAULTS.validatorModel,
-        supportsOpenAI: validation.supports_openai,
-        supportsAnthropic: validation.supports_anthropic,
-        connectTimeoutMs: (validation.connect_timeout_seconds ?? 5) * 1000,
-        timeoutMs: (validation.timeout_seconds ?? DEFAULTS.validatorTimeoutSeconds) * 1000,
-        confidenceThreshold: validation.confidence_threshold,
-        apiKey: validatorKey(validation.validator_api_key_env, options.env, logger),
-        fetch: options.fetch,
-      });
-    } catch (error) {
-      logger.log("warn", `Validator disabled: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  const validator = settings.enabled && options.validator !== undefined
+    ? createValidator({
+      upstream: options.validator,
+      model: validation.validator_model ?? DEFAULTS.validatorModel,
+      confidenceThreshold: validation.confidence_threshold,
+      fetch: options.fetch,
+    })
+    : undefined;
   return new GarbageGuard(settings, { logger, validator });
-}
-
-function validatorKey(
-  name: string | undefined,
-  env: ((name: string) => string | undefined) | undefined,
-  logger: Logger,
-): string | undefined {
-  if (name === undefined) return undefined;
-  let key: string | undefined;
-  try {
-    key = env ? env(name) : Deno.env.get(name);
-  } catch {
-    key = undefined;
-  }
-  if (key === undefined || key === "") logger.log("warn", `validation.validator_api_key_env: ${name} is not set`);
-  return key || undefined;
 }

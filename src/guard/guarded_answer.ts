@@ -14,9 +14,8 @@
  * @module
  */
 
-import { ProxyError } from "../http/errors.ts";
 import type { ChunkReader, UpstreamResponse } from "../http/upstream_call.ts";
-import { answerText, type Channel, CHANNELS } from "./event_text.ts";
+import { answerText, carriesData, type Channel, CHANNELS } from "./event_text.ts";
 import {
   backoff,
   consultValidator,
@@ -24,12 +23,14 @@ import {
   describeToolLoop,
   describeVerdict,
   type ExchangeOptions,
+  exhaustedError,
   exhaustedMessage,
-  GARBAGE_CODE,
 } from "./exchange.ts";
+import { type AnswerCut, cutAnswer, GARBAGE_HEADER } from "./length_cut.ts";
 import { retryBody } from "./continuation.ts";
 import { LoopDetector } from "./loop_detector.ts";
 import { ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Options of {@link vetAnswer}. */
 export interface AnswerOptions extends ExchangeOptions {
@@ -43,13 +44,16 @@ interface Finding {
   reason: string;
   description: string;
   text: string;
+  /** Where the loop starts, when known: a length cut ends the answer there. */
+  cut: AnswerCut | undefined;
 }
 
 /**
  * Checks a 2xx non-streamed answer (`first`) and retries it while it is garbage. Returns the answer to send: the
- * first clean one, or a retry's non-2xx answer (upstream errors are passed on, not retried).
+ * first clean one, a retry's non-2xx answer (upstream errors are passed on, not retried), or, when every attempt
+ * was garbage, the last one ended at its loop start as a length cut, with the {@link GARBAGE_HEADER}.
  *
- * @throws {ProxyError} 529 (`overloaded`, code `garbage_detected`) when every attempt was garbage
+ * @throws {ProxyError} with `on_exhausted: "error"`, when every attempt was garbage: see `exhaustedError`
  */
 export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions): Promise<UpstreamResponse> {
   const { guard, model, signal } = options;
@@ -77,13 +81,17 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
       description: finding.description,
       attempt,
       outcome: exhausted
-        ? `gave up after ${attempt} attempts`
+        ? `gave up after ${countOf(attempt, "attempt")}: ${GIVE_UP[guard.settings.onExhausted]}`
         : `retrying (attempt ${attempt + 1} of ${guard.attempts})`,
       text: finding.text,
     });
     if (exhausted) {
       guard.counters.exhausted(model);
-      throw new ProxyError(529, "overloaded", exhaustedMessage(finding.description, attempt), { code: GARBAGE_CODE });
+      if (guard.settings.onExhausted === "error") throw exhaustedError(exhaustedMessage(finding.description, attempt));
+      const cut = cutAnswer(options.upstreamProtocol, parsed as Record<string, unknown>, finding.cut);
+      const headers = new Headers(upstream.headers);
+      headers.set(GARBAGE_HEADER, "exhausted");
+      return replayResponse({ ...upstream, headers }, new TextEncoder().encode(JSON.stringify(cut)));
     }
     guard.counters.retry(model);
     await backoff(guard.retryDelayMs(attempt), signal);
@@ -91,6 +99,12 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
     upstream = await options.send(JSON.stringify(retryBody(options.body, options.retrySampling)), signal);
   }
 }
+
+/** The end of the give-up log line, per `on_exhausted`. */
+const GIVE_UP = {
+  truncate: "answering up to the loop start as a length cut",
+  error: "answering with an error",
+} as const;
 
 /** Looks for garbage in a parsed answer; see the module documentation. */
 async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Finding | undefined> {
@@ -100,12 +114,12 @@ async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Findi
     for (const channel of CHANNELS) {
       const text = answer.text[channel];
       if (text === "") continue;
-      const detector = new LoopDetector({ holdBackChars: 0, excerptChars: 2000 });
+      const detector = new LoopDetector({ holdBackChars: 0, excerptChars: 2000, data: carriesData(channel) });
       detector.push(text);
       detector.finish();
       const verdict = detector.verdict;
       if (verdict === null) continue;
-      const base = { channel, text };
+      const base = { channel, text, cut: { channel, at: verdict.start } };
       if (verdict.level === "loop") return { ...base, reason: verdict.reason, description: describeVerdict(verdict) };
       if (guard.validator === undefined) continue;
       const outcome = await consultValidator(options, verdict.excerpt, { reason: describeVerdict(verdict), signal });
@@ -117,7 +131,8 @@ async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Findi
     const outcome = await consultValidator(options, answer.text.content, { reason: "final check", signal });
     if (outcome.kind === "loop") {
       const confidence = `validator confidence ${outcome.confidence.toFixed(2)}`;
-      return { channel: "content", reason: "validator", description: confidence, text: answer.text.content };
+      const text = answer.text.content;
+      return { channel: "content", reason: "validator", description: confidence, text, cut: undefined };
     }
   }
   const tools = new ToolCallRepeatDetector();
@@ -129,6 +144,7 @@ async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Findi
       reason: verdict.reason,
       description: describeToolLoop(verdict),
       text: answer.text.tool,
+      cut: { channel: "tool", call: verdict.firstRepeatIndex },
     };
   }
   return undefined;

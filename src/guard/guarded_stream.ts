@@ -15,12 +15,16 @@
  * 4. Acting: abort the upstream request, drop the held events, write a failure dump, count, log. Then:
  *    (a) attempts left and nothing of the answer reached the client → retry transparently;
  *    (b) attempts left and only plain content text reached the client → continue it with an assistant prefill;
- *    (c) otherwise → end the stream with an error event (never a fake success).
+ *    (c) otherwise (attempts used up, or what was sent cannot be continued) → with `on_exhausted: "truncate"`
+ *        (the default) release the text before the loop start and end the stream as a length cut
+ *        (`length_cut.ts`); with `"error"` end it with an error event no client retries.
  * 5. At the upstream's end the detectors finish and the rest is released. An upstream that ends without its
  *    final event gets an error event (passthrough; a converter reports that itself).
  *
  * Errors are sent in-band, as an upstream-protocol error event that the converter (if any) translates: Anthropic
- * clients get `overloaded_error`, OpenAI clients an error chunk with code `garbage_detected`.
+ * clients get `api_error`, OpenAI clients an error chunk with code `garbage_detected`. The response headers went
+ * out with the first attempt, so a stream carries no `x-sampling-proxy-garbage` header: its finish reason and the
+ * incident's log line tell.
  *
  * @module
  */
@@ -40,7 +44,7 @@ import { readAll, type UpstreamResponse } from "../http/upstream_call.ts";
 import { SseEncoderStream, type SseEvent } from "../protocols/sse.ts";
 import { AttemptSplicer, canPrefill, continuationBody, retryBody } from "./continuation.ts";
 import { Delivery } from "./delivery.ts";
-import { type Channel, type EventFacts, eventFacts } from "./event_text.ts";
+import { type Channel, type EventFacts, eventFacts, record } from "./event_text.ts";
 import {
   backoff,
   consultValidator,
@@ -50,14 +54,17 @@ import {
   type ExchangeOptions,
   exhaustedMessage,
   GARBAGE_CODE,
+  NO_RETRY,
   type ValidatorOutcome,
 } from "./exchange.ts";
+import { lengthCutEvents } from "./length_cut.ts";
 import { HoldBackQueue } from "./hold_back_queue.ts";
 import { StreamedToolCalls } from "./streamed_tool_calls.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
 import { KeepAliveStream } from "./keep_alive.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import { countWords } from "./text_stats.ts";
+import { countOf } from "../observability/wording.ts";
 
 /** Text read on while release is frozen for the validator; beyond it reading pauses until the verdict. */
 const MAX_FROZEN_CHARS = 262_144;
@@ -120,7 +127,8 @@ function toolLoopFinding(verdict: ToolCallLoopVerdict): Finding {
 type Plan =
   | { kind: "retry"; body: Record<string, unknown>; outcome: string }
   | { kind: "continue"; body: Record<string, unknown>; trimmed: boolean; outcome: string }
-  | { kind: "stop"; message: string; outcome: string };
+  | { kind: "stop"; message: string; outcome: string }
+  | { kind: "cut"; outcome: string };
 
 /**
  * The guard's event source for one client stream (upstream-protocol events); see the module documentation.
@@ -328,9 +336,11 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     this.#stop(attempt, new Error("Garbage output detected"));
     // The text before the repetition is good; when the client already has part of the answer it is kept.
     if (finding.cutAtVerdict && this.#delivery.contentSent) this.#release(attempt);
-    attempt.queue.discard();
     const { guard, model } = this.#options;
     const plan = this.#plan(attempt.number, finding);
+    // A length cut ends the answer at the loop start: the text before it goes out in any case.
+    if (finding.cutAtVerdict && plan.kind === "cut") this.#release(attempt);
+    attempt.queue.discard();
     await guard.report({
       requestId: this.#options.requestId,
       model,
@@ -344,10 +354,9 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
       details: { "Delivered characters": this.#delivery.text.length },
     });
     if (this.#closed) return;
-    if (plan.kind === "stop") {
-      guard.counters.exhausted(model);
-      return this.#terminate("overloaded", plan.message, GARBAGE_CODE);
-    }
+    if (plan.kind === "stop" || plan.kind === "cut") guard.counters.exhausted(model);
+    if (plan.kind === "stop") return this.#terminate("api_error", plan.message, GARBAGE_CODE);
+    if (plan.kind === "cut") return this.#endAsLengthCut();
     if (plan.kind === "retry") guard.counters.retry(model);
     else guard.counters.continuation(model);
     await this.#startAttempt(attempt.number + 1, plan);
@@ -357,11 +366,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     const { guard, upstreamProtocol, body, retrySampling } = this.#options;
     const next = `attempt ${failed + 1} of ${guard.attempts}`;
     if (failed >= guard.attempts) {
-      return {
-        kind: "stop",
-        message: exhaustedMessage(finding.description, failed),
-        outcome: `gave up after ${failed} attempts`,
-      };
+      return this.#giveUp(exhaustedMessage(finding.description, failed), `gave up after ${countOf(failed, "attempt")}`);
     }
     if (!this.#delivery.contentSent) {
       return { kind: "retry", body: retryBody(body, retrySampling), outcome: `retrying (${next})` };
@@ -380,12 +385,29 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
         outcome: `continuing after ${this.#delivery.text.length} delivered characters (${next})`,
       };
     }
-    return {
-      kind: "stop",
-      message: `Garbage output detected (${finding.description}) after part of the answer was sent; ` +
-        "that part cannot be continued",
-      outcome: "stopped: the part already sent cannot be continued",
-    };
+    return this.#giveUp(
+      `Garbage output detected (${finding.description}) after part of the answer was sent; ` +
+        `that part cannot be continued; ${NO_RETRY}`,
+      "stopped: the part already sent cannot be continued",
+    );
+  }
+
+  /** No further attempt: a length cut or an error, per `on_exhausted`. */
+  #giveUp(message: string, outcome: string): Plan {
+    if (this.#options.guard.settings.onExhausted === "error") {
+      return { kind: "stop", message, outcome: `${outcome}; ending the stream with an error` };
+    }
+    return { kind: "cut", outcome: `${outcome}; ending the answer at the loop start as a length cut` };
+  }
+
+  /** Ends the client's stream as a length cut after what it already has (see `length_cut.ts`). */
+  #endAsLengthCut(): void {
+    const { upstreamProtocol, converter, body } = this.#options;
+    const includeUsage = converter === undefined && record(body.stream_options)?.include_usage === true;
+    for (const event of lengthCutEvents(upstreamProtocol, this.#delivery, { includeUsage, body })) {
+      this.#deliver(event, eventFacts(upstreamProtocol, event));
+    }
+    this.#close();
   }
 
   async #startAttempt(number: number, plan: Extract<Plan, { kind: "retry" | "continue" }>): Promise<void> {

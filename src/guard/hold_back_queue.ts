@@ -17,7 +17,7 @@
 
 import { LoopDetector } from "./loop_detector.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
-import { type Channel, CHANNELS, type EventFacts } from "./event_text.ts";
+import { carriesData, type Channel, CHANNELS, type EventFacts } from "./event_text.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 
 /** An event waiting in the queue. */
@@ -166,6 +166,7 @@ export class HoldBackQueue {
     return this.#detectors[channel] ??= new LoopDetector({
       holdBackChars: this.#holdBackChars,
       excerptChars: this.#excerptChars,
+      data: carriesData(channel),
     });
   }
 

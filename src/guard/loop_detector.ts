@@ -62,6 +62,13 @@ export interface LoopDetectorOptions {
    * @default 400
    */
   excerptChars?: number;
+  /**
+   * The text is data, not prose (tool arguments: file contents, JSON): only a verbatim periodic tail of 32,768
+   * repeated units (`DATA_LOOP_UNITS` in `periodic_tracker.ts`) is a loop; the prose trackers are off and nothing is
+   * suspicious. Repetition in progress is still held back.
+   * @default false
+   */
+  data?: boolean;
 }
 
 /** First mute after a dismissed suspicion, in code units; doubles with each dismissal. */
@@ -72,8 +79,8 @@ const MAX_PERIOD_LIMIT = 16_384;
 export class LoopDetector {
   #ring: TextRing;
   #periodic: PeriodicTracker;
-  #ngrams = new NgramTracker();
-  #lines = new LineTracker();
+  /** The prose trackers; none for data. */
+  #prose: { ngrams: NgramTracker; lines: LineTracker } | undefined;
   #holdBack: number;
   #excerptChars: number;
   #released = 0;
@@ -84,14 +91,15 @@ export class LoopDetector {
 
   /** Creates a detector; see {@link LoopDetectorOptions}. */
   constructor(options: LoopDetectorOptions = {}) {
-    const { holdBackChars = 256, maxPeriod = 4096, excerptChars = 400 } = options;
+    const { holdBackChars = 256, maxPeriod = 4096, excerptChars = 400, data = false } = options;
     requireInteger("holdBackChars", holdBackChars, 0, Number.MAX_SAFE_INTEGER);
     requireInteger("maxPeriod", maxPeriod, 1, MAX_PERIOD_LIMIT);
     requireInteger("excerptChars", excerptChars, 0, Number.MAX_SAFE_INTEGER);
     this.#holdBack = holdBackChars;
     this.#excerptChars = excerptChars;
     this.#ring = new TextRing(Math.max(periodicHistory(maxPeriod), excerptChars));
-    this.#periodic = new PeriodicTracker(this.#ring, maxPeriod);
+    this.#periodic = new PeriodicTracker(this.#ring, maxPeriod, data);
+    this.#prose = data ? undefined : { ngrams: new NgramTracker(), lines: new LineTracker() };
   }
 
   /** Code units analysed so far (text pushed after a `"loop"` verdict is ignored and not counted). */
@@ -121,9 +129,15 @@ export class LoopDetector {
       const position = this.#ring.length;
       this.#ring.push(unit, classes);
       const allow = this.#suspicionAllowed(position);
+      const prose = this.#prose;
       const found = strongest(
         this.#periodic.step(position, allow),
-        strongest(this.#ngrams.step(position, unit, classes, allow), this.#lines.step(position, unit, classes, allow)),
+        prose
+          ? strongest(
+            prose.ngrams.step(position, unit, classes, allow),
+            prose.lines.step(position, unit, classes, allow),
+          )
+          : null,
       );
       if (found === null) continue;
       raised = this.#raise(found);
@@ -141,9 +155,10 @@ export class LoopDetector {
     if (this.#finished) return null;
     this.#finished = true;
     let raised: LoopVerdict | null = null;
-    if (this.#verdict?.level !== "loop") {
+    const prose = this.#prose;
+    if (this.#verdict?.level !== "loop" && prose) {
       const allow = this.#suspicionAllowed(this.#ring.length);
-      const found = strongest(this.#ngrams.finish(allow), this.#lines.finish(allow));
+      const found = strongest(prose.ngrams.finish(allow), prose.lines.finish(allow));
       if (found !== null) raised = this.#raise(found);
     }
     this.#updateRelease();
@@ -200,7 +215,7 @@ export class LoopDetector {
     if (verdict !== null) {
       limit = Math.min(limit, verdict.start);
     } else if (!this.#finished && length >= this.#mutedUntil) {
-      limit = Math.min(limit, this.#periodic.holdPoint(), this.#ngrams.holdPoint());
+      limit = Math.min(limit, this.#periodic.holdPoint(), this.#prose?.ngrams.holdPoint() ?? Infinity);
     }
     if (limit > this.#released) this.#released = this.#ring.boundary(limit);
   }

@@ -45,6 +45,12 @@
  * A candidate already judged "not a loop" ({@link PeriodicTracker.clear}) needs twice the loop threshold, and no
  * longer raises suspicion or holds text back.
  *
+ * **Data** (tool arguments: file contents, JSON): files repeat on purpose (a 400-zero array initializer, 60 identical
+ * fixture objects, placeholder lines, an empty table), so for data the table above does not apply. Only a verbatim
+ * tail of {@link DATA_LOOP_UNITS} repeated units is a loop, and nothing is suspicious. A candidate still holds text
+ * back while it repeats, so a runaway is cut before any of its repeats is released, and a legitimate repetitive file
+ * goes out when its repetition ends.
+ *
  * @module
  */
 
@@ -65,6 +71,14 @@ const SHORT_UNIT = 40;
 const SKELETON_MIN_PERIOD = 20;
 /** Verbatim prose copied from one period back for this long is suspicious even before the second copy ends. */
 const PROSE_COPY = 1200;
+
+/**
+ * Repeated code units after the first copy that make a loop in data (see the module documentation): 32 K characters
+ * of one unit back to back, about 8,000 tokens. A 10,000-element zero array (30,000 characters) stays below it; a
+ * file that is one unit repeated for longer is not something a coding agent writes, and a runaway tool call is cut
+ * long before a typical `max_tokens` instead of at it.
+ */
+export const DATA_LOOP_UNITS = 32_768;
 
 /** How much history the tracker needs in its {@link TextRing} for a given maximum period. */
 export function periodicHistory(maxPeriod: number): number {
@@ -91,14 +105,19 @@ export class PeriodicTracker {
   #hash = 0;
   #dropWeight = hashPower(WINDOW - 1);
   #candidates: Candidate[] = [];
+  #data: boolean;
 
-  /** Tracks periods up to `maxPeriod` in `ring`, whose capacity must be at least {@link periodicHistory}. */
-  constructor(ring: TextRing, maxPeriod: number) {
+  /**
+   * Tracks periods up to `maxPeriod` in `ring`, whose capacity must be at least {@link periodicHistory}; `data`
+   * applies the data threshold ({@link DATA_LOOP_UNITS}) instead of the table.
+   */
+  constructor(ring: TextRing, maxPeriod: number, data = false) {
     if (ring.capacity < periodicHistory(maxPeriod)) {
       throw new RangeError(`Cannot track periods up to ${maxPeriod}: the ring is too small`);
     }
     this.#ring = ring;
     this.#maxPeriod = maxPeriod;
+    this.#data = data;
     this.#slotHashes = new Int32Array(ring.capacity);
     this.#slotPositions = new Float64Array(ring.capacity).fill(-1);
     this.#mask = ring.capacity - 1;
@@ -205,6 +224,9 @@ export class PeriodicTracker {
     const { period, exactRun, run } = candidate;
     const suspicionOpen = allowSuspicious && !candidate.cleared;
     const loopFactor = candidate.cleared ? 2 : 1;
+    if (this.#data) {
+      return exactRun >= loopFactor * DATA_LOOP_UNITS ? finding("loop", "periodic-tail", period, exactRun, end) : null;
+    }
     // The text thresholds are the lowest, so they gate the O(1) but not free class counts.
     const floor = suspicionOpen
       ? Math.min(suspicionThreshold(period, "text"), PROSE_COPY)

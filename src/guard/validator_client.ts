@@ -6,29 +6,33 @@
  * schema for OpenAI-compatible servers, tolerant parsing of the reply, real timeouts, and failures reported as
  * failures (`{ok: false}`) instead of silently passing, so the caller decides whether to fail open.
  *
- * The request streams (`stream: true`) so that `connectTimeoutMs` has a meaning: `fetch` exposes no separate
- * connect phase, so it bounds the time until the response headers arrive, which a streaming server sends as
- * soon as it accepts the request. `timeoutMs` bounds the whole call.
+ * The validator server is an upstream like any other (`config.validator`, built from the `validation` keys by the
+ * config loader): its URL follows the upstream URL rules (`…/api/paas/v4` → `…/v4/chat/completions`), and the
+ * request is built and sent by the one upstream request helper (`handlers/upstream_request.ts`: credentials,
+ * headers, connect / response / idle timeouts). The request streams (`stream: true`), so the response headers come
+ * as soon as the server accepts it; `timeoutMs` bounds the whole call.
  *
  * @module
  */
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import type { UpstreamConfig } from "../config/config.ts";
+import { postToUpstream, upstreamHeaders } from "../handlers/upstream_request.ts";
+import { ProxyError } from "../http/errors.ts";
+import { type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
+import { endpointUrl } from "../routing/upstream_url.ts";
 import { buildLoopPrompt, LOOP_ANSWER_SCHEMA, parseLoopAnswer } from "./validator_prompt.ts";
 
 /** Options of {@link createValidator}. */
 export interface ValidatorOptions {
-  /** Base URL of the validator server; `/v1/chat/completions` or `/v1/messages` is appended (no double `/v1`). */
-  url: string;
+  /**
+   * The validator server, as an upstream: its API root, key, extra headers and timeouts. It speaks Anthropic
+   * Messages when `supportsAnthropic` is set, else OpenAI Chat Completions.
+   */
+  upstream: UpstreamConfig;
   /** Model name sent to the server. */
   model: string;
-  /** The server speaks OpenAI Chat Completions. @default true */
-  supportsOpenAI?: boolean;
-  /** The server speaks Anthropic Messages; wins when both are set. @default false */
-  supportsAnthropic?: boolean;
-  /** Time allowed until the response headers arrive. @default 5000 */
-  connectTimeoutMs?: number;
-  /** Time allowed for the whole call. @default 30000 */
+  /** Time allowed for the whole call. @default the upstream's response timeout */
   timeoutMs?: number;
   /** A "loop" answer below this confidence counts as "not a loop". @default 0.85 */
   confidenceThreshold?: number;
@@ -36,9 +40,7 @@ export interface ValidatorOptions {
   excerptChars?: number;
   /** `max_tokens` of the validator request. @default 256 */
   maxTokens?: number;
-  /** Sent as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic). @default none */
-  apiKey?: string;
-  /** The `fetch` to use. @default globalThis.fetch */
+  /** The `fetch` the upstream request helper uses. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Clock for the latency measurement, in milliseconds. @default performance.now */
   now?: () => number;
@@ -87,35 +89,27 @@ const MAX_ERROR_BODY_CHARS = 300;
 /**
  * Creates a validator client.
  *
- * @throws {TypeError} when `url` is not an http(s) URL or neither protocol is supported
  * @throws {RangeError} when a timeout, the threshold or a size is out of range
  *
- * @example Ask a local llama.cpp server
+ * @example Ask the validator of a loaded config
  * ```ts ignore
  * import { createValidator } from "./validator_client.ts";
- * const validator = createValidator({ url: "http://127.0.0.1:1235", model: "qwen3-4b" });
+ * const validator = createValidator({ upstream: config.validator!, model: "qwen3-4b" });
  * const result = await validator.check(text, { reason: "periodic-tail, period 61" });
  * if (result.ok && result.verdict.isLoop) console.log("loop:", result.verdict.issue);
  * ```
  */
 export function createValidator(options: ValidatorOptions): Validator {
   const {
+    upstream,
     model,
-    supportsOpenAI = true,
-    supportsAnthropic = false,
-    connectTimeoutMs = 5000,
-    timeoutMs = 30_000,
+    timeoutMs = upstream.responseTimeoutMs,
     confidenceThreshold = 0.85,
     excerptChars = 6000,
     maxTokens = 256,
-    apiKey,
     fetch: fetchImpl = globalThis.fetch,
     now = () => performance.now(),
   } = options;
-  if (!supportsOpenAI && !supportsAnthropic) {
-    throw new TypeError("Cannot create a validator: it must support the OpenAI or the Anthropic protocol");
-  }
-  requirePositive("connectTimeoutMs", connectTimeoutMs);
   requirePositive("timeoutMs", timeoutMs);
   requirePositive("excerptChars", excerptChars);
   requirePositive("maxTokens", maxTokens);
@@ -124,8 +118,13 @@ export function createValidator(options: ValidatorOptions): Validator {
       `Cannot create a validator: confidenceThreshold must be from 0 to 1: received ${confidenceThreshold}`,
     );
   }
-  const anthropic = supportsAnthropic;
-  const endpoint = endpointUrl(options.url, anthropic ? "messages" : "chat/completions");
+  const anthropic = upstream.supportsAnthropic;
+  const protocol = anthropic ? "anthropic" : "openai";
+  const url = endpointUrl(upstream.api, anthropic ? "messages" : "chat/completions");
+  const headers = upstreamHeaders(upstream, new Headers({ accept: "text/event-stream" }), {
+    client: protocol,
+    upstream: protocol,
+  });
 
   return {
     async check(text, checkOptions = {}) {
@@ -133,12 +132,10 @@ export function createValidator(options: ValidatorOptions): Validator {
       const truncated = text.length > excerptChars;
       const excerpt = (truncated ? "[…] " + text.slice(text.length - excerptChars) : text).toWellFormed();
       const prompt = buildLoopPrompt(excerpt, { truncated, reason: checkOptions.reason });
-      const outcome = await ask(fetchImpl, {
-        endpoint,
+      const outcome = await ask({
+        send: (body, signal) => postToUpstream({ fetch: fetchImpl }, upstream, { url, headers, body, signal }),
         anthropic,
         body: anthropic ? anthropicBody(model, prompt, maxTokens) : openAIBody(model, prompt, maxTokens),
-        apiKey,
-        connectTimeoutMs,
         timeoutMs,
         signal: checkOptions.signal,
       });
@@ -153,22 +150,6 @@ export function createValidator(options: ValidatorOptions): Validator {
       }
     },
   };
-}
-
-/** Joins `base` and `/v1/<path>`, without doubling a `/v1` the base already ends with. */
-function endpointUrl(base: string, path: string): string {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
-    throw new TypeError(`Cannot create a validator: url is not a valid URL: received "${base}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`Cannot create a validator: url must use http or https: received "${base}"`);
-  }
-  const trimmed = url.pathname.replace(/\/+$/, "");
-  url.pathname = `${trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`}/${path}`;
-  return url.href;
 }
 
 function openAIBody(model: string, prompt: string, maxTokens: number): Record<string, unknown> {
@@ -196,11 +177,10 @@ function anthropicBody(model: string, prompt: string, maxTokens: number): Record
 }
 
 interface ValidatorRequest {
-  endpoint: string;
+  /** Posts the body through the upstream request helper. */
+  send(body: string, signal: AbortSignal): Promise<UpstreamResponse>;
   anthropic: boolean;
   body: Record<string, unknown>;
-  apiKey: string | undefined;
-  connectTimeoutMs: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
 }
@@ -208,25 +188,21 @@ interface ValidatorRequest {
 type Reply = { ok: true; reply: string } | { ok: false; kind: ValidatorErrorKind; error: string };
 
 /** Sends the request and collects the reply text, mapping every failure to a {@link ValidatorErrorKind}. */
-async function ask(fetchImpl: typeof fetch, request: ValidatorRequest): Promise<Reply> {
+async function ask(request: ValidatorRequest): Promise<Reply> {
   const controller = new AbortController();
   let timedOut: string | null = null;
-  const expire = (what: string, ms: number) =>
-    setTimeout(() => {
-      timedOut = `Validator ${what} after ${ms} ms`;
-      controller.abort();
-    }, ms);
-  const connectTimer = expire("sent no response headers", request.connectTimeoutMs);
-  const totalTimer = expire("timed out", request.timeoutMs);
+  let upstream: UpstreamResponse | undefined;
+  const totalTimer = setTimeout(() => {
+    timedOut = `Validator timed out after ${request.timeoutMs} ms`;
+    controller.abort();
+    // The body is cancelled too (as the guard does with its attempts): a read already waiting on the connection
+    // is not always ended by the abort alone.
+    upstream?.reader()?.cancel(new Error(timedOut)).catch(() => {});
+  }, request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([controller.signal, request.signal]) : controller.signal;
   try {
-    const response = await fetchImpl(request.endpoint, {
-      method: "POST",
-      headers: requestHeaders(request),
-      body: JSON.stringify(request.body),
-      signal,
-    });
-    clearTimeout(connectTimer);
+    upstream = await request.send(JSON.stringify(request.body), signal);
+    const response = new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
     if (!response.ok) {
       const body = (await response.text()).replace(/\s+/g, " ").trim().slice(0, MAX_ERROR_BODY_CHARS);
       return { ok: false, kind: "http", error: `Validator returned HTTP ${response.status}: ${body}` };
@@ -235,6 +211,7 @@ async function ask(fetchImpl: typeof fetch, request: ValidatorRequest): Promise<
     const reply = contentType.includes("text/event-stream")
       ? await readStream(response, request.anthropic)
       : readJson(await response.json(), request.anthropic);
+    if (timedOut !== null) return { ok: false, kind: "timeout", error: timedOut };
     return { ok: true, reply };
   } catch (error) {
     if (timedOut !== null) return { ok: false, kind: "timeout", error: timedOut };
@@ -242,22 +219,14 @@ async function ask(fetchImpl: typeof fetch, request: ValidatorRequest): Promise<
     if (error instanceof SyntaxError) {
       return { ok: false, kind: "parse", error: `Cannot read the validator reply: ${error.message}` };
     }
+    if (error instanceof UpstreamTimeoutError || (error instanceof ProxyError && error.kind === "timeout")) {
+      return { ok: false, kind: "timeout", error: `Validator ${errorMessage(error)}` };
+    }
     return { ok: false, kind: "network", error: `Validator request failed: ${errorMessage(error)}` };
   } finally {
-    clearTimeout(connectTimer);
     clearTimeout(totalTimer);
+    controller.abort();
   }
-}
-
-function requestHeaders(request: ValidatorRequest): Record<string, string> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
-  if (request.anthropic) {
-    headers["anthropic-version"] = "2023-06-01";
-    if (request.apiKey) headers["x-api-key"] = request.apiKey;
-  } else if (request.apiKey) {
-    headers.authorization = `Bearer ${request.apiKey}`;
-  }
-  return headers;
 }
 
 /** Collects the text deltas of an OpenAI or Anthropic stream (reasoning deltas are ignored). */

@@ -16,7 +16,7 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
 
 /** Handles a count_tokens request. */
@@ -60,8 +60,9 @@ async function passthrough(
   upstream: UpstreamConfig,
   text: string,
 ): Promise<Response | undefined> {
+  const url = endpointUrl(upstream.api, "messages/count_tokens");
   const response = await postToUpstream(ctx, upstream, {
-    url: endpointUrl(upstream.api, "messages/count_tokens"),
+    url,
     headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "anthropic" }),
     body: text,
     signal: request.signal,
@@ -70,7 +71,8 @@ async function passthrough(
   if (NO_COUNT_TOKENS.has(response.status)) {
     ctx.logger.log(
       "warn",
-      `Upstream "${upstream.name}" has no count_tokens (status ${response.status}); counting locally`,
+      `Upstream "${upstream.name}" has no count_tokens (status ${response.status} from ${displayUrl(url)}); ` +
+        "counting locally",
     );
     return undefined;
   }
@@ -84,10 +86,11 @@ async function tokenize(
   req: AnthropicCountTokensRequest,
   signal: AbortSignal,
 ): Promise<number | undefined> {
+  const url = upstreamRootUrl(upstream.baseUrl, "tokenize");
   try {
     const headers = new Headers({ "content-type": "application/json" });
     if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
-    const response = await ctx.fetch(upstreamRootUrl(upstream.baseUrl, "tokenize"), {
+    const response = await ctx.fetch(url, {
       method: "POST",
       headers,
       body: JSON.stringify({ content: toTokenizeText(req) }),
@@ -98,7 +101,10 @@ async function tokenize(
     return answer.tokens.length;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    ctx.logger.log("warn", `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate`);
+    ctx.logger.log(
+      "warn",
+      `Tokenize on upstream "${upstream.name}" (${displayUrl(url)}) failed (${reason}); using the local estimate`,
+    );
     return undefined;
   }
 }

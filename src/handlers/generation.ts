@@ -26,7 +26,7 @@ import type { ProxyContext } from "../context.ts";
 import { type Converter, createConverter } from "../convert/converter.ts";
 import { dropProxyThinking, mentionsProxyThinking } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
-import { errorResponse, type Protocol, ProxyError } from "../http/errors.ts";
+import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import { guardStream, type GuardStreamOptions, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
@@ -37,7 +37,7 @@ import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
@@ -79,6 +79,8 @@ class RequestRecord {
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
+  /** The upstream URL called, masked for logs; set once the call is made. */
+  url?: string;
   firstByteMs?: number;
   #cleanups: Array<() => void> = [];
   #finished = false;
@@ -110,10 +112,16 @@ class RequestRecord {
       `duration=${total.toFixed(1)}ms`,
       `outcome=${outcome}`,
     ];
+    const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
+    if (failed && this.url) parts.push(`url=${this.url}`);
     if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-    ctx.logger.log(outcome === "complete" ? "info" : "warn", parts.join(" "), this.id);
+    const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
+    ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
   }
 }
+
+/** Statuses logged at warn although the answer was delivered: a wrong base_url, key or permission. */
+const NOTICED = new Set([401, 403, 404]);
 
 /** Handles one POST generation request. */
 export async function handleGeneration(
@@ -177,6 +185,7 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
   await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
@@ -186,14 +195,15 @@ async function proxyRequest(
     // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
     converter ? "" : upstreamQuery(upstream, request.url),
   );
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
+  record.url = displayUrl(url);
   // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
   // before the answer started, an error event after.
   const ended = AbortSignal.any([request.signal, ctx.drain.streams]);
   let upstreamResponse = await call(upstreamBody, ended);
   record.status = upstreamResponse.status;
+  if (upstreamResponse.status === 404) throw await upstreamNotFound(upstreamResponse, upstream, url);
   // A body that failed because the client went away (its abort reached the upstream first) was cancelled.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(
@@ -213,7 +223,7 @@ async function proxyRequest(
       upstreamProtocol,
       converter,
       body: policy.body,
-      retrySampling: ctx.retrySampling(model),
+      retrySampling: ctx.retrySampling(model, upstreamProtocol),
       send: async (text, signal) => {
         await ctx.throttle.wait(upstreamModel, { signal, log: requestLog(ctx, record) });
         return await call(text, signal);
@@ -354,6 +364,27 @@ async function convertedResponse(
   const converted = converter.response(parsed);
   onEnd("complete");
   return Response.json(converted, { status: upstream.status, headers });
+}
+
+/**
+ * An upstream 404 on a generation endpoint: usually a wrong `base_url` (the log line has the URL), else an unknown
+ * model. The client learns which upstream and endpoint answered, and the upstream's own message, not the host.
+ */
+async function upstreamNotFound(
+  response: UpstreamResponse,
+  upstream: UpstreamConfig,
+  url: string,
+): Promise<ProxyError> {
+  const reader = response.reader();
+  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  const message = upstreamErrorMessage(text, 404).slice(0, 300);
+  const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
+  return new ProxyError(
+    404,
+    "not_found",
+    `Upstream "${upstream.name}" answered 404 for ${endpoint}: ${message} ` +
+      "(an unknown model, or the upstream's base_url does not point at its API root)",
+  );
 }
 
 /** Reads a whole upstream body; a failure mid-body is a 504 (idle) or 502, not an internal error. */

@@ -7,15 +7,27 @@
 import type { ProxyContext } from "../context.ts";
 import { displayUrl } from "../routing/upstream_url.ts";
 import { VERSION } from "../version.ts";
+import type { UpstreamHealth } from "./upstream_health.ts";
 
 /**
- * The health document: version, uptime, upstreams (URLs without credentials), bindings, concurrency and garbage
- * detection figures.
+ * The health document: version, uptime, upstreams (URLs without credentials, and what their last probe found),
+ * bindings, concurrency and garbage detection figures. `status` is `degraded` while an upstream's last probe got
+ * no answer.
  */
-export function healthReport(ctx: ProxyContext): Record<string, unknown> {
+export function healthReport(ctx: ProxyContext, probes: UpstreamHealth): Record<string, unknown> {
+  const reachability = (name: string) => {
+    if (!probes.enabled) return {};
+    const probe = probes.result(name);
+    return {
+      reachable: probe?.reachable ?? null,
+      last_error: probe?.lastError ?? null,
+      checked_at: probe?.checkedAt ?? null,
+    };
+  };
+  const degraded = ctx.config.upstreams.some((u) => probes.result(u.name)?.reachable === false);
   return {
     name: "sampling-proxy",
-    status: "ok",
+    status: degraded ? "degraded" : "ok",
     version: VERSION,
     uptime_seconds: Math.round((performance.now() - ctx.startedAt) / 1000),
     upstreams: ctx.config.upstreams.map((u) => ({
@@ -23,6 +35,7 @@ export function healthReport(ctx: ProxyContext): Record<string, unknown> {
       url: displayUrl(u.baseUrl),
       protocols: [...(u.supportsOpenAI ? ["openai"] : []), ...(u.supportsAnthropic ? ["anthropic"] : [])],
       own_key: u.apiKey !== undefined,
+      ...reachability(u.name),
     })),
     bindings: ctx.config.bindings.map((b) => ({ pattern: b.pattern, upstream: b.upstream })),
     concurrency: ctx.limiter.snapshot(),
@@ -31,6 +44,6 @@ export function healthReport(ctx: ProxyContext): Record<string, unknown> {
 }
 
 /** Answers the health route. */
-export function handleHealth(ctx: ProxyContext): Response {
-  return Response.json(healthReport(ctx));
+export function handleHealth(ctx: ProxyContext, probes: UpstreamHealth): Response {
+  return Response.json(healthReport(ctx, probes));
 }

@@ -12,8 +12,9 @@
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import type { Protocol } from "../http/errors.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
-import { upstreamHeaders } from "./upstream_request.ts";
+import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
+import { readAll } from "../http/upstream_call.ts";
+import { getFromUpstream, upstreamHeaders } from "./upstream_request.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -100,15 +101,18 @@ export class ModelList {
 
   async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
     const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
-    const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
-    headers.delete("content-type");
+    const url = endpointUrl(upstream.api, "models");
     try {
-      const response = await this.#ctx.fetch(endpointUrl(upstream.api, "models"), {
+      const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
+      headers.delete("content-type");
+      const response = await getFromUpstream(this.#ctx, upstream, {
+        url,
         headers,
-        signal: AbortSignal.timeout(Math.min(this.#timeoutMs, upstream.responseTimeoutMs)),
+        timeoutMs: Math.min(this.#timeoutMs, upstream.responseTimeoutMs),
       });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`status ${response.status}`);
+      const reader = response.reader();
+      const text = reader ? new TextDecoder().decode(await readAll(reader)) : "";
+      if (response.status >= 300) throw new Error(`status ${response.status}`);
       const body = JSON.parse(text) as { data?: unknown };
       if (!Array.isArray(body.data)) throw new Error("no data array in the answer");
       return body.data.flatMap((item): ModelEntry[] => {
@@ -119,7 +123,7 @@ export class ModelList {
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" skipped: ${reason}`);
+      this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" (${displayUrl(url)}) skipped: ${reason}`);
       return [];
     }
   }

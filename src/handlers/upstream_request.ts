@@ -7,7 +7,7 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import type { Protocol } from "../http/errors.ts";
+import { type Protocol, ProxyError } from "../http/errors.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
 import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
 
@@ -19,8 +19,20 @@ export interface RequestProtocols {
   upstream: Protocol;
 }
 
-/** The headers of a request to `upstream`, from the client's (see `http/headers.ts` for the rules). */
+/**
+ * The headers of a request to `upstream`, from the client's (see `http/headers.ts` for the rules).
+ *
+ * @throws {ProxyError} 401 when the upstream's `api_key_env` variable was not set at start
+ */
 export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, protocols: RequestProtocols): Headers {
+  if (upstream.missingKeyEnv !== undefined) {
+    throw new ProxyError(
+      401,
+      "authentication",
+      `Upstream "${upstream.name}" has no API key: environment variable ${upstream.missingKeyEnv} is not set ` +
+        "where the proxy runs; set it and restart the proxy",
+    );
+  }
   return upstreamRequestHeaders(incoming, {
     clientProtocol: protocols.client,
     upstreamProtocol: protocols.upstream,
@@ -58,7 +70,7 @@ export interface UpstreamPost {
 
 /** POSTs to `upstream` with its connect, response and idle timeouts. */
 export function postToUpstream(
-  ctx: ProxyContext,
+  ctx: Pick<ProxyContext, "fetch">,
   upstream: UpstreamConfig,
   post: UpstreamPost,
 ): Promise<UpstreamResponse> {
@@ -70,6 +82,36 @@ export function postToUpstream(
     connectTimeoutMs: upstream.connectTimeoutMs,
     responseTimeoutMs: upstream.responseTimeoutMs,
     idleTimeoutMs: upstream.idleTimeoutMs,
+    fetch: ctx.fetch,
+  });
+}
+
+/** What {@link getFromUpstream} asks. */
+export interface UpstreamGet {
+  url: string;
+  headers: Headers;
+  /** Aborts the call (the proxy stops). */
+  signal?: AbortSignal;
+  /** Longest time for the whole answer, shorter than a generation's timeouts (model lists, probes). */
+  timeoutMs: number;
+}
+
+/** GETs from `upstream` (model list, health probe) with a short deadline for connect, headers and body. */
+export function getFromUpstream(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  get: UpstreamGet,
+): Promise<UpstreamResponse> {
+  return callUpstream(get.url, {
+    method: "GET",
+    headers: get.headers,
+    body: null,
+    signal: get.signal
+      ? AbortSignal.any([get.signal, AbortSignal.timeout(get.timeoutMs)])
+      : AbortSignal.timeout(get.timeoutMs),
+    connectTimeoutMs: Math.min(upstream.connectTimeoutMs, get.timeoutMs),
+    responseTimeoutMs: get.timeoutMs,
+    idleTimeoutMs: get.timeoutMs,
     fetch: ctx.fetch,
   });
 }

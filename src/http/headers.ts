@@ -97,7 +97,7 @@ function moveCredentials(headers: Headers, upstream: Protocol): void {
 }
 
 const PASSED_BACK =
-  /^(content-type|retry-after(?:-ms)?|x-should-retry|x-request-id|request-id|openai-processing-ms|openai-version|anthropic-organization-id|x-ratelimit-.*|anthropic-ratelimit-.*|ratelimit-.*|cf-ray)$/;
+  /^(content-type|retry-after(?:-ms)?|x-should-retry|x-request-id|request-id|openai-processing-ms|openai-version|anthropic-organization-id|x-ratelimit-.*|anthropic-ratelimit-.*|ratelimit-.*|cf-ray|x-sampling-proxy-garbage)$/;
 
 /** Picks the upstream response headers the client should see. */
 export function clientResponseHeaders(upstream: Headers): Headers {

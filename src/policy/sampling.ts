@@ -156,6 +156,15 @@ export const ANTHROPIC_ACCEPTED_KEYS: ReadonlySet<string> = new Set([
   "top_p",
 ]);
 
+/**
+ * Whether a key from a global source (global defaults, global forced values, `validation.retry_sampling`) may be
+ * injected into a body written in `protocol`: OpenAI-style servers take any key, the Anthropic Messages API only
+ * {@linkcode ANTHROPIC_ACCEPTED_KEYS}.
+ */
+export function acceptsGlobalKey(protocol: WireProtocol, key: string): boolean {
+  return protocol !== "anthropic" || ANTHROPIC_ACCEPTED_KEYS.has(key);
+}
+
 /** The keys a `maxTokensCap` clamps: OpenAI Chat (old and new name), OpenAI Responses, Anthropic, SGLang. */
 const MAX_TOKENS_KEYS = ["max_tokens", "max_completion_tokens", "max_output_tokens", "max_new_tokens"] as const;
 
@@ -171,8 +180,8 @@ interface Layer {
 interface Draft {
   body: Record<string, unknown>;
   changes: PolicyChange[];
-  /** The body is for an Anthropic upstream, so global keys it does not accept are skipped. */
-  filtersGlobals: boolean;
+  /** The body's protocol: global keys it does not accept are skipped. */
+  protocol: WireProtocol;
 }
 
 /**
@@ -232,7 +241,7 @@ export class SamplingPolicy {
 
   /** Applies the policy to a request body written in `context.upstreamProtocol`; see the module documentation. */
   apply(body: Readonly<Record<string, unknown>>, context: PolicyContext): PolicyResult {
-    const draft: Draft = { body: { ...body }, changes: [], filtersGlobals: context.upstreamProtocol === "anthropic" };
+    const draft: Draft = { body: { ...body }, changes: [], protocol: context.upstreamProtocol };
     const out = draft.body;
     const requested = typeof body.model === "string" ? body.model : undefined;
     const match = requested === undefined ? undefined : this.#rules.match(requested);
@@ -311,7 +320,7 @@ function setFromLayers(
   for (const { params, source, global } of layers) {
     for (const [key, value] of Object.entries(params ?? {})) {
       if (value === null || set.has(key) || !isOpen(key)) continue;
-      if (global && draft.filtersGlobals && !ANTHROPIC_ACCEPTED_KEYS.has(key)) {
+      if (global && !acceptsGlobalKey(draft.protocol, key)) {
         changes.push({ key, action: "skip", to: value, source });
         continue;
       }

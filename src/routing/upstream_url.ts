@@ -81,3 +81,34 @@ export function displayUrl(baseUrl: string): string {
   }
   return url.toString().replace(/\/$/, "");
 }
+
+/** Endpoint paths that end a base URL by mistake (`…/v1/chat/completions` instead of `…/v1`). */
+const ENDPOINT_SUFFIX = /\/(chat\/completions|messages(\/count_tokens)?|completions|responses|embeddings|models)$/;
+
+/**
+ * What looks wrong in a base URL, or undefined: a path that ends in an endpoint (the proxy adds endpoints itself)
+ * or a doubled version segment (`/v1/v1`). Either makes every request miss (404).
+ */
+export function baseUrlProblem(baseUrl: string): string | undefined {
+  const path = new URL(baseUrl).pathname.replace(/\/+$/, "");
+  const endpoint = ENDPOINT_SUFFIX.exec(path);
+  if (endpoint) {
+    return `ends in the endpoint path /${endpoint[1]}; give the API root (e.g. ${
+      path.slice(0, endpoint.index) || "/v1"
+    }), the proxy adds endpoints itself`;
+  }
+  if (/\/(v\d+)\/\1(\/|$)/.test(path)) return "has a doubled version segment (/v1/v1); give it once";
+  return undefined;
+}
+
+/** The endpoints the proxy calls on an upstream, by name, as display URLs (credentials and query keys masked). */
+export function upstreamEndpoints(
+  upstream: { api: ApiRoot; baseUrl: string; supportsOpenAI: boolean; supportsAnthropic: boolean; tokenize: boolean },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (upstream.supportsOpenAI) out.chat = displayUrl(endpointUrl(upstream.api, "chat/completions"));
+  if (upstream.supportsAnthropic) out.messages = displayUrl(endpointUrl(upstream.api, "messages"));
+  out.models = displayUrl(endpointUrl(upstream.api, "models"));
+  if (upstream.tokenize) out.tokenize = displayUrl(upstreamRootUrl(upstream.baseUrl, "tokenize"));
+  return out;
+}

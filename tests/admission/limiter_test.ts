@@ -263,6 +263,15 @@ Deno.test("ConcurrencyLimiter snapshot lists idle exact-name models and the long
   });
 });
 
+Deno.test("ConcurrencyLimiter snapshot gives whole milliseconds", async () => {
+  const { clock, limiter, request } = setup({ limits: { "glm-5": 1 } });
+  await request("a", "glm-5");
+  request("b", "glm-5");
+  await clock.advance(0.3);
+  await clock.advance(1_000.4);
+  assert.equal(limiter.snapshot().models["glm-5"].longestWaitMs, 1_001);
+});
+
 // Queueing is news (info); acquiring and releasing happen for every request, so they are debug lines.
 Deno.test("ConcurrencyLimiter logs seed-style queue and slot lines", async () => {
   const { limiter, lines, request, slots } = setup({ limits: { global: 2, "glm-5": 1 } });
@@ -276,9 +285,9 @@ Deno.test("ConcurrencyLimiter logs seed-style queue and slot lines", async () =>
   assert.deepEqual(lines, [
     "debug: Global slot acquired, used: 1/2",
     "debug: Slot acquired glm-5, used: 1/1",
-    "info: Queueing for glm-5, 0 requests waiting (limit: 1)",
+    "info: Queueing for glm-5, 1 request waiting (limit: 1)",
     "debug: Global slot acquired, used: 2/2",
-    "info: Queueing for global limit, 0 requests waiting (limit: 2)",
+    "info: Queueing for global limit, 1 request waiting (limit: 2)",
     "debug: Slot released glm-5, used: 0/1",
     "debug: Global slot released, used: 1/2",
     "debug: Global slot acquired, used: 2/2",

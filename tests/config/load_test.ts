@@ -117,6 +117,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       baseUrl: "http://127.0.0.1:8080/v1",
       api: { root: "http://127.0.0.1:8080/v1", query: "" },
       apiKey: undefined,
+      missingKeyEnv: undefined,
       connectTimeoutMs: 5000,
       responseTimeoutMs: 1_200_000,
       idleTimeoutMs: 1_200_000,
@@ -161,14 +162,14 @@ Deno.test("loadConfig reads the given path and names it as the source", async ()
 Deno.test("loadConfig rejects a missing, unreadable or broken file naming the file", async () => {
   await withTempDir(async (dir) => {
     const broken = join(dir, "broken.json");
-    await Deno.writeTextFile(broken, '{"listen": {"port": 8001,}}');
+    await Deno.writeTextFile(broken, '{"listen": {"port": 8001 "host": "x"}}');
     const implicitDir = join(dir, "cwd");
     // A folder named config.json cannot be read as a file, even by root.
     await Deno.mkdir(join(implicitDir, "config.json"), { recursive: true });
     const cases: { name: string; path: string | undefined; cwd?: string; parts: string[] }[] = [
       { name: "missing", path: join(dir, "missing.json"), parts: [join(dir, "missing.json"), "file not found"] },
       { name: "unreadable", path: dir, parts: [`Cannot load config ${dir}:`] },
-      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "position"] },
+      { name: "invalid JSON", path: broken, parts: [broken, "invalid JSON", "line 1, column 26"] },
       { name: "unreadable implicit", path: undefined, cwd: implicitDir, parts: [join(implicitDir, "config.json")] },
     ];
     for (const { name, path, cwd, parts } of cases) {
@@ -333,8 +334,12 @@ Deno.test("parseConfig reads api_key_env from the env option", () => {
 Deno.test("parseConfig rejects every kind of bad file with the file, the JSON path and the problem", () => {
   const upstream = { name: "a", base_url: "http://127.0.0.1:8080" };
   const cases: { name: string; text: string; parts: string[] }[] = [
-    { name: "invalid JSON", text: '{"listen": {"port": 8001,}}', parts: ["invalid JSON", "position 25"] },
-    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", '"{"listen": }" is not valid JSON'] },
+    {
+      name: "invalid JSON",
+      text: '{\n  "listen": {"port": 8001 "host": "x"}\n}',
+      parts: ["invalid JSON", "line 2, column 27: comma expected"],
+    },
+    { name: "invalid JSON token", text: '{"listen": }', parts: ["invalid JSON", "line 1, column 12: value expected"] },
     { name: "empty file", text: "", parts: ["invalid JSON"] },
     { name: "top-level array", text: "[]", parts: ["the top level must be an object"] },
     { name: "top-level null", text: "null", parts: ["the top level must be an object"] },
@@ -379,11 +384,6 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
       parts: ["server:", "cannot both be false"],
     },
     {
-      name: "api_key_env unset",
-      text: JSON.stringify({ upstreams: [{ ...upstream, api_key_env: "NOT_SET_ANYWHERE" }] }),
-      parts: ["upstreams[0].api_key_env", "NOT_SET_ANYWHERE is not set"],
-    },
-    {
       name: "api_key and api_key_env",
       text: JSON.stringify({ upstreams: [{ ...upstream, api_key: "k", api_key_env: "K" }] }),
       parts: ["upstreams[0]:", "not both"],
@@ -415,14 +415,38 @@ Deno.test("parseConfig rejects every kind of bad file with the file, the JSON pa
   }
 });
 
-Deno.test("parseConfig treats an empty api_key_env variable as unset", () => {
-  const file = { upstreams: [{ name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" }] };
-  assertConfigError(() => parse(file, {}, { EMPTY_KEY: "" }), ["upstreams[0].api_key_env", "EMPTY_KEY is not set"]);
+Deno.test("parseConfig warns about an unset or empty api_key_env variable and marks only that upstream", () => {
+  for (const env of [{}, { EMPTY_KEY: "" }] as Record<string, string>[]) {
+    const { config, warnings } = parse(
+      {
+        upstreams: [
+          { name: "a", base_url: "http://h", api_key_env: "EMPTY_KEY" },
+          { name: "b", base_url: "http://g", api_key_env: "B_KEY" },
+        ],
+        model_upstream_binding: { "*": "a" },
+      },
+      {},
+      { ...env, B_KEY: "kb" },
+    );
+    assert.equal(config.upstreams[0].apiKey, undefined);
+    assert.equal(config.upstreams[0].missingKeyEnv, "EMPTY_KEY");
+    assert.equal(config.upstreams[1].apiKey, "kb");
+    assert.equal(config.upstreams[1].missingKeyEnv, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^upstreams\[0\]\.api_key_env: environment variable EMPTY_KEY is not set; .*"a".*401/);
+  }
 });
 
-Deno.test("parseConfig turns unknown keys into warnings naming them, nested too, and still loads", () => {
+Deno.test("parseConfig loads the shipped config_sample.json without its upstream keys set", async () => {
+  const text = await Deno.readTextFile(new URL("../../config_sample.json", import.meta.url));
+  const { config, warnings } = parseConfig(text, { source: "config_sample.json", env: {} });
+  const zai = config.upstreams.find((u) => u.missingKeyEnv !== undefined);
+  assert.equal(zai?.missingKeyEnv, "ZAI_API_KEY");
+  assert.deepEqual(warnings.filter((w) => !w.includes("ZAI_API_KEY")), []);
+});
+
+Deno.test("parseConfig turns nested unknown keys into warnings naming them and the nearest key, and still loads", () => {
   const { config, warnings } = parse({
-    colour: "blue",
     listen: { port: 9000, prot: 1 },
     upstreams: [{ name: "a", base_url: "http://h", tiemout: 3, foo: 1 }],
     models: { "qwen*": { frce: { temperature: 1 } } },
@@ -433,12 +457,33 @@ Deno.test("parseConfig turns unknown keys into warnings naming them, nested too,
   assert.deepEqual(config.sampling.rules, { "qwen*": {} });
   assert.deepEqual(config.throttle, { per_model: { m: { start_pause_seconds: 1 } } });
   assert.deepEqual(warnings.toSorted(), [
-    'Unknown key "colour" in the top level (ignored)',
     'Unknown key "extra" in throttle.per_model.m (ignored)',
-    'Unknown key "frce" in models["qwen*"] (ignored)',
-    'Unknown key "prot" in listen (ignored)',
+    'Unknown key "frce" (did you mean "force"?) in models["qwen*"] (ignored)',
+    'Unknown key "prot" (did you mean "port"?) in listen (ignored)',
     'Unknown keys "tiemout", "foo" in upstreams[0] (ignored)',
   ]);
+});
+
+Deno.test("parseConfig rejects an unknown top-level key, naming the nearest known one", () => {
+  const upstream = [{ name: "a", base_url: "http://h" }];
+  assertConfigError(() => parse({ upstream }), ['Unknown key "upstream" (did you mean "upstreams"?) in the top level']);
+  assertConfigError(() => parse({ colour: "blue" }), ['Unknown key "colour" in the top level']);
+  assertConfigError(() => parse({ enforced_sampling_params: { temperature: 1 } }), [
+    'Unknown key "enforced_sampling_params" (now override.sampling_params) in the top level',
+  ]);
+});
+
+Deno.test("parseConfig accepts JSONC: comments and trailing commas, as in the README", () => {
+  const text = `{
+    // The local llama-server.
+    "upstreams": [
+      { "name": "a", "base_url": "http://h:8080/v1", /* own key */ "api_key": "k", },
+    ],
+  }`;
+  const { config, warnings } = parseConfig(text, { source: "test.jsonc", env: {} });
+  assert.deepEqual(warnings, []);
+  assert.equal(config.upstreams[0].baseUrl, "http://h:8080/v1");
+  assert.equal(config.upstreams[0].apiKey, "k");
 });
 
 Deno.test("parseConfig gives CLI flags precedence over the file and the file over the defaults", () => {
@@ -620,4 +665,24 @@ Deno.test("formatPath writes JSON paths the way a user reads them", () => {
     { path: ["glm-4.7"], want: '["glm-4.7"]' },
   ];
   for (const { path, want } of cases) assert.equal(formatPath(path), want);
+});
+
+Deno.test("parseConfig warns about a base_url ending in an endpoint path or with a doubled /v1", () => {
+  const { warnings } = parse({
+    upstreams: [
+      { name: "a", base_url: "http://h:8080/v1/chat/completions" },
+      { name: "b", base_url: "http://h:8081/v1/v1?key=secret" },
+      { name: "c", base_url: "http://h:8082/v1" },
+    ],
+    model_upstream_binding: { "*": "a" },
+  });
+  assert.equal(warnings.length, 2);
+  assert.match(
+    warnings[0],
+    /^upstreams\[0\]\.base_url: http:\/\/h:8080\/v1\/chat\/completions ends in the endpoint path/,
+  );
+  assert.match(
+    warnings[1],
+    /^upstreams\[1\]\.base_url: http:\/\/h:8081\/v1\/v1\?key=\*\*\* has a doubled version segment/,
+  );
 });

@@ -160,10 +160,10 @@ Deno.test("Shape.validate reports unknown keys with their object's path and leav
   const snapshot = structuredClone(input);
   const result = shape.validate(input);
   assert.deepEqual(result.unknownKeys, [
-    { path: [], keys: ["colour"] },
-    { path: ["listen"], keys: ["prot"] },
-    { path: ["upstreams", 1], keys: ["tiemout", "foo"] },
-    { path: ["per_model", "m"], keys: ["extra"] },
+    { path: [], keys: ["colour"], known: ["listen", "upstreams", "per_model"] },
+    { path: ["listen"], keys: ["prot"], known: ["port"] },
+    { path: ["upstreams", 1], keys: ["tiemout", "foo"], known: ["name"] },
+    { path: ["per_model", "m"], keys: ["extra"], known: ["pause"] },
   ]);
   assert.ok(result.ok);
   assert.deepEqual(result.value, {
@@ -177,7 +177,7 @@ Deno.test("Shape.validate reports unknown keys with their object's path and leav
 Deno.test("Shape.validate reports unknown keys next to problems", () => {
   const result = s.object({ port }).validate({ prot: 1, port: -1 });
   assert.ok(!result.ok);
-  assert.deepEqual(result.unknownKeys, [{ path: [], keys: ["prot"] }]);
+  assert.deepEqual(result.unknownKeys, [{ path: [], keys: ["prot"], known: ["port"] }]);
   assert.deepEqual(result.problems.map((problem) => problem.path), [["port"]]);
 });
 

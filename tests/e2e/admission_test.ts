@@ -119,7 +119,7 @@ Deno.test("ConcurrencyLimiter holds a second request until the first one's body 
   assert.ok(gap >= firstBodyTookAtLeast, `second arrived ${gap} ms after the first answer began`);
   const lines = proxy.logs.map((line) => line.replace(/^\S+ \S+\s+/, ""));
   const at = (text: string, from = 0) => lines.findIndex((line, index) => index >= from && line.includes(text));
-  const queued = at("Queueing for m, 0 requests waiting (limit: 1)");
+  const queued = at("Queueing for m, 1 request waiting (limit: 1)");
   const released = at("Slot released m, used: 0/1");
   assert.ok(at("Slot acquired m, used: 1/1") < queued && queued < released, lines.join("\n"));
   assert.ok(at("Slot acquired m, used: 1/1", released) > released, "the second request took the freed slot");

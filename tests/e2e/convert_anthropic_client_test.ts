@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic } from "../support/sdk.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
 import { assertValidAnthropicStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/sdk.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
 import { assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";

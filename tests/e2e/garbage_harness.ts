@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type MockUpstream, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
+import { type MockUpstream, type RecordedRequest, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy, type TestProxy } from "../support/proxy_server.ts";
 
 /** A sentence a model loops on. */
@@ -24,14 +24,19 @@ export type UpstreamProtocols = "both" | "openai" | "anthropic";
 
 /** Options of {@linkcode withGuardProxy}. */
 export interface GuardRigOptions {
-  /** The scenario of each attempt in order (a function may wait first); the last one answers every later request. */
-  attempts: Array<Scenario | (() => Promise<Scenario>)>;
+  /**
+   * The scenario of each attempt in order (a function may wait first, or look at the request); the last one answers
+   * every later request.
+   */
+  attempts: Array<Scenario | ((request: RecordedRequest) => Scenario | Promise<Scenario>)>;
   /** What the upstream speaks. @default "both" (passthrough for both clients) */
   upstream?: UpstreamProtocols;
   /** Keys of the `validation` section besides `enabled: true`. */
   validation?: Record<string, unknown>;
   /** Other top-level config keys, e.g. `parallel_limits`. */
   config?: Record<string, unknown>;
+  /** The environment the config is loaded with (for `api_key_env` keys). */
+  env?: Record<string, string>;
 }
 
 /** What a garbage test works with. */
@@ -55,9 +60,9 @@ export async function withGuardProxy(options: GuardRigOptions, body: (rig: Guard
     let served = 0;
     await using mock = await startMockUpstream({
       protocols: { openai: upstream !== "anthropic", anthropic: upstream !== "openai" },
-      scenario: () => {
+      scenario: (request) => {
         const next = attempts[Math.min(served++, attempts.length - 1)];
-        return typeof next === "function" ? next() : next;
+        return typeof next === "function" ? next(request) : next;
       },
     });
     await using proxy = await startProxy({
@@ -70,7 +75,7 @@ export async function withGuardProxy(options: GuardRigOptions, body: (rig: Guard
       validation: { enabled: true, ...options.validation },
       logging: { dump_dir: dumpDir, enable_validation_logs: true },
       ...options.config,
-    });
+    }, options.env);
     await body({ mock, proxy, dumpDir });
   } finally {
     await Deno.remove(dumpDir, { recursive: true });
@@ -98,13 +103,17 @@ export interface FakeValidator extends AsyncDisposable {
   readonly url: string;
   /** How many calls it got. */
   readonly calls: number;
+  /** The path and headers of each call. */
+  readonly requests: ReadonlyArray<{ path: string; headers: Headers }>;
 }
 
 /** Starts a fake validator; `released` (given to `answer`) resolves when it closes, so a call can hang until then. */
 export function startFakeValidator(answer: ValidatorAnswer): FakeValidator {
   const release = Promise.withResolvers<void>();
   let calls = 0;
+  const requests: { path: string; headers: Headers }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    requests.push({ path: new URL(request.url).pathname, headers: request.headers });
     await request.body?.cancel();
     return await answer(calls++, release.promise);
   });
@@ -113,6 +122,7 @@ export function startFakeValidator(answer: ValidatorAnswer): FakeValidator {
     get calls() {
       return calls;
     },
+    requests,
     async [Symbol.asyncDispose]() {
       release.resolve();
       await server.shutdown();

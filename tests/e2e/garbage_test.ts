@@ -8,9 +8,10 @@ import assert from "node:assert/strict";
 import { assertValidAnthropicStream, assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";
 import { isRecord, type JsonObject } from "../support/json_guards.ts";
-import { startMockUpstream } from "../support/mock_upstream.ts";
+import { type RecordedRequest, type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";
 import { readSse, type SseEvent } from "../support/sse.ts";
+import { loadToolArgumentFixtures } from "../testdata/garbage/corpus.ts";
 import {
   ENDLESS,
   INTRO,
@@ -72,6 +73,49 @@ Deno.test("a model's rule retry_sampling is merged over the global one on retrie
     assert.equal(retry.presence_penalty, 1.2, "the model's rule wins");
     assert.equal(retry.temperature, 0.9, "global keys the rule does not set still apply");
   });
+});
+
+/** An Anthropic upstream as strict as the real API: a body with a key it does not know is a 400. */
+function strictAnthropic(scenario: Scenario): (request: RecordedRequest) => Scenario {
+  return (request) => {
+    const unknown = Object.keys(isRecord(request.json) ? request.json : {}).filter((key) =>
+      !["model", "messages", "max_tokens", "stream", "temperature", "top_p", "top_k", "system"].includes(key)
+    );
+    if (unknown.length === 0) return scenario;
+    const message = `${unknown[0]}: Extra inputs are not permitted`;
+    return { status: 400, errorBody: { type: "error", error: { type: "invalid_request_error", message } } };
+  };
+}
+
+Deno.test("retries to an Anthropic upstream leave out global retry_sampling keys it rejects", async (t) => {
+  const cases = [
+    { name: "Anthropic client, stream", path: MESSAGES, body: messages({ stream: true }) },
+    { name: "Anthropic client, whole answer", path: MESSAGES, body: messages() },
+    { name: "OpenAI client (converted), stream", path: CHAT, body: chat({ stream: true }) },
+  ];
+  for (const { name, path, body } of cases) {
+    await t.step(name, async () => {
+      await withGuardProxy({
+        attempts: [strictAnthropic(body.stream ? WORD_LOOP : REPEATED_ANSWER), strictAnthropic({ text: CLEAN })],
+        upstream: "anthropic",
+        validation: { retry_sampling: { presence_penalty: 0.5, min_p: 0.1, temperature: 0.9 } },
+      }, async ({ mock, proxy }) => {
+        const response = await postJson(`${proxy.url}${path}`, body);
+        assert.equal(response.status, 200);
+        const text = !body.stream
+          ? (await response.json()).content[0].text
+          : path === MESSAGES
+          ? assertValidAnthropicStream(await readSse(response)).text
+          : assertValidOpenAIStream(await readSse(response)).text;
+        assert.equal(text, CLEAN, "the retry succeeded");
+        assert.equal(mock.requests.length, 2);
+        const retry = upstreamJson(mock, 1);
+        assert.equal(retry.presence_penalty, undefined);
+        assert.equal(retry.min_p, undefined);
+        assert.equal(retry.temperature, 0.9, "keys the Messages API accepts are still sent");
+      });
+    });
+  }
 });
 
 Deno.test("a looping OpenAI stream is cut, aborted upstream, dumped and retried in one clean client stream", async () => {
@@ -170,40 +214,77 @@ Deno.test("an Anthropic client on an OpenAI upstream gets a continued, converted
   );
 });
 
-Deno.test("a stream that keeps looping ends with an OpenAI error chunk with code garbage_detected", async () => {
+/** A word loop after a short prefix: what a length cut leaves of it is the prefix and the first copy. */
+const PREFIX_LOOP = { text: INTRO, loop: { unit: "again ", repeats: ENDLESS } };
+
+Deno.test("a stream that keeps looping ends at the loop start as an OpenAI length cut", async () => {
   await withGuardProxy({ attempts: [WORD_LOOP], validation: { max_retries: 1 } }, async ({ mock, proxy }) => {
     const events = await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true })));
     const summary = assertValidOpenAIStream(events);
-    assert.equal(summary.text, "");
-    assert.equal(summary.error?.code, "garbage_detected");
-    assert.match(String(summary.error?.message), /Garbage output detected .* in 2 attempts/);
+    assert.equal(summary.error, undefined);
+    assert.equal(summary.finishReason, "length");
+    assert.ok(summary.text.startsWith("Let me think."), summary.text);
+    assert.ok(occurrences(summary.text, "again") <= 1, summary.text);
     assert.equal(mock.requests.length, 2);
     await mock.waitForAbort(1);
-    assert.ok(proxy.logs.some((line) => line.includes("[req-1]") && line.includes("outcome=error")));
+    assert.ok(proxy.logs.some((line) => line.includes("[req-1]") && /gave up after 2 attempts.*length cut/.test(line)));
+    assert.ok(proxy.logs.some((line) => line.includes("[req-1]") && line.includes("outcome=complete")));
     assert.equal((await guardFigures(proxy.url)).exhausted, 1);
   });
 });
 
-Deno.test("a stream that keeps looping ends with an Anthropic overloaded_error event", async () => {
-  await withGuardProxy({ attempts: [WORD_LOOP], validation: { max_retries: 1 } }, async ({ mock, proxy }) => {
+Deno.test("a stream that keeps looping sends usage with its length cut when the client asked for it", async () => {
+  await withGuardProxy({ attempts: [PREFIX_LOOP], validation: { max_retries: 0 } }, async ({ proxy }) => {
+    const body = chat({ stream: true, stream_options: { include_usage: true } });
+    const summary = assertValidOpenAIStream(await readSse(await postJson(`${proxy.url}${CHAT}`, body)));
+    assert.equal(summary.finishReason, "length");
+    assert.ok(summary.text.startsWith(INTRO));
+    assert.ok(Number(summary.usage?.completion_tokens) > 0);
+    assert.ok(Number(summary.usage?.prompt_tokens) > 0);
+  });
+});
+
+Deno.test("a stream that keeps looping ends at the loop start as an Anthropic length cut", async () => {
+  await withGuardProxy({ attempts: [PREFIX_LOOP], validation: { max_retries: 1 } }, async ({ mock, proxy }) => {
     const summary = assertValidAnthropicStream(
       await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))),
     );
-    assert.equal(summary.error?.type, "overloaded_error");
-    assert.equal(summary.blocks.length, 0);
+    assert.equal(summary.error, undefined);
+    assert.equal(summary.stopReason, "max_tokens");
+    assert.ok(summary.text.startsWith(INTRO));
+    assert.ok(occurrences(summary.text, "again") <= 1, summary.text);
+    assert.ok(summary.usage.output_tokens > 0);
     assert.equal(mock.requests.length, 2);
   });
 });
 
-Deno.test("an Anthropic client on an OpenAI upstream gets overloaded_error through the converter", async () => {
+Deno.test("with on_exhausted error a looping stream ends with an error that says retrying will not help", async () => {
+  const validation = { max_retries: 1, on_exhausted: "error" };
+  await withGuardProxy({ attempts: [WORD_LOOP], validation }, async ({ mock, proxy }) => {
+    const openai = assertValidOpenAIStream(
+      await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
+    );
+    assert.equal(openai.error?.code, "garbage_detected");
+    assert.match(String(openai.error?.message), /Garbage output detected .* in 2 attempts; .*will not help/);
+    const anthropic = assertValidAnthropicStream(
+      await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))),
+    );
+    assert.equal(anthropic.error?.type, "api_error", "not overloaded_error, which clients retry");
+    assert.equal(mock.requests.length, 4);
+    assert.ok(proxy.logs.some((line) => line.includes("[req-1]") && line.includes("outcome=error")));
+  });
+});
+
+Deno.test("an Anthropic client on an OpenAI upstream gets a length cut through the converter", async () => {
   await withGuardProxy(
-    { attempts: [WORD_LOOP], upstream: "openai", validation: { max_retries: 0 } },
+    { attempts: [PREFIX_LOOP], upstream: "openai", validation: { max_retries: 0 } },
     async ({ mock, proxy }) => {
       const summary = assertValidAnthropicStream(
         await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))),
       );
-      assert.equal(summary.error?.type, "overloaded_error");
-      assert.match(String(summary.error?.message), /Garbage output detected/);
+      assert.equal(summary.stopReason, "max_tokens");
+      assert.ok(summary.text.startsWith(INTRO));
+      assert.ok(summary.usage.output_tokens > 0);
       assert.equal(mock.requests.length, 1);
     },
   );
@@ -224,28 +305,30 @@ Deno.test("a failure dump redacts keys in the looping text", async () => {
   });
 });
 
-Deno.test("an OpenAI client on an Anthropic upstream gets code garbage_detected through the converter", async () => {
+Deno.test("an OpenAI client on an Anthropic upstream gets a length cut through the converter", async () => {
   await withGuardProxy(
-    { attempts: [WORD_LOOP], upstream: "anthropic", validation: { max_retries: 0 } },
+    { attempts: [PREFIX_LOOP], upstream: "anthropic", validation: { max_retries: 0 } },
     async ({ mock, proxy }) => {
       const summary = assertValidOpenAIStream(
         await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
       );
-      assert.equal(summary.error?.code, "garbage_detected");
+      assert.equal(summary.finishReason, "length");
+      assert.ok(summary.text.startsWith(INTRO));
       assert.equal(mock.requests.length, 1);
     },
   );
 });
 
-Deno.test("a loop after delivered reasoning cannot be continued and ends the stream with an error", async () => {
+Deno.test("a loop after delivered reasoning cannot be continued and ends as a length cut", async () => {
   const attempts = [{ reasoning: INTRO, loop: { unit: SENTENCE, repeats: ENDLESS } }, { text: CLEAN }];
   await withGuardProxy({ attempts }, async ({ mock, proxy }) => {
     const events = await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true })));
     const summary = assertValidOpenAIStream(events);
     assert.ok(summary.reasoning.length > 0);
-    assert.equal(summary.error?.code, "garbage_detected");
-    assert.match(String(summary.error?.message), /cannot be continued/);
+    assert.equal(summary.finishReason, "length");
+    assert.ok(occurrences(summary.text + summary.reasoning, SENTENCE) <= 1);
     assert.equal(mock.requests.length, 1);
+    assert.ok(proxy.logs.some((line) => /cannot be continued; ending the answer at the loop start/.test(line)));
   });
 });
 
@@ -321,21 +404,105 @@ Deno.test("a stream calling the same tool over and over is cut before the client
   }
 });
 
-Deno.test("answers that keep looping get 529 in each protocol's error shape", async () => {
+const toolArguments = await loadToolArgumentFixtures();
+
+Deno.test("repetitive files in streamed tool arguments reach the client whole, in both protocols", async (t) => {
+  for (const fixture of toolArguments) {
+    await t.step(fixture.name, async () => {
+      const call = { name: "Write", arguments: fixture.text };
+      await withGuardProxy({ attempts: [{ toolCalls: [call] }] }, async ({ mock, proxy }) => {
+        const openai = assertValidOpenAIStream(
+          await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
+        );
+        assert.equal(openai.toolCalls[0]?.arguments, fixture.text);
+        assert.equal(openai.finishReason, "tool_calls");
+        const anthropic = assertValidAnthropicStream(
+          await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true }))),
+        );
+        assert.deepEqual(anthropic.toolUses[0]?.input, JSON.parse(fixture.text));
+        assert.equal(anthropic.stopReason, "tool_use");
+        const whole = await (await postJson(`${proxy.url}${CHAT}`, chat())).json();
+        assert.equal(whole.choices[0].message.tool_calls[0].function.arguments, fixture.text);
+        assert.equal(mock.requests.length, 3, "no retries");
+        assert.deepEqual((await guardFigures(proxy.url))?.detections ?? {}, {});
+      });
+    });
+  }
+});
+
+Deno.test("a tool argument that repeats one unit past 32 K characters is still cut", async () => {
+  const opening = '{"file_path":"table.c","content":"int t[] = {';
+  const runaway = [opening, ...Array.from({ length: ENDLESS }, () => "0, ".repeat(100))];
+  await withGuardProxy({
+    attempts: [{ toolCalls: [{ name: "Write", arguments: runaway }] }, { text: CLEAN }],
+  }, async ({ mock, proxy }) => {
+    const events = await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true })));
+    const summary = assertValidOpenAIStream(events);
+    assert.ok((summary.toolCalls[0]?.arguments.length ?? 0) < 1000, "none of the repeats reached the client");
+    assert.equal(summary.finishReason, "length", "the call was opened, so it ends as a length cut");
+    await mock.waitForAbort(0);
+    assert.deepEqual((await guardFigures(proxy.url)).detections, { "periodic-tail": 1 });
+  });
+});
+
+/** `REPEATED_ANSWER` ended at its loop start: the prefix and (about) the first copy of the sentence. */
+function assertCutAtLoopStart(text: string): void {
+  assert.ok(text.startsWith("Let me think. I will now check"), text);
+  assert.equal(occurrences(text, "configuration"), 1, text);
+}
+
+Deno.test("answers that keep looping end at the loop start as length cuts, with usage and a header", async () => {
   await withGuardProxy({ attempts: [REPEATED_ANSWER], validation: { max_retries: 1 } }, async ({ mock, proxy }) => {
     const openai = await postJson(`${proxy.url}${CHAT}`, chat());
-    assert.equal(openai.status, 529);
+    assert.equal(openai.status, 200);
+    assert.equal(openai.headers.get("x-sampling-proxy-garbage"), "exhausted");
     const openaiBody = await openai.json();
-    assert.equal(openaiBody.error.type, "server_error");
-    assert.equal(openaiBody.error.code, "garbage_detected");
-    assert.match(openaiBody.error.message, /Garbage output detected/);
+    assert.equal(openaiBody.choices[0].finish_reason, "length");
+    assertCutAtLoopStart(openaiBody.choices[0].message.content);
+    assert.ok(openaiBody.usage.completion_tokens > 0);
     const anthropic = await postJson(`${proxy.url}${MESSAGES}`, messages());
-    assert.equal(anthropic.status, 529);
+    assert.equal(anthropic.status, 200);
+    assert.equal(anthropic.headers.get("x-sampling-proxy-garbage"), "exhausted");
     const anthropicBody = await anthropic.json();
-    assert.equal(anthropicBody.type, "error");
-    assert.equal(anthropicBody.error.type, "overloaded_error");
+    assert.equal(anthropicBody.stop_reason, "max_tokens");
+    assert.equal(anthropicBody.content.length, 1);
+    assertCutAtLoopStart(anthropicBody.content[0].text);
+    assert.ok(anthropicBody.usage.output_tokens > 0);
     assert.equal(mock.requests.length, 4);
     assert.equal((await guardFigures(proxy.url)).exhausted, 2);
+    assert.ok(proxy.logs.some((line) => /gave up after 2 attempts: answering up to the loop start/.test(line)));
+  });
+});
+
+Deno.test("a converted answer that keeps looping ends as a length cut in the client's protocol", async () => {
+  await withGuardProxy(
+    { attempts: [REPEATED_ANSWER], upstream: "openai", validation: { max_retries: 0 } },
+    async ({ proxy }) => {
+      const response = await postJson(`${proxy.url}${MESSAGES}`, messages());
+      assert.equal(response.headers.get("x-sampling-proxy-garbage"), "exhausted");
+      const body = await response.json();
+      assert.equal(body.stop_reason, "max_tokens");
+      assert.equal(body.content.length, 1);
+      assertCutAtLoopStart(body.content[0].text);
+    },
+  );
+});
+
+Deno.test("with on_exhausted error looping answers get a 422 no SDK retries, in each protocol's shape", async () => {
+  const validation = { max_retries: 1, on_exhausted: "error" };
+  await withGuardProxy({ attempts: [REPEATED_ANSWER], validation }, async ({ mock, proxy }) => {
+    const openai = await postJson(`${proxy.url}${CHAT}`, chat());
+    assert.equal(openai.status, 422);
+    assert.equal(openai.headers.get("x-should-retry"), "false");
+    const openaiBody = await openai.json();
+    assert.equal(openaiBody.error.code, "garbage_detected");
+    assert.match(openaiBody.error.message, /Garbage output detected .*will not help/);
+    const anthropic = await postJson(`${proxy.url}${MESSAGES}`, messages());
+    assert.equal(anthropic.status, 422);
+    const anthropicBody = await anthropic.json();
+    assert.equal(anthropicBody.type, "error");
+    assert.equal(anthropicBody.error.type, "api_error");
+    assert.equal(mock.requests.length, 4);
   });
 });
 
@@ -388,6 +555,25 @@ Deno.test("a suspicion the validator confirms is retried", async () => {
     assert.equal(figures.validator_calls, 1);
     assert.equal(typeof figures.validator_avg_latency_ms, "number");
     assert.ok(proxy.logs.some((line) => /Validator: loop \(confidence 0\.95/.test(line)));
+  });
+});
+
+Deno.test("the validator is called like any upstream: /api/paas/v4 base, its key, the upstream URL rules", async () => {
+  await using validator = startFakeValidator(() => verdictReply({ is_loop: true, confidence: 0.95, issue: "same" }));
+  await withGuardProxy({
+    attempts: [SUSPICIOUS, { text: CLEAN }],
+    validation: { validator_url: `${validator.url}/api/paas/v4`, validator_api_key_env: "JUDGE_KEY" },
+    env: { JUDGE_KEY: "sk-judge-0123456789" },
+  }, async ({ proxy }) => {
+    const summary = assertValidOpenAIStream(
+      await readSse(await postJson(`${proxy.url}${CHAT}`, chat({ stream: true }))),
+    );
+    assert.equal(summary.text, CLEAN, "the validator's verdict was read");
+    assert.equal(validator.requests.length, 1);
+    const [call] = validator.requests;
+    assert.equal(call.path, "/api/paas/v4/chat/completions");
+    assert.equal(call.headers.get("authorization"), "Bearer sk-judge-0123456789");
+    assert.equal(call.headers.get("content-type"), "application/json");
   });
 });
 

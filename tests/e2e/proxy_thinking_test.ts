@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic } from "../support/sdk.ts";
+import { OpenAI } from "../support/sdk.ts";
 import { SYNTHETIC_THINKING_SIGNATURE } from "../../src/convert/anthropic_openai/synthetic.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
+import { OpenAI } from "../support/sdk.ts";
+import { Anthropic } from "../support/sdk.ts";
 import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy, type TestProxy } from "../support/proxy_server.ts";
 import { chatBody, messagesBody } from "./harness.ts";

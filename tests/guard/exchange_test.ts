@@ -104,8 +104,11 @@ Deno.test("describeVerdict and describeConfirmed name the evidence", () => {
 });
 
 Deno.test("exhaustedMessage counts the attempts", () => {
-  assert.equal(exhaustedMessage("x", 1), "Garbage output detected (x); the model kept producing it in 1 attempt");
-  assert.match(exhaustedMessage("x", 3), /in 3 attempts$/);
+  assert.equal(
+    exhaustedMessage("x", 1),
+    "Garbage output detected (x); the model kept producing it in 1 attempt; sending the same request again will not help",
+  );
+  assert.match(exhaustedMessage("x", 3), /in 3 attempts; /);
 });
 
 Deno.test("backoff resolves early when the signal aborts", async () => {

@@ -3,6 +3,7 @@ import { countWords } from "../../src/guard/text_stats.ts";
 import {
   loadHealthyFixtures,
   loadLoopFixtures,
+  loadToolArgumentFixtures,
   LOOP_MARKER,
   parseLoopFixture,
   replay,
@@ -22,6 +23,7 @@ const MAX_RELEASED_UNITS = 3;
 
 const loops = await loadLoopFixtures();
 const healthy = await loadHealthyFixtures();
+const toolArguments = await loadToolArgumentFixtures();
 
 Deno.test("Garbage corpus has at least 15 loop and 15 healthy fixtures", () => {
   assert.ok(loops.length >= 15, `${loops.length} loop fixtures`);
@@ -67,6 +69,22 @@ Deno.test("LoopDetector raises no verdict on any healthy fixture", async (t) => 
         assert.deepEqual(result.verdicts.map((v) => `${v.level}/${v.reason} at ${v.detectedAt}`), [], chunking.name);
         assert.equal(result.releasedAtFirst, fixture.text.length, `${chunking.name}: not all released`);
       }
+    });
+  }
+});
+
+Deno.test("LoopDetector with the data rules raises no verdict on tool arguments that prose rules would cut", async (t) => {
+  assert.ok(toolArguments.length >= 4, `${toolArguments.length} tool argument fixtures`);
+  for (const fixture of toolArguments) {
+    await t.step(fixture.name, () => {
+      JSON.parse(fixture.text);
+      for (const chunking of CHUNKINGS) {
+        const result = replay(fixture.text, chunking.sizes(), { data: true });
+        assert.deepEqual(result.verdicts.map((v) => `${v.level}/${v.reason} at ${v.detectedAt}`), [], chunking.name);
+        assert.equal(result.releasedAtFirst, fixture.text.length, `${chunking.name}: not all released`);
+      }
+      const asProse = replay(fixture.text, seededChunkSizes(1, 64));
+      assert.ok(asProse.verdicts.length > 0, "judged as prose, the fixture repeats enough to be flagged");
     });
   }
 });

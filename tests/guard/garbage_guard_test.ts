@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { LoggingConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { createGarbageGuard, GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 
@@ -56,30 +57,33 @@ Deno.test("GarbageGuard.retryDelayMs retries at once first, then backs off expon
   assert.equal(guard.attempts, 4);
 });
 
+/** What the config loader and `createGarbageGuard` make of a `validation` section. */
+function guardFor(validation: Record<string, unknown>, env: Record<string, string> = {}) {
+  const { config } = parseConfig(JSON.stringify({ validation }), { env });
+  return createGarbageGuard(config.validation, {
+    logging: logging(),
+    logger: memoryLogger(),
+    validator: config.validator,
+  });
+}
+
 Deno.test("createGarbageGuard builds a validator only when enabled with a validator_url", () => {
-  const logger = memoryLogger();
-  const options = { logging: logging(), logger, env: () => undefined };
   const url = "http://127.0.0.1:1";
-  assert.notEqual(createGarbageGuard({ enabled: true, validator_url: url }, options).validator, undefined);
-  assert.equal(createGarbageGuard({ enabled: true }, options).validator, undefined);
-  assert.equal(createGarbageGuard({ enabled: false, validator_url: url }, options).validator, undefined);
-  assert.equal(
-    createGarbageGuard({ enabled: true, validator_url: url, validator_enabled: false }, options).validator,
-    undefined,
-  );
-  const none = createGarbageGuard({ enabled: true, validator_url: url, supports_openai: false }, options);
-  assert.equal(none.validator, undefined);
-  assert.ok(logger.lines.some((line) => line.includes("Validator disabled")));
+  assert.notEqual(guardFor({ enabled: true, validator_url: url }).validator, undefined);
+  assert.equal(guardFor({ enabled: true }).validator, undefined);
+  assert.equal(guardFor({ enabled: false, validator_url: url }).validator, undefined);
+  assert.equal(guardFor({ enabled: true, validator_url: url, validator_enabled: false }).validator, undefined);
 });
 
-Deno.test("createGarbageGuard warns when validator_api_key_env names an unset variable", () => {
-  const logger = memoryLogger();
-  const validation = { enabled: true, validator_url: "http://127.0.0.1:1", validator_api_key_env: "JUDGE_KEY" };
-  createGarbageGuard(validation, { logging: logging(), logger, env: () => undefined });
-  assert.ok(logger.lines.some((line) => line.includes("JUDGE_KEY is not set")));
-  const quiet = memoryLogger();
-  createGarbageGuard(validation, { logging: logging(), logger: quiet, env: () => "sk-judge" });
-  assert.deepEqual(quiet.lines, []);
+Deno.test("the validator is checked at load like any upstream: protocols, key variable", () => {
+  const url = "http://127.0.0.1:1";
+  assert.throws(
+    () => guardFor({ enabled: true, validator_url: url, supports_openai: false }),
+    /validation: supports_openai and supports_anthropic cannot both be false/,
+  );
+  const keyed = { enabled: true, validator_url: url, validator_api_key_env: "JUDGE_KEY" };
+  assert.throws(() => guardFor(keyed), /JUDGE_KEY is not set/);
+  assert.notEqual(guardFor(keyed, { JUDGE_KEY: "sk-judge" }).validator, undefined);
 });
 
 Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incident", async () => {

@@ -34,13 +34,14 @@ async function vet(
   later: UpstreamResponse[],
   validation: GuardValidationConfig = {},
   validator?: Validator,
+  logger = memoryLogger(),
 ) {
   const dumpDir = await Deno.makeTempDir();
   const sent: Record<string, unknown>[] = [];
   const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
   const guard = new GarbageGuard(
     guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, logging),
-    { logger: memoryLogger(), validator },
+    { logger, validator },
   );
   const options: ExchangeOptions = {
     guard,
@@ -85,10 +86,25 @@ Deno.test("vetAnswer retries a looping answer with the retry sampling parameters
   assert.equal(guard.counters.snapshot().m.retries, 1);
 });
 
-Deno.test("vetAnswer throws a 529 with code garbage_detected when every attempt loops", async () => {
+Deno.test("vetAnswer ends the last looping answer at its loop start as a length cut, with a header", async () => {
+  const { result, text, guard } = await vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], {
+    max_retries: 1,
+  });
+  assert.equal(result.status, 200);
+  assert.equal(result.headers.get("x-sampling-proxy-garbage"), "exhausted");
+  const choice = JSON.parse(text).choices[0];
+  assert.equal(choice.finish_reason, "length");
+  assert.ok(LOOPING.startsWith(choice.message.content));
+  assert.equal(choice.message.content.split("configuration").length, 2, "one copy of the looping sentence");
+  assert.equal(guard.counters.snapshot().m.exhausted, 1);
+});
+
+Deno.test("vetAnswer with on_exhausted error throws a 422 that says retrying will not help", async () => {
   await assert.rejects(
-    vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], { max_retries: 1 }),
-    (error: unknown) => error instanceof ProxyError && error.status === 529 && error.code === "garbage_detected",
+    vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], { max_retries: 1, on_exhausted: "error" }),
+    (error: unknown) =>
+      error instanceof ProxyError && error.status === 422 && error.code === "garbage_detected" &&
+      error.headers["x-should-retry"] === "false" && /will not help/.test(error.message),
   );
 });
 
@@ -140,4 +156,11 @@ Deno.test("vetAnswer with local detection off asks the validator about the whole
 Deno.test("vetAnswer's answer gives the same reader each time it is asked", async () => {
   const { result } = await vet(answer(200, chat("Fine.")), []);
   assert.equal(result.reader(), result.reader());
+});
+
+Deno.test("vetAnswer logs a give-up after one attempt in the singular", async () => {
+  const logger = memoryLogger();
+  await vet(answer(200, chat(LOOPING)), [], { max_retries: 0 }, undefined, logger);
+  const line = logger.lines.find((l) => l.includes("gave up"));
+  assert.match(line ?? "", /on attempt 1 of 1: gave up after 1 attempt:/);
 });

@@ -201,3 +201,26 @@ Deno.test("LoopDetector rejects invalid options", () => {
   assert.throws(() => new LoopDetector({ maxPeriod: 1.5 }), RangeError);
   assert.throws(() => new LoopDetector({ maxPeriod: 100_000 }), RangeError);
 });
+
+Deno.test("LoopDetector with the data rules cuts a runaway tool argument past 32 K repeated characters", () => {
+  const detector = new LoopDetector({ data: true });
+  const opening = '{"file_path":"a.c","content":"int t[] = {';
+  const verdicts = feed(detector, opening + "0, ".repeat(12_000), 61);
+  assert.equal(verdicts.length, 1, "no suspicion first, one loop");
+  const [loop] = verdicts;
+  assert.equal(loop.level, "loop");
+  assert.equal(loop.period, 3);
+  assert.ok(loop.detectedAt - loop.start >= 32_768, `cut after ${loop.detectedAt - loop.start} repeated characters`);
+  assert.ok(loop.start <= opening.length + 3);
+  assert.equal(detector.releasableLength(), loop.start, "none of the repeats was released");
+});
+
+Deno.test("LoopDetector with the data rules releases a repetitive file once its repetition ends", () => {
+  const detector = new LoopDetector({ data: true });
+  const repetitive = '{"content":"' + "|  |  |  |\\n".repeat(80);
+  assert.deepEqual(feed(detector, repetitive), []);
+  assert.ok(detector.releasableLength() < repetitive.length - 256, "the repetition in progress is held");
+  const rest = '","file_path":"docs/inventory.md"}' + " ".repeat(300);
+  assert.deepEqual(feed(detector, rest), []);
+  assert.ok(detector.releasableLength() >= repetitive.length, "released when the repetition broke");
+});

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { UpstreamConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { createValidator, type ValidatorOptions } from "../../src/guard/validator_client.ts";
 
 interface Received {
@@ -56,15 +58,35 @@ function anthropicStream(text: string): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
-function validatorFor(url: string, options: Partial<ValidatorOptions> = {}) {
-  return createValidator({ url, model: "judge-1", ...options });
+/** The validator upstream the config loader builds from `validation` keys (with `validator_url: url`). */
+function validatorUpstream(url: string, validation: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+  const text = JSON.stringify({ validation: { enabled: true, validator_url: url, ...validation } });
+  const { validator } = parseConfig(text, { env }).config;
+  assert.ok(validator, "the config has a validator");
+  return validator;
+}
+
+/** Options of {@link validatorFor}: the client's, plus `validation` config keys and the environment. */
+type TestValidatorOptions = Partial<Omit<ValidatorOptions, "upstream">> & {
+  validation?: Record<string, unknown>;
+  env?: Record<string, string>;
+};
+
+function validatorFor(url: string, options: TestValidatorOptions = {}) {
+  const { validation, env, ...rest } = options;
+  return createValidator({ upstream: validatorUpstream(url, validation, env), model: "judge-1", ...rest });
 }
 
 const LONG_TEXT = "BEGINNING-MARKER " + "healthy words ".repeat(1000) + "I will check again. ".repeat(20);
 
 Deno.test("createValidator reports a loop above the threshold and sends a bounded OpenAI request", async () => {
   await using fake = startFake(() => openAIStream('{"is_loop": true, "confidence": 0.95, "issue": "same sentence"}'));
-  const validator = validatorFor(fake.url, { apiKey: "sk-test-key", excerptChars: 2000, maxTokens: 64 });
+  const validator = validatorFor(fake.url, {
+    validation: { validator_api_key_env: "JUDGE_KEY" },
+    env: { JUDGE_KEY: "sk-test-key" },
+    excerptChars: 2000,
+    maxTokens: 64,
+  });
   const result = await validator.check(LONG_TEXT, { reason: "periodic-tail, period 20" });
   assert.ok(result.ok);
   assert.deepEqual(result.verdict, { isLoop: true, confidence: 0.95, issue: "same sentence" });
@@ -125,10 +147,11 @@ Deno.test("createValidator times out when no response headers arrive", async () 
     await released;
     return new Response("too late");
   });
-  const result = await validatorFor(fake.url, { connectTimeoutMs: 50, timeoutMs: 10_000 }).check("text");
+  const validation = { connect_timeout_seconds: 0.05, timeout_seconds: 0.1 };
+  const result = await validatorFor(fake.url, { validation, timeoutMs: 10_000 }).check("text");
   assert.ok(!result.ok);
   assert.equal(result.kind, "timeout");
-  assert.match(result.error, /no response headers after 50 ms/);
+  assert.match(result.error, /sent no response within 100 ms/);
 });
 
 Deno.test("createValidator times out when the reply stalls after the headers", async () => {
@@ -147,7 +170,7 @@ Deno.test("createValidator times out when the reply stalls after the headers", a
     });
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
-  const result = await validatorFor(fake.url, { connectTimeoutMs: 5000, timeoutMs: 100 }).check("text");
+  const result = await validatorFor(fake.url, { timeoutMs: 100 }).check("text");
   assert.ok(!result.ok);
   assert.equal(result.kind, "timeout");
   assert.match(result.error, /timed out after 100 ms/);
@@ -183,7 +206,11 @@ Deno.test("createValidator prefers Anthropic when both protocols are supported",
   await using fake = startFake(() =>
     anthropicStream('<think>hmm</think>{"is_loop": false, "confidence": 0.97, "issue": ""}')
   );
-  const validator = validatorFor(fake.url + "/v1/", { supportsAnthropic: true, apiKey: "sk-ant-test", maxTokens: 80 });
+  const validator = validatorFor(fake.url + "/v1/", {
+    validation: { supports_anthropic: true, validator_api_key_env: "JUDGE_KEY" },
+    env: { JUDGE_KEY: "sk-ant-test" },
+    maxTokens: 80,
+  });
   const result = await validator.check("text under review");
   assert.ok(result.ok);
   assert.deepEqual(result.verdict, { isLoop: false, confidence: 0.97, issue: null });
@@ -207,10 +234,16 @@ Deno.test("createValidator reads a non-streaming JSON reply", async () => {
 });
 
 Deno.test("createValidator rejects a configuration it cannot use", () => {
-  const url = "http://127.0.0.1:1";
-  assert.throws(() => createValidator({ url, model: "m", supportsOpenAI: false }), TypeError);
-  assert.throws(() => createValidator({ url: "ftp://x", model: "m" }), TypeError);
-  assert.throws(() => createValidator({ url: "not a url", model: "m" }), TypeError);
-  assert.throws(() => createValidator({ url, model: "m", timeoutMs: 0 }), RangeError);
-  assert.throws(() => createValidator({ url, model: "m", confidenceThreshold: 1.5 }), RangeError);
+  const upstream = validatorUpstream("http://127.0.0.1:1");
+  assert.throws(() => createValidator({ upstream, model: "m", timeoutMs: 0 }), RangeError);
+  assert.throws(() => createValidator({ upstream, model: "m", confidenceThreshold: 1.5 }), RangeError);
+});
+
+Deno.test("the validator's URL follows the upstream URL rules: a /api/paas/v4 base gets /v4/chat/completions", async () => {
+  await using fake = startFake(() => openAIStream('{"is_loop": false, "confidence": 0.9, "issue": ""}'));
+  const result = await validatorFor(`${fake.url}/api/paas/v4`).check("text");
+  assert.ok(result.ok);
+  assert.equal(fake.received[0].path, "/api/paas/v4/chat/completions");
+  const upstream: UpstreamConfig = validatorUpstream(`${fake.url}/api/paas/v4`);
+  assert.equal(upstream.api.root, `${fake.url}/api/paas/v4`);
 });

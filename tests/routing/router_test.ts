@@ -10,6 +10,7 @@ function upstream(name: string): UpstreamConfig {
     baseUrl: `http://${name}:8080/v1`,
     api: { root: `http://${name}:8080/v1`, query: "" },
     apiKey: undefined,
+    missingKeyEnv: undefined,
     connectTimeoutMs: 5000,
     responseTimeoutMs: 60_000,
     idleTimeoutMs: 60_000,

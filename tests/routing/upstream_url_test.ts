@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { apiRoot, displayUrl, serverRootUrl, upstreamRootUrl, upstreamUrl } from "../../src/routing/upstream_url.ts";
+import {
+  apiRoot,
+  baseUrlProblem,
+  displayUrl,
+  serverRootUrl,
+  upstreamEndpoints,
+  upstreamRootUrl,
+  upstreamUrl,
+} from "../../src/routing/upstream_url.ts";
 
 const URL_CASES: { base: string; endpoint: string; search?: string; want: string }[] = [
   { base: "http://127.0.0.1:8080", endpoint: "chat/completions", want: "http://127.0.0.1:8080/v1/chat/completions" },
@@ -118,4 +126,37 @@ Deno.test("displayUrl strips credentials and masks key-like query values", () =>
     assert.equal(shown, want, base);
     assert.doesNotMatch(shown, /secret@|sk-|pw|=t&|=a&|=s$/, base);
   }
+});
+
+Deno.test("baseUrlProblem flags a base URL ending in an endpoint path or with a doubled version segment", () => {
+  const cases: { base: string; want: RegExp | undefined }[] = [
+    { base: "http://h:8080/v1/chat/completions", want: /endpoint path \/chat\/completions; .*\(e\.g\. \/v1\)/ },
+    { base: "http://h:8080/v1/messages/", want: /endpoint path \/messages;/ },
+    { base: "http://h:8080/chat/completions", want: /endpoint path \/chat\/completions; .*\(e\.g\. \/v1\)/ },
+    { base: "https://api.z.ai/api/paas/v4/models", want: /\(e\.g\. \/api\/paas\/v4\)/ },
+    { base: "http://h:8080/v1/v1", want: /doubled version segment/ },
+    { base: "http://h:8080/v1/v1/", want: /doubled version segment/ },
+    { base: "http://h:8080/v1", want: undefined },
+    { base: "http://h:8080", want: undefined },
+    { base: "https://api.z.ai/api/anthropic", want: undefined },
+    { base: "https://api.z.ai/api/paas/v4", want: undefined },
+  ];
+  for (const { base, want } of cases) {
+    const problem = baseUrlProblem(base);
+    if (want === undefined) assert.equal(problem, undefined, base);
+    else assert.match(problem ?? "", want, base);
+  }
+});
+
+Deno.test("upstreamEndpoints lists the URLs the proxy calls, with query keys masked", () => {
+  const base = "http://h:8080/v1?key=secret";
+  const upstream = { api: apiRoot(base), baseUrl: base, supportsOpenAI: true, supportsAnthropic: true, tokenize: true };
+  assert.deepEqual(upstreamEndpoints(upstream), {
+    chat: "http://h:8080/v1/chat/completions?key=***",
+    messages: "http://h:8080/v1/messages?key=***",
+    models: "http://h:8080/v1/models?key=***",
+    tokenize: "http://h:8080/tokenize?key=***",
+  });
+  const anthropic = { ...upstream, supportsOpenAI: false, tokenize: false, api: apiRoot("https://a.example/api") };
+  assert.deepEqual(Object.keys(upstreamEndpoints(anthropic)), ["messages", "models"]);
 });

@@ -101,7 +101,8 @@ class OpenAIGrammar {
   finish(): OpenAIStreamSummary {
     this.#at = { index: -1, label: "" };
     if (this.#phase !== "done" && this.#phase !== "errored") this.#fail("the stream ended without [DONE]");
-    if (this.#phase === "done") {
+    // A length cut may end inside a call's arguments, as it does for the real API.
+    if (this.#phase === "done" && this.#finishReason !== "length") {
       for (const call of this.#toolCalls) {
         if (!isRecord(tryParseJson(call.arguments))) {
           this.#fail(`tool call ${call.index} arguments are not a JSON object: ${JSON.stringify(call.arguments)}`);

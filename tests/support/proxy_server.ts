@@ -49,6 +49,7 @@ export function startProxy(
   const close = async () => {
     if (closed) return;
     closed = true;
+    await app.upstreamHealth.stop();
     await gate.close();
   };
   return Promise.resolve({

@@ -1,5 +1,4 @@
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic, OpenAI } from "../support/sdk.ts";
 import assert from "node:assert/strict";
 import { assertValidAnthropicStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic } from "../../support/sdk.ts";
 import { SseEncoderStream, type SseEvent } from "../../../src/protocols/sse.ts";
 import { OpenAIToAnthropicStream } from "../../../src/convert/anthropic_openai/stream.ts";
 import { toAnthropicResponse } from "../../../src/convert/anthropic_openai/response.ts";

@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import OpenAI, { APIError } from "openai";
+import { APIError, OpenAI } from "../../support/sdk.ts";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { toOpenAIResponse } from "../../../src/convert/openai_anthropic/response.ts";
 import { AnthropicToOpenAIStream } from "../../../src/convert/openai_anthropic/stream.ts";

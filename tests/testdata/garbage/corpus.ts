@@ -65,6 +65,15 @@ export async function loadHealthyFixtures(): Promise<HealthyFixture[]> {
   return files.map(([name, text]) => ({ name, text }));
 }
 
+/**
+ * Loads every `tool_arguments/*.txt` fixture, sorted by name: the arguments JSON of one tool call (a `Write` of a
+ * file that repeats legitimately), judged with the detector's `data` rules.
+ */
+export async function loadToolArgumentFixtures(): Promise<HealthyFixture[]> {
+  const files = await readFolder("tool_arguments");
+  return files.map(([name, text]) => ({ name, text: text.trimEnd() }));
+}
+
 async function readFolder(folder: string): Promise<[string, string][]> {
   const dir = new URL(`./${folder}/`, import.meta.url);
   const names: string[] = [];

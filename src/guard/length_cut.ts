@@ -1,0 +1,164 @@
+/**
+ * Ending an answer the way a length cut ends, when the garbage retries are used up (`validation.on_exhausted:
+ * "truncate"`, the default): the answer stops where the loop began and says it ran out of tokens
+ * (`finish_reason: "length"`, `stop_reason: "max_tokens"`), with usage. Clients take that as a complete answer
+ * that was cut short, which none of them retries, unlike an `overloaded_error` / 529, which every one of them does.
+ *
+ * Both forms are written in the upstream's protocol, before any conversion:
+ * - {@link cutAnswer}: a whole (non-streamed) answer body, cut at the loop start.
+ * - {@link lengthCutEvents}: the events that end a stream whose client has everything before the loop start.
+ *
+ * @module
+ */
+
+import { textTokenWeight } from "../convert/count_tokens.ts";
+import type { Protocol } from "../http/errors.ts";
+import type { SseEvent } from "../protocols/sse.ts";
+import type { Delivery } from "./delivery.ts";
+import { type Channel, list, record } from "./event_text.ts";
+
+/** The response header that tells a client its answer was ended by the garbage guard. */
+export const GARBAGE_HEADER = "x-sampling-proxy-garbage";
+
+/**
+ * Where a whole answer is cut: at an offset of a channel's text (as `answerText` reads it: text blocks joined,
+ * tool arguments joined by newlines), or before a tool call (the first repeat of a repeated call).
+ */
+export type AnswerCut = { channel: Channel; at: number } | { channel: "tool"; call: number };
+
+/**
+ * A copy of a whole answer body of `protocol` ending at `cut` (everything after it is dropped; a tool call or a
+ * signed thinking block the cut falls into is dropped whole, since a part of one is unusable), marked as a length
+ * cut. Without a cut only the finish reason changes. Usage is kept: the tokens were generated.
+ */
+export function cutAnswer(
+  protocol: Protocol,
+  body: Record<string, unknown>,
+  cut: AnswerCut | undefined,
+): Record<string, unknown> {
+  return protocol === "openai" ? cutOpenAI(body, cut) : cutAnthropic(body, cut);
+}
+
+function cutOpenAI(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
+  const choices = list(body.choices);
+  const at = choices.findIndex((choice) => (record(choice)?.index ?? 0) === 0);
+  const choice = record(choices[at]);
+  if (choice === undefined) return body;
+  const message = { ...record(choice.message) };
+  const calls = list(message.tool_calls);
+  let keptCalls = calls.length;
+  if (cut !== undefined && "call" in cut) keptCalls = cut.call;
+  else if (cut?.channel === "tool") keptCalls = callAt(calls.map((call) => openAIArguments(call).length), cut.at);
+  else if (cut !== undefined) {
+    keptCalls = 0;
+    const content = contentText(message.content);
+    if (cut.channel === "content") message.content = content.slice(0, cut.at);
+    else {
+      const field = typeof message.reasoning_content === "string" ? "reasoning_content" : "reasoning";
+      message[field] = String(message[field] ?? "").slice(0, cut.at);
+      message.content = "";
+    }
+  }
+  if (keptCalls === 0) delete message.tool_calls;
+  else message.tool_calls = calls.slice(0, keptCalls);
+  const out = [...choices];
+  out[at] = { ...choice, message, finish_reason: "length" };
+  return { ...body, choices: out };
+}
+
+function cutAnthropic(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
+  const kept: unknown[] = [];
+  const offsets: Record<Channel, number> = { content: 0, reasoning: 0, tool: 0 };
+  let calls = 0;
+  for (const block of list(body.content)) {
+    const fields = record(block);
+    const piece = anthropicPiece(fields);
+    if (cut !== undefined && piece !== undefined && piece.channel === cut.channel) {
+      if ("call" in cut) {
+        if (calls++ >= cut.call) break;
+      } else if (offsets[piece.channel] + piece.text.length > cut.at) {
+        const text = piece.text.slice(0, cut.at - offsets[piece.channel]);
+        if (piece.channel === "content" && text !== "") kept.push({ ...fields, text });
+        break;
+      }
+      offsets[piece.channel] += piece.text.length + (piece.channel === "tool" ? 1 : 0);
+    }
+    kept.push(block);
+  }
+  return { ...body, content: kept, stop_reason: "max_tokens", stop_sequence: null };
+}
+
+/** The channel text of an Anthropic content block, as `answerText` reads it. */
+function anthropicPiece(block: Record<string, unknown> | undefined): { channel: Channel; text: string } | undefined {
+  if (block?.type === "text") return { channel: "content", text: String(block.text ?? "") };
+  if (block?.type === "thinking") return { channel: "reasoning", text: String(block.thinking ?? "") };
+  if (block?.type === "tool_use") return { channel: "tool", text: JSON.stringify(block.input ?? {}) };
+  return undefined;
+}
+
+/** How many calls end before `offset` of their arguments joined by newlines. */
+function callAt(lengths: number[], offset: number): number {
+  let end = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    end += lengths[i];
+    if (offset < end) return i;
+    end += 1;
+  }
+  return lengths.length;
+}
+
+function openAIArguments(call: unknown): string {
+  const args = record(record(call)?.function)?.arguments;
+  return typeof args === "string" ? args : "";
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  return list(content).map((part) => String(record(part)?.text ?? "")).join("");
+}
+
+/** What {@link lengthCutEvents} needs besides the delivery. */
+export interface LengthCutOptions {
+  /** OpenAI: send a usage chunk (the client asked for `stream_options.include_usage` and no converter counts). */
+  includeUsage: boolean;
+  /** The request body, for the estimate of the prompt's tokens in that usage chunk. */
+  body: Record<string, unknown>;
+}
+
+/**
+ * The events that end a stream as a length cut, after what `delivery` says the client has: Anthropic closes the
+ * open blocks and sends `message_delta` (`stop_reason: "max_tokens"`, estimated output tokens) and
+ * `message_stop`; OpenAI sends a `finish_reason: "length"` chunk, a usage chunk when asked for (estimated), and
+ * `[DONE]`.
+ */
+export function lengthCutEvents(protocol: Protocol, delivery: Delivery, options: LengthCutOptions): SseEvent[] {
+  const outputTokens = Math.ceil(delivery.outputWeight);
+  if (protocol === "anthropic") {
+    return [
+      ...delivery.openBlocks.map((index) => anthropicEvent({ type: "content_block_stop", index })),
+      anthropicEvent({
+        type: "message_delta",
+        delta: { stop_reason: "max_tokens", stop_sequence: null },
+        usage: { output_tokens: outputTokens },
+      }),
+      anthropicEvent({ type: "message_stop" }),
+    ];
+  }
+  const head = { ...delivery.chunkHead, object: "chat.completion.chunk" };
+  const events: SseEvent[] = [
+    { data: JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, finish_reason: "length" }] }) },
+  ];
+  if (options.includeUsage) {
+    const promptTokens = Math.ceil(textTokenWeight(JSON.stringify(options.body.messages ?? [])));
+    const usage = { prompt_tokens: promptTokens, completion_tokens: outputTokens };
+    events.push({
+      data: JSON.stringify({ ...head, choices: [], usage: { ...usage, total_tokens: promptTokens + outputTokens } }),
+    });
+  }
+  events.push({ data: "[DONE]" });
+  return events;
+}
+
+function anthropicEvent(data: Record<string, unknown> & { type: string }): SseEvent {
+  return { event: data.type, data: JSON.stringify(data) };
+}
