@@ -273,3 +273,36 @@ Deno.test("gate hands the handler the raw request target, dot segments and escap
     await gate.close();
   }
 });
+
+Deno.test("gate keeps backpressure: a client that stops reading stops the handler's stream", async () => {
+  const CHUNK = 64 * 1024;
+  let pulled = 0;
+  const { promise: cancelled, resolve: onCancel } = Promise.withResolvers<void>();
+  const gate = serveGated(() => {
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += CHUNK;
+        controller.enqueue(new Uint8Array(CHUNK));
+      },
+      cancel: () => onCancel(),
+    }, { highWaterMark: 0 });
+    return new Response(body);
+  }, options());
+  try {
+    const conn = await connect(gate.addr.port);
+    await conn.write(encoder.encode(GET));
+    // Without backpressure the handler's stream would be pulled for ever; with it, it stops once buffers are full.
+    let previous = -1;
+    await waitUntil(async () => {
+      const settled = pulled === previous;
+      previous = pulled;
+      await sleep(100);
+      return settled;
+    }, "the stream to stop being pulled");
+    assert.ok(pulled > 0 && pulled < 64 * 1024 * 1024, `${pulled} bytes pulled for a client that read nothing`);
+    conn.close();
+    await cancelled;
+  } finally {
+    await gate.close();
+  }
+});
