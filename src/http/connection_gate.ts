@@ -18,8 +18,10 @@
  *
  * Connections beyond `max_connections` get a minimal 503 with `connection: close` and are closed. Inner
  * connections that the gate did not make get a 403. The pump copies with one reused buffer per direction and
- * waits for each write before the next read, so backpressure holds both ways; a client that goes away closes the
- * inner connection, which aborts its request's `request.signal`.
+ * waits for each write before the next read, so backpressure holds both ways. When the client's side ends, the
+ * handler's `request.signal` aborts at once (the handler gets the request rebuilt with that signal, from the request
+ * itself so the raw target is kept) and the end is passed on to the inner server. If the inner server stops on an
+ * accept error of its own, its connections are closed and a new one takes over.
  *
  * @module
  */
