@@ -306,3 +306,34 @@ Deno.test("gate keeps backpressure: a client that stops reading stops the handle
     await gate.close();
   }
 });
+
+Deno.test("gate keeps backpressure: a handler that does not read the body stops the client's upload", async () => {
+  const { promise: release, resolve: done } = Promise.withResolvers<void>();
+  const gate = serveGated(async () => {
+    await release;
+    return new Response("late");
+  }, options());
+  const conn = await connect(gate.addr.port);
+  try {
+    const total = 256 * 1024 * 1024;
+    await conn.write(encoder.encode(`POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: ${total}\r\n\r\n`));
+    const chunk = new Uint8Array(64 * 1024);
+    let written = 0;
+    const writer = (async () => {
+      while (written < total) written += await conn.write(chunk);
+    })().catch(() => {});
+    let previous = -1;
+    await waitUntil(async () => {
+      const settled = written === previous;
+      previous = written;
+      await sleep(100);
+      return settled;
+    }, "the upload to stall");
+    assert.ok(written > 0 && written < 64 * 1024 * 1024, `${written} bytes taken from a body nobody reads`);
+    conn.close();
+    await writer;
+  } finally {
+    done();
+    await gate.close();
+  }
+});
