@@ -117,8 +117,9 @@ function renderReport(loopRows: LoopRow[], healthy: HealthyRow[], speed: Through
 
 Local and cheap models fall into repetition loops: the same word, sentence or paragraph until the token limit.
 The proxy watches every text channel of a response (content, reasoning, tool arguments) while it streams, holds a
-little text back, and cuts the stream before the client receives the repeats. This page explains the detector and
-reports how it does on the fixture corpus in \`tests/testdata/garbage/\`.
+little text back, and cuts the stream before the client receives the repeats; a whole (non-streamed) answer is
+checked before it is sent. This page explains the detector, reports how it does on the fixture corpus in
+\`tests/testdata/garbage/\`, and then (hand-written) how the request path uses it.
 
 ## How it works
 
@@ -138,11 +139,12 @@ channel), whatever the length of the answer. Three trackers look at every unit:
 
 Two levels of verdict:
 
-- **\`loop\`**: unmistakable, act at once without a validator. Only a verbatim periodic tail gives it: 16 copies of
-  a word or short phrase (or 256 repeated characters, at least 8 copies), 4 copies of a sentence, or 2 copies plus
-  300 characters of a paragraph. Units that look like code (≥ 5 % of \`{}[]()<>=;|\\\`"\\\\$_/#@\`, or few word
-  breaks, as in \`MachineState.ERROR,\`) or have few letters (zero tables, \`-----\` rules, emoji) need more copies,
-  because they repeat legitimately.
+- **\`loop\`**: unmistakable, act at once without a validator. Only a verbatim periodic tail gives it: a word or
+  short phrase (under 40 characters) repeated 16 more times or for 256 characters, whichever comes first, but at
+  least 8 times and for 128 characters (\`again \` is cut after 22 repeats), 4 copies of a sentence, or 2 copies
+  plus 300 characters of a paragraph. Units that look like code (≥ 5 % of \`{}[]()<>=;|\\\`"\\\\$_/#@\`, or few
+  word breaks, as in \`MachineState.ERROR,\` or \`hahaha\`) or have few letters (zero tables, \`-----\` rules,
+  emoji) need more copies, because they repeat legitimately.
 - **\`suspicious\`**: doubtful, ask the validator LLM (\`validator_client.ts\`). Given by five copies of a phrase,
   three copies of a sentence, a counter loop, 1,200 characters of prose copied verbatim from one period back, 75 %
   repeated 4-grams, or one prose line six times among 24 lines. Code, tables, JSON, numbered lists, logs and
@@ -150,6 +152,11 @@ Two levels of verdict:
   lines.
 
 The exact thresholds, with the reasons for each, are in the JSDoc of the tracker modules.
+
+**Data.** Tool arguments are file contents and JSON, which repeat on purpose, so their detector is created with
+\`data: true\`: no prose trackers, no suspicions, and a \`loop\` only for one unit repeated verbatim back to back for
+32,768 characters (\`DATA_LOOP_UNITS\`). Repetition in progress is still held back. See
+[Streams: hold-back](#streams-hold-back) below.
 
 **Hold-back.** \`releasableLength()\` says how much text may go to the client. It trails the text by
 \`holdBackChars\` (default 256), and it also stops at the start of any repetition in progress (a periodic candidate
@@ -162,7 +169,8 @@ ${releasedSummary}.
 **Tool calls.** \`ToolCallRepeatDetector\` flags the same tool called with the same (canonicalised) arguments three
 times in one response.
 
-**Validator.** Sends only the last 6,000 characters, \`temperature: 0\`, a small \`max_tokens\`, a JSON schema for
+**Validator.** Sends only the end of the text it is given (at most 6,000 characters; a suspicion gives it the
+detector's excerpt, the last 2,000 characters), \`temperature: 0\`, \`max_tokens: 256\`, a JSON schema for
 OpenAI servers and tolerant parsing otherwise; any HTTP error, timeout or unreadable answer comes back as
 \`{ok: false}\` so the caller decides whether to fail open. A loop answer below the confidence threshold (0.85)
 counts as "not a loop".

@@ -16,6 +16,7 @@
  * segments or encoded slashes (`http/request_target.ts`); routing uses that path, never a URL rebuilt from `Host`.
  * A doubled `/v1` (a client whose base URL already ends in `/v1`) is accepted for the known endpoints, with a
  * one-time hint in the log. An unknown path answers 404 and a known path with the wrong method 405, both as JSON.
+ * With client keys configured, every route but the health routes needs one (`http/client_auth.ts`).
  *
  * @module
  */
@@ -83,12 +84,13 @@ export class App {
     }
   };
 
-  async #route(request: Request, full: string[], protocol: Protocol): Promise<Response> {
+  async #route(incoming: Request, full: string[], protocol: Protocol): Promise<Response> {
     const below = this.#belowBasePath(full);
-    if (below === undefined) throw notFound(rawPath(request.url));
+    if (below === undefined) throw notFound(rawPath(incoming.url));
     const segments = this.#withoutDoubledV1(below);
     const modelId = modelItemId(segments);
     const path = modelId === undefined ? routePath(segments) : "/v1/models/{id}";
+    const { request, authorized } = await this.context.clientAuth.check(incoming, path);
     const method = request.method;
     const route = ROUTES.find((r) => r.match(path));
     if (!route) throw notFound(path);
@@ -99,7 +101,7 @@ export class App {
     }
     switch (route.kind) {
       case "health":
-        return handleHealth(this.context, this.upstreamHealth);
+        return handleHealth(this.context, this.upstreamHealth, authorized);
       case "models":
         return Response.json(modelListBody(await this.#models.get(request.headers), protocol));
       case "model": {

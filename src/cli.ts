@@ -26,6 +26,10 @@ export interface CliCommand {
   printSchema: boolean;
   /** `--check`: resolve the config, probe every upstream, report and exit. */
   check: boolean;
+  /** `--require-auth`: refuse to start without client keys. */
+  requireAuth: boolean;
+  /** `--insecure-no-auth`: start without client keys even when not on loopback. */
+  insecureNoAuth: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
   /** Values that replace the config file's. */
@@ -50,6 +54,9 @@ Options:
       --override-model-name NAME Model name sent upstream instead of the client's
       --override-only-anthropic  Apply overrides to Anthropic clients only
       --parallel-limits JSON     Concurrency limits, e.g. '{"global":4,"qwen*":1}'
+      --require-auth             Refuse to start unless client keys (auth.keys) are configured
+      --insecure-no-auth         Start without client keys on a non-loopback address (anyone who
+                                 can reach the port can use the upstreams and their keys)
   -d, --debug-logs               Debug logging
   -o, --override-logs            Log every parameter override
       --check                    Resolve the config, print each upstream's URLs, probe them and exit
@@ -59,7 +66,7 @@ Options:
   -h, --help                     Print this help and exit
 
 Precedence: command line > config file > built-in defaults.
-Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config.`;
+Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config (or missing client keys).`;
 
 const OPTIONS = {
   config: { type: "string", short: "c" },
@@ -73,6 +80,8 @@ const OPTIONS = {
   "override-model-name": { type: "string" },
   "override-only-anthropic": { type: "boolean" },
   "parallel-limits": { type: "string" },
+  "require-auth": { type: "boolean" },
+  "insecure-no-auth": { type: "boolean" },
   "debug-logs": { type: "boolean", short: "d" },
   "override-logs": { type: "boolean", short: "o" },
   check: { type: "boolean" },
@@ -141,6 +150,8 @@ export function parseCli(args: string[]): CliCommand {
     version: v.version ?? false,
     printSchema: v["print-schema"] ?? false,
     check: v.check ?? false,
+    requireAuth: v["require-auth"] ?? false,
+    insecureNoAuth: v["insecure-no-auth"] ?? false,
     configPath: v.config,
     overrides,
   };

@@ -10,7 +10,11 @@
 import { ConcurrencyLimiter, type QueueOptions } from "./admission/limiter.ts";
 import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
+import type { BodyLimits } from "./http/body.ts";
+import { BodyBudget } from "./http/body_budget.ts";
+import { ClientAuth } from "./http/client_auth.ts";
 import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
 import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
@@ -32,6 +36,10 @@ export interface ProxyContext {
    */
   retrySampling(model: string, protocol: WireProtocol): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  /** Bounds of request bodies, with the budget of bodies read and parsed at once. */
+  readonly bodyLimits: BodyLimits;
+  /** Client keys (`auth`). */
+  readonly clientAuth: ClientAuth;
   /** The `fetch` used for upstream calls (tests may inject one). */
   readonly fetch: typeof fetch;
   /** `performance.now()` when the proxy started. */
@@ -52,7 +60,8 @@ export interface ContextOptions {
 /** Builds the shared state for `config`. */
 export function createContext(config: Config, options: ContextOptions): ProxyContext {
   let counter = 0;
-  const { logger } = options;
+  // Every log line and failure dump of this proxy masks the configured keys' values.
+  const logger = options.logger.withSecrets(configSecrets(config));
   const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
   return {
     config,
@@ -99,6 +108,13 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
     }),
     retrySampling: retrySamplingFor(config),
     logger,
+    bodyLimits: {
+      maxBytes: config.listen.maxBodyBytes,
+      maxDepth: config.listen.maxJsonDepth,
+      maxValues: config.listen.maxJsonElements,
+      budget: new BodyBudget({ capacityBytes: config.listen.bodyBudgetBytes, waitMs: config.listen.bodyWaitMs }),
+    },
+    clientAuth: new ClientAuth(config.auth.keys),
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
     drain: new Drain(),

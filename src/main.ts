@@ -4,8 +4,9 @@
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config (or a dump folder it may not write); 130 or 143 when a second SIGINT or SIGTERM cuts the
- * shutdown short.
+ * a bad flag or config, or a dump folder it may not write, or missing client keys
+ * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`); 130 or 143 when a second SIGINT or
+ * SIGTERM cuts the shutdown short.
  *
  * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
  * models endpoint answered 2xx, 1 otherwise.
@@ -18,9 +19,12 @@ import { CliError, HELP_TEXT, parseCli } from "./cli.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { configJsonSchema } from "./config/schema.ts";
 import type { Config } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
+import { authStartupProblem, isLoopback } from "./http/client_auth.ts";
 import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
 import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
+import { Redactor } from "./observability/redact.ts";
 import { countOf } from "./observability/wording.ts";
 import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
 import { stopOnSignal } from "./shutdown.ts";
@@ -61,10 +65,20 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createLogger({ debug: config.logging.debug });
+  const authProblem = authStartupProblem({
+    host: config.listen.host,
+    hasKeys: config.auth.keys.length > 0,
+    requireAuth: command.requireAuth,
+    insecureNoAuth: command.insecureNoAuth,
+  });
+  if (authProblem) {
+    console.error(`sampling-proxy: ${authProblem}`);
+    return 2;
+  }
+  const logger = createLogger({ debug: config.logging.debug, redactor: new Redactor(configSecrets(config)) });
   for (const warning of warnings) logger.log("warn", warning);
-  if (!isLoopback(config.listen.host)) {
-    logger.log("warn", `Listening on ${config.listen.host}: anyone who can reach it can use your upstreams' keys`);
+  if (!isLoopback(config.listen.host) && config.auth.keys.length === 0) {
+    logger.log("warn", `Listening on ${config.listen.host} without client keys (--insecure-no-auth)`);
   }
   logger.log("info", `Config: ${config.source}`);
   for (const u of config.upstreams) {
@@ -148,10 +162,6 @@ function garbageDetectionLine(config: Config, app: App): string {
     : "no validator";
   const local = settings.localDetection ? "local loop detector" : "local loop detector off";
   return `Garbage detection: on (${local}, ${second}, up to ${countOf(attempts, "attempt")} per request)`;
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 if (import.meta.main) {

@@ -17,9 +17,18 @@ Deno.test("parseCli returns no overrides and no actions for an empty command lin
     version: false,
     printSchema: false,
     check: false,
+    requireAuth: false,
+    insecureNoAuth: false,
     configPath: undefined,
     overrides: {},
   });
+});
+
+Deno.test("parseCli reads --require-auth and --insecure-no-auth, which are not config overrides", () => {
+  const command = parseCli(["--require-auth", "--insecure-no-auth"]);
+  assert.deepEqual([command.requireAuth, command.insecureNoAuth, command.overrides], [true, true, {}]);
+  assert.match(HELP_TEXT, /--require-auth/);
+  assert.match(HELP_TEXT, /--insecure-no-auth/);
 });
 
 Deno.test("parseCli reads every flag into its override", () => {

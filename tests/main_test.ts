@@ -338,3 +338,16 @@ Deno.test("main --check reports a dump folder that start would refuse, and exits
   assert.match(result.stdout, /probe {4}ok \(200\)/);
   assert.match(result.stdout, /FAILED: logging\.dump_dir \/tmp\/sampling-proxy-dumps-elsewhere cannot be written/);
 });
+
+Deno.test("main refuses to start without client keys for --require-auth or a non-loopback bind (exit 2)", async () => {
+  const required = await run(["--port", "0", "--require-auth"]);
+  assert.equal(required.code, 2);
+  assert.match(required.stderr, /--require-auth is given but no client key is configured: set auth\.keys/);
+  const exposed = await run(["--port", "0", "--host", "0.0.0.0"]);
+  assert.equal(exposed.code, 2);
+  assert.match(
+    exposed.stderr,
+    /listening on 0\.0\.0\.0 lets anyone who can reach it use your upstreams.*--insecure-no-auth/,
+  );
+  assert.doesNotMatch(exposed.stdout, /listening on http/);
+});

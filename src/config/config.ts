@@ -72,8 +72,22 @@ export interface ListenConfig {
   readonly keepAliveTimeoutSeconds: number;
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT. */
   readonly shutdownGraceSeconds: number;
+  /** Deepest nesting of objects and arrays in a request body. */
+  readonly maxJsonDepth: number;
+  /** Most JSON values in a request body. */
+  readonly maxJsonElements: number;
+  /** Request body bytes read and parsed at once over all requests. */
+  readonly bodyBudgetBytes: number;
+  /** Longest wait for the body budget. */
+  readonly bodyWaitMs: number;
   /** Host names accepted in `Host` besides localhost, IP addresses and `host`. */
   readonly allowedHosts: readonly string[];
+}
+
+/** Client keys. */
+export interface AuthConfig {
+  /** Accepted client keys (from `auth.keys`, `auth.keys_env` and `auth.keys_file`); empty: no key needed. */
+  readonly keys: readonly string[];
 }
 
 /** Logging switches. */
@@ -100,6 +114,7 @@ export interface Config {
   /** Path of the file it came from, or `"defaults"`. */
   readonly source: string;
   readonly listen: ListenConfig;
+  readonly auth: AuthConfig;
   readonly upstreams: readonly UpstreamConfig[];
   readonly bindings: readonly Binding[];
   /** The validator LLM of garbage detection, as an upstream; none when it is off or not configured. */

@@ -40,8 +40,15 @@ const LEGACY_DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8000/v1";
 export const DEFAULT_HOST = "127.0.0.1";
 /** The seed's port. */
 export const DEFAULT_PORT = 8001;
-/** 32 MiB, as new-api and ngrok's gateway cap bodies. */
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** 16 MiB: far above what coding agents send (a long session is a few MiB), far below what hurts to parse. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Real requests nest tool schemas a few dozen levels deep at most. */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
+/** A long agent session has tens of thousands of values; `{},{},…` bombs have millions. */
+export const DEFAULT_MAX_JSON_ELEMENTS = 500_000;
+/** Four largest bodies at once. */
+const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+const DEFAULT_BODY_WAIT_SECONDS = 10;
 /** Slow-client timeouts, as nginx's `client_header_timeout`, `client_body_timeout` and `keepalive_timeout`. */
 const DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
 const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
@@ -130,7 +137,7 @@ export interface ParseConfigOptions extends LoadConfigOptions {
 }
 
 /**
- * Parses and validates config text. Pure apart from reading `env`.
+ * Parses and validates config text. Pure apart from reading `env` and `auth.keys_file`.
  *
  * @throws {ConfigError} when the text is not JSON or not a valid config
  */
@@ -355,11 +362,16 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     file.listen?.base_path ?? legacy?.sampling_proxy_base_path ?? "",
     (message) => fail(`${basePathKey}: ${message}`),
   );
+  const maxBodyBytes = file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES;
   const listen = Object.freeze({
     host,
     port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
     basePath,
-    maxBodyBytes: file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
+    maxJsonDepth: file.listen?.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH,
+    maxJsonElements: file.listen?.max_json_elements ?? DEFAULT_MAX_JSON_ELEMENTS,
+    bodyBudgetBytes: Math.max(file.listen?.body_budget_bytes ?? DEFAULT_BODY_BUDGET_BYTES, maxBodyBytes),
+    bodyWaitMs: (file.listen?.body_wait_seconds ?? DEFAULT_BODY_WAIT_SECONDS) * 1000,
     maxConnections: file.listen?.max_connections,
     headerTimeoutSeconds: file.listen?.header_timeout_seconds ?? DEFAULT_HEADER_TIMEOUT_SECONDS,
     bodyTimeoutSeconds: file.listen?.body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS,
@@ -372,6 +384,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
   const config: Config = {
     source: ctx.source,
     listen,
+    auth: { keys: clientKeys(file.auth ?? {}, ctx) },
     upstreams: Object.freeze(upstreams),
     bindings: Object.freeze(bindings),
     validator: validatorEntry && toUpstream(validatorEntry, "validation"),
@@ -402,6 +415,33 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     validation: file.validation ?? {},
   };
   return deepFreeze(config);
+}
+
+/** The client keys of `auth.keys`, `auth.keys_env` (comma-separated) and `auth.keys_file` (one per line). */
+function clientKeys(auth: NonNullable<ConfigFile["auth"]>, ctx: BuildContext): string[] {
+  const keys = [...(auth.keys ?? [])];
+  if (auth.keys_env !== undefined) {
+    const value = ctx.env[auth.keys_env];
+    if (value === undefined || value.trim() === "") {
+      ctx.fail(`auth.keys_env: environment variable ${auth.keys_env} is not set`);
+    }
+    keys.push(...value.split(","));
+  }
+  if (auth.keys_file !== undefined) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(auth.keys_file);
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotFound ? "file not found" : errorMessage(error);
+      return ctx.fail(`auth.keys_file: cannot read ${auth.keys_file}: ${reason}`);
+    }
+    keys.push(...text.split("\n").filter((line) => !line.trimStart().startsWith("#")));
+  }
+  const trimmed = [...new Set(keys.map((key) => key.trim()).filter((key) => key !== ""))];
+  if (trimmed.length === 0 && (auth.keys_env !== undefined || auth.keys_file !== undefined)) {
+    ctx.fail("auth: the configured key sources hold no key");
+  }
+  return trimmed;
 }
 
 function normaliseBasePath(value: string, fail: (message: string) => never): string {

@@ -96,7 +96,17 @@ export const configFileSchema = s.object({
     host: nonEmptyString.optional().describe("Address to bind (default 127.0.0.1)"),
     port: port.optional().describe("Port (default 8001; 0 picks a free port)"),
     base_path: s.string().optional().describe("Prefix of every route, e.g. /proxy"),
-    max_body_bytes: positiveInteger.optional().describe("Largest request body (default 32 MiB)"),
+    max_body_bytes: positiveInteger.optional().describe("Largest request body, after decompression (default 16 MiB)"),
+    max_json_depth: positiveInteger.optional().describe(
+      "Deepest nesting of objects and arrays in a request body (default 128)",
+    ),
+    max_json_elements: positiveInteger.optional().describe(
+      "Most JSON values (objects, arrays, strings, numbers, …) in a request body (default 500000)",
+    ),
+    body_budget_bytes: positiveInteger.optional().describe(
+      "Request body bytes read and parsed at once over all requests; more wait (default 64 MiB, at least max_body_bytes)",
+    ),
+    body_wait_seconds: positiveSeconds("Longest wait for the body budget before a 503 (default 10)").optional(),
     allowed_hosts: s.array(nonEmptyString).optional().describe(
       "Host names accepted in the Host header besides localhost, IP addresses and listen.host",
     ),
@@ -116,6 +126,11 @@ export const configFileSchema = s.object({
       "Browser origins allowed to call the proxy, e.g. http://localhost:3000; other origins get 403",
     ),
   }).optional(),
+  auth: s.object({
+    keys: s.array(nonEmptyString).optional().describe("Client keys the proxy accepts (Bearer, x-api-key or api-key)"),
+    keys_env: nonEmptyString.optional().describe("Environment variable holding comma-separated client keys"),
+    keys_file: nonEmptyString.optional().describe("File with one client key per line (# starts a comment)"),
+  }).optional().describe("Client keys; when any is set, every route but / and /health needs one"),
   upstreams: s.array(upstreamSchema, { minItems: 1 }).optional(),
   model_upstream_binding: s.record(s.string()).optional().describe(
     "Model name or glob → upstream name; exact names first, then globs in order",

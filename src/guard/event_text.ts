@@ -4,12 +4,15 @@
  *
  * Works on the UPSTREAM's protocol (before any conversion): OpenAI chat completion chunks (`delta.content`,
  * `delta.reasoning_content` or `delta.reasoning`, `delta.tool_calls[].function.arguments`) and Anthropic Messages
- * events (`text_delta`, `thinking_delta`, `input_json_delta`, and text in a `content_block_start`).
+ * events (`text_delta`, `thinking_delta`, `input_json_delta`, and text in a `content_block_start`). OpenAI content
+ * given as an array of parts (Mistral) is read as the converter reads it (`protocols/openai_content.ts`): text parts
+ * are content, `thinking` / `reasoning` parts are reasoning.
  *
  * @module
  */
 
 import type { Protocol } from "../http/errors.ts";
+import { contentParts } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 
 /** A text channel of an answer; each has its own loop detector. */
@@ -102,10 +105,9 @@ export function answerText(protocol: Protocol, body: unknown): AnswerText {
   };
   if (protocol === "openai") {
     const message = record(firstChoice(body)?.message);
-    const content = message?.content;
-    if (Array.isArray(content)) { for (const part of content) add("content", record(part)?.text); }
-    else add("content", content);
-    add("reasoning", message?.reasoning_content ?? message?.reasoning);
+    const { content, reasoning } = openAIText(message);
+    add("content", content);
+    add("reasoning", reasoning);
     for (const call of list(message?.tool_calls)) {
       const fn = record(record(call)?.function);
       const args = typeof fn?.arguments === "string" ? fn.arguments : "";
@@ -135,10 +137,9 @@ function openAIFacts(event: SseEvent): EventFacts {
   if (event.event === "error" || (json.error !== undefined && json.error !== null)) return { ...facts, kind: "error" };
   const choice = firstChoice(json);
   const delta = record(choice?.delta);
-  if (typeof delta?.content === "string") facts.text.content = delta.content;
-  // The converter reads `reasoning_content || reasoning`; so does the guard, so both see the same text.
-  const reasoning = delta?.reasoning_content || delta?.reasoning;
-  if (typeof reasoning === "string") facts.text.reasoning = reasoning;
+  const { content, reasoning } = openAIText(delta);
+  facts.text.content = content;
+  facts.text.reasoning = reasoning;
   const calls = list(delta?.tool_calls);
   if (calls.length > 0) {
     facts.tool = true;
@@ -151,6 +152,21 @@ function openAIFacts(event: SseEvent): EventFacts {
   else if (typeof choice?.finish_reason === "string" || record(json.usage) !== undefined) facts.kind = "tail";
   else facts.kind = "start";
   return facts;
+}
+
+/**
+ * The content and reasoning text of an OpenAI message or delta. The converter reads `reasoning_content ||
+ * reasoning` and the parts of an array `content`; so does the guard, so both see the same text.
+ */
+function openAIText(message: Record<string, unknown> | undefined): { content: string; reasoning: string } {
+  const field = message?.reasoning_content || message?.reasoning;
+  let reasoning = typeof field === "string" ? field : "";
+  let content = "";
+  for (const part of contentParts(message?.content)) {
+    if (part.kind === "text") content += part.text;
+    else reasoning += part.text;
+  }
+  return { content, reasoning };
 }
 
 function anthropicFacts(event: SseEvent): EventFacts {

@@ -43,6 +43,8 @@ export interface FailureDumpOptions {
   maxTextChars?: number;
   /** Clock. @default () => new Date() */
   now?: () => Date;
+  /** Masks secrets in the file's text (the logger's redactor, which knows the configured keys). @default redactSecrets */
+  redact?: (text: string) => string;
 }
 
 /** Where the dump went, or why it could not be written. */
@@ -71,11 +73,17 @@ export async function writeFailureDump(
   incident: FailureIncident,
   options: FailureDumpOptions,
 ): Promise<FailureDumpResult> {
-  const { dir, maxDirBytes = 50 * 1024 * 1024, maxTextChars = 50_000, now = () => new Date() } = options;
+  const {
+    dir,
+    maxDirBytes = 50 * 1024 * 1024,
+    maxTextChars = 50_000,
+    now = () => new Date(),
+    redact = redactSecrets,
+  } = options;
   try {
     const time = now();
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const content = new TextEncoder().encode(redactSecrets(formatDump(incident, time, maxTextChars)));
+    const content = new TextEncoder().encode(redact(formatDump(incident, time, maxTextChars)));
     const path = await createDumpFile(dir, dumpName(time, incident.requestId), content);
     await trimFolder(dir, maxDirBytes, path);
     return { ok: true, path };

@@ -209,7 +209,11 @@ export class GarbageGuard {
       outcome: incident.outcome,
       text: incident.text,
       details: { channel: incident.channel, ...incident.details },
-    }, { dir: this.settings.dumpDir, maxDirBytes: this.settings.dumpMaxBytes });
+    }, {
+      dir: this.settings.dumpDir,
+      maxDirBytes: this.settings.dumpMaxBytes,
+      redact: (text) => this.#logger.redactor.redact(text),
+    });
     const where = dump.ok ? `dump: ${dump.path}` : dump.error;
     this.#logger.log(
       "warn",

@@ -13,6 +13,7 @@
 
 import { textTokenWeight } from "../convert/count_tokens.ts";
 import type { Protocol } from "../http/errors.ts";
+import { type ContentPart, readContentPart, withPartText } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
 import { type Channel, list, record } from "./event_text.ts";
@@ -51,12 +52,17 @@ function cutOpenAI(body: Record<string, unknown>, cut: AnswerCut | undefined): R
   else if (cut?.channel === "tool") keptCalls = callAt(calls.map((call) => openAIArguments(call).length), cut.at);
   else if (cut !== undefined) {
     keptCalls = 0;
-    const content = contentText(message.content);
-    if (cut.channel === "content") message.content = content.slice(0, cut.at);
+    if (cut.channel === "content") message.content = cutContent(message.content, "text", cut.at);
     else {
-      const field = typeof message.reasoning_content === "string" ? "reasoning_content" : "reasoning";
-      message[field] = String(message[field] ?? "").slice(0, cut.at);
-      message.content = "";
+      // The reasoning channel reads the reasoning field, then the reasoning parts of an array content.
+      const field = message.reasoning_content ? "reasoning_content" : "reasoning";
+      const reasoning = typeof message[field] === "string" ? message[field] : "";
+      if (cut.at <= reasoning.length) {
+        message[field] = reasoning.slice(0, cut.at);
+        message.content = "";
+      } else {
+        message.content = cutContent(message.content, "thinking", cut.at - reasoning.length);
+      }
     }
   }
   if (keptCalls === 0) delete message.tool_calls;
@@ -112,9 +118,26 @@ function openAIArguments(call: unknown): string {
   return typeof args === "string" ? args : "";
 }
 
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  return list(content).map((part) => String(record(part)?.text ?? "")).join("");
+/**
+ * An OpenAI `content` (a string or an array of parts) ending at offset `at` of its `kind` text, as `answerText`
+ * reads it: the part the offset falls into is cut there, later parts are dropped. Reasoning is not in a string.
+ */
+function cutContent(content: unknown, kind: ContentPart["kind"], at: number): unknown {
+  if (!Array.isArray(content)) return kind === "text" && typeof content === "string" ? content.slice(0, at) : "";
+  const kept: unknown[] = [];
+  let offset = 0;
+  for (const element of content) {
+    const part = readContentPart(element);
+    if (part?.kind === kind) {
+      if (offset + part.text.length > at) {
+        if (at > offset) kept.push(withPartText(element, part.text.slice(0, at - offset)));
+        break;
+      }
+      offset += part.text.length;
+    }
+    kept.push(element);
+  }
+  return kept;
 }
 
 /** What {@link lengthCutEvents} needs besides the delivery. */

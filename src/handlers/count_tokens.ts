@@ -18,11 +18,12 @@ import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
 import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
   try {
-    const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
+    const body = await readJsonBody(request, ctx.bodyLimits);
     const model = body.json.model;
     if (typeof model !== "string" || model === "") {
       throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');
@@ -100,10 +101,10 @@ async function tokenize(
     if (!response.ok || !Array.isArray(answer.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = upstreamFailureReason(error);
     ctx.logger.log(
       "warn",
-      `Tokenize on upstream "${upstream.name}" (${displayUrl(url)}) failed (${reason}); using the local estimate`,
+      `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate; url=${displayUrl(url)}`,
     );
     return undefined;
   }

@@ -153,7 +153,7 @@ async function proxyRequest(
   record: RequestRecord,
 ): Promise<Response> {
   // (1) Body and model.
-  const body = await readJsonBody(request, ctx.config.listen.maxBodyBytes);
+  const body = await readJsonBody(request, ctx.bodyLimits);
   const named = typeof body.json.model === "string" && body.json.model.trim() !== "" ? body.json.model : undefined;
   if (named === undefined && !(endpoint.modelOptional && body.json.model === undefined)) {
     throw new ProxyError(400, "invalid_request", 'Request body needs a "model" string');

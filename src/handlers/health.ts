@@ -43,7 +43,12 @@ export function healthReport(ctx: ProxyContext, probes: UpstreamHealth): Record<
   };
 }
 
-/** Answers the health route. */
-export function handleHealth(ctx: ProxyContext, probes: UpstreamHealth): Response {
-  return Response.json(healthReport(ctx, probes));
+/**
+ * Answers the health route: the whole report for an authorized client, else only name, status and version (no
+ * upstreams, bindings or figures for a client without a key when client keys are configured).
+ */
+export function handleHealth(ctx: ProxyContext, probes: UpstreamHealth, authorized: boolean): Response {
+  const report = healthReport(ctx, probes);
+  if (authorized) return Response.json(report);
+  return Response.json({ name: report.name, status: report.status, version: report.version });
 }

@@ -15,6 +15,7 @@ import type { Protocol } from "../http/errors.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
 import { getFromUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -122,8 +123,11 @@ export class ModelList {
         return [{ id, object: "model", created: typeof created === "number" ? created : 0, owned_by: upstream.name }];
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.#ctx.logger.log("warn", `Model list of upstream "${upstream.name}" (${displayUrl(url)}) skipped: ${reason}`);
+      const reason = upstreamFailureReason(error);
+      this.#ctx.logger.log(
+        "warn",
+        `Model list of upstream "${upstream.name}" skipped: ${reason}; url=${displayUrl(url)}`,
+      );
       return [];
     }
   }

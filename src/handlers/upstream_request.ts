@@ -75,6 +75,7 @@ export function postToUpstream(
   post: UpstreamPost,
 ): Promise<UpstreamResponse> {
   return callUpstream(post.url, {
+    upstream: upstream.name,
     method: "POST",
     headers: post.headers,
     body: post.body,
@@ -103,6 +104,7 @@ export function getFromUpstream(
   get: UpstreamGet,
 ): Promise<UpstreamResponse> {
   return callUpstream(get.url, {
+    upstream: upstream.name,
     method: "GET",
     headers: get.headers,
     body: null,

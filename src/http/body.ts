@@ -1,11 +1,26 @@
 /**
- * Reading a request body as JSON, within a size limit counted after decompression.
+ * Reading a request body as JSON within bounds: a size limit counted after decompression, a share of the
+ * {@link BodyBudget} while it is read and parsed, and a nesting and value budget checked before `JSON.parse`.
  *
  * @module
  */
 
+import type { BodyBudget } from "./body_budget.ts";
 import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
+import { checkJsonBudget } from "./json_budget.ts";
+
+/** The bounds of one request body. */
+export interface BodyLimits {
+  /** Largest body, after decompression. */
+  maxBytes: number;
+  /** Deepest nesting of objects and arrays. */
+  maxDepth: number;
+  /** Most JSON values. */
+  maxValues: number;
+  /** Bytes of all bodies read and parsed at once. */
+  budget: BodyBudget;
+}
 
 /** A request body as text and as its parsed JSON object. */
 export interface JsonBody {
@@ -14,14 +29,30 @@ export interface JsonBody {
 }
 
 /**
- * Reads the body of `request`: at most `maxBytes` (after gzip/deflate decoding), valid JSON, an object.
+ * Reads the body of `request`: at most `limits.maxBytes` (after gzip/deflate decoding), within the depth and value
+ * budget, valid JSON, an object. The body's bytes are reserved in `limits.budget` from before the read until the
+ * parse is done.
  *
- * @throws {ProxyError} 413 when too large, 400 when not JSON or not an object, 415 for an unknown encoding
+ * @throws {ProxyError} 413 when too large or holding too many values, 400 when too deep, not JSON or not an
+ *   object, 415 for an unknown encoding, 503 when the budget stays full
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<JsonBody> {
+export async function readJsonBody(request: Request, limits: BodyLimits): Promise<JsonBody> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await readText(request, maxBytes);
+  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const size = encoding === "identity" && Number.isFinite(declared) ? declared : limits.maxBytes;
+  const release = request.body ? await limits.budget.reserve(size, request.signal) : () => {};
+  try {
+    const bytes = await readBytes(request, encoding, limits.maxBytes);
+    checkJsonBudget(bytes, { maxDepth: limits.maxDepth, maxValues: limits.maxValues });
+    const text = decodeUtf8(bytes);
+    return { text, json: parseObject(text) };
+  } finally {
+    release();
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> {
   if (text.trim() === "") throw new ProxyError(400, "invalid_request", "Request body is empty; expected a JSON object");
   let json: unknown;
   try {
@@ -33,12 +64,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new ProxyError(400, "invalid_request", "Request body must be a JSON object");
   }
-  return { text, json: json as Record<string, unknown> };
+  return json as Record<string, unknown>;
 }
 
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return "";
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+async function readBytes(request: Request, encoding: string, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
   let stream: ReadableStream<Uint8Array> = request.body;
   if (encoding === "gzip" || encoding === "deflate") {
     stream = stream.pipeThrough(
@@ -66,7 +96,10 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     if (error instanceof ProxyError) throw error;
     throw new ProxyError(400, "invalid_request", "Request body could not be read", { cause: error });
   }
-  const bytes = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

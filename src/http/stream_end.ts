@@ -16,6 +16,7 @@ import { concatBytes } from "./bytes.ts";
 import { errorBody, type ErrorKind, type Protocol, ProxyError } from "./errors.ts";
 import type { ChunkReader } from "./upstream_call.ts";
 import { formatSse } from "../protocols/sse.ts";
+import { upstreamFailureReason } from "./upstream_failure.ts";
 
 /** How a response body ended. */
 export type StreamOutcome = "complete" | "error" | "cancelled";
@@ -53,8 +54,7 @@ export function streamFailure(error: unknown): { kind: ErrorKind; message: strin
   if (error instanceof Error && error.name === "UpstreamTimeoutError") {
     return { kind: "timeout", message: error.message };
   }
-  const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  return { kind: "api_error", message: `Upstream stream failed: ${detail}` };
+  return { kind: "api_error", message: `Upstream stream failed: ${upstreamFailureReason(error)}` };
 }
 
 /** Re-emits `source`, ending it with an error event on failure; see the module doc. */

@@ -14,6 +14,7 @@
 
 import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
+import { upstreamFailureReason } from "./upstream_failure.ts";
 
 /** The upstream went quiet for longer than its idle timeout after the response started. */
 export class UpstreamTimeoutError extends Error {
@@ -25,6 +26,8 @@ export class UpstreamTimeoutError extends Error {
 
 /** Options of {@link callUpstream}. */
 export interface UpstreamCallOptions {
+  /** The upstream's configured name: error messages name it, never its URL, host or port. */
+  upstream: string;
   method: string;
   headers: Headers;
   body: BodyInit | null;
@@ -63,7 +66,8 @@ export interface UpstreamResponse {
 /**
  * Sends the request and waits for the response headers.
  *
- * @throws {ProxyError} 504 on connect or response timeout, 502 when the upstream cannot be reached
+ * @throws {ProxyError} 504 on connect or response timeout, 502 when the upstream cannot be reached (messages name
+ *   the upstream, never its URL, host or port)
  * @throws the client's abort reason when the client went away first
  */
 export async function callUpstream(url: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
@@ -79,18 +83,18 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     controller.abort(error);
   };
   // One timer for both deadlines: the connect probe, then the response timeout.
-  const host = () => new URL(url).host;
+  const name = JSON.stringify(options.upstream);
   const connectAt = options.connectTimeoutMs;
   const responseAt = options.responseTimeoutMs;
   const onResponseTimeout = () =>
-    fail(new ProxyError(504, "timeout", `Upstream ${host()} sent no response within ${responseAt} ms`));
+    fail(new ProxyError(504, "timeout", `Upstream ${name} sent no response within ${responseAt} ms`));
   let timer = setTimeout(() => {
     if (connectAt >= responseAt) return onResponseTimeout();
     timer = setTimeout(onResponseTimeout, responseAt - connectAt);
     probeConnect(new URL(url), connectAt, controller.signal).then((ok) => {
       // A probe that ends after the response headers came is moot: the connection is working.
       if (!ok && waiting) {
-        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${host()} within the connect timeout`));
+        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within the connect timeout`));
       }
     });
   }, Math.min(connectAt, responseAt));
@@ -107,7 +111,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     options.signal.removeEventListener("abort", onClientAbort);
     if (failure) throw failure;
     if (options.signal.aborted) throw options.signal.reason;
-    throw new ProxyError(502, "api_error", `Could not reach upstream ${host()}: ${describe(error)}`, {
+    throw new ProxyError(502, "api_error", `Upstream ${name} could not be reached: ${upstreamFailureReason(error)}`, {
       cause: error,
     });
   } finally {
@@ -236,12 +240,4 @@ async function probeConnect(url: URL, timeoutMs: number, signal: AbortSignal): P
   clearTimeout(timer);
   if (!ok) attempt.then(() => {}); // a late connection is closed by `attempt` itself
   return ok;
-}
-
-/** The most specific message of an error: fetch puts the network reason in `cause`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  const message = cause ?? error.message;
-  return message.split("\n")[0].replace(/^error sending request for url \([^)]*\): /, "");
 }

@@ -1,10 +1,12 @@
 /**
- * Masks secrets before text reaches a log line or a dump file.
+ * Masks secrets before text reaches a log line or a dump file: the one redactor of the proxy.
  *
- * Covered: `Authorization`/`Proxy-Authorization` credentials (any scheme: `Bearer`, `Basic`, …), `x-api-key`,
- * `api-key`, `x-goog-api-key` and `api_key`/`apikey` values in headers, JSON or `key=value` text, `key`, `api_key`,
- * `apikey`, `access_token` and `token` query parameters, and provider keys shaped like `sk-…`, `sk-ant-…`,
- * `sk-proj-…`. Masking keeps the name and the scheme (`Bearer [REDACTED]`) so logs stay readable.
+ * Covered: the configured keys' values (upstream `api_key` / `api_key_env`, the validator's key, client keys),
+ * given to a {@link Redactor}; `Authorization`/`Proxy-Authorization` credentials (any scheme: `Bearer`, `Basic`,
+ * …), `x-api-key`, `api-key`, `x-goog-api-key` and `api_key`/`apikey` values in headers, JSON or `key=value` text,
+ * `key`, `api_key`, `apikey`, `access_token` and `token` query parameters, and provider keys shaped like `sk-…`,
+ * `sk-ant-…`, `sk-proj-…`, `AIza…` (Google), `ghp_…`/`gho_…`/`github_pat_…` (GitHub) and `xox…` (Slack).
+ * Masking keeps the name and the scheme (`Bearer [REDACTED]`) so logs stay readable.
  *
  * @module
  */
@@ -23,6 +25,8 @@ const API_KEY = /\b((?:x-(?:goog-)?)?api[-_]?key["']?\s*[:=]\s*["']?)(?!\[REDACT
 const QUERY_KEY = /([?&](?:key|api[-_]?key|access_token|token)=)[^&\s#"']+/gi;
 // Provider keys: `sk-…`, `sk-ant-…`, `sk-proj-…` with at least 16 key characters.
 const PROVIDER_KEY = /\bsk-(ant-|proj-)?[A-Za-z0-9_-]{16,}/g;
+// Google `AIza…`, GitHub `ghp_…`/`gho_…`/`ghu_…`/`ghs_…`/`ghr_…`/`github_pat_…`, Slack `xoxb-…`/`xoxp-…`/….
+const TOKEN_PREFIXED_KEY = /\b(AIza|gh[pousr]_|github_pat_|xox[abposr]-)[A-Za-z0-9_-]{10,}/g;
 
 /**
  * Returns `text` with every secret it recognises replaced by {@link REDACTED}.
@@ -35,15 +39,60 @@ const PROVIDER_KEY = /\bsk-(ant-|proj-)?[A-Za-z0-9_-]{16,}/g;
  * ```
  */
 export function redactSecrets(text: string): string {
-  return text
-    .replace(
-      AUTHORIZATION,
-      (_match, prefix: string, scheme: string | undefined) => `${prefix}${scheme ? `${scheme} ` : ""}${REDACTED}`,
-    )
-    .replace(BEARER, `$1${REDACTED}`)
-    .replace(API_KEY, `$1${REDACTED}`)
-    .replace(QUERY_KEY, `$1${REDACTED}`)
-    .replace(PROVIDER_KEY, (_match, prefix: string | undefined) => `sk-${prefix ?? ""}${REDACTED}`);
+  return PATTERNS_ONLY.redact(text);
+}
+
+/**
+ * The redactor: known secret values (the configured keys) first, then every pattern {@link redactSecrets} knows.
+ * Values are matched exactly and URL-encoded, longest first.
+ *
+ * @example Redact a configured key that has no recognisable shape
+ * ```ts
+ * import { Redactor } from "./redact.ts";
+ * new Redactor(["hunter2-local"]).redact("GET /v1?k=hunter2-local"); // "GET /v1?k=[REDACTED]"
+ * ```
+ */
+export class Redactor {
+  #known: RegExp | undefined;
+  #secrets: readonly string[];
+
+  /** A redactor that also masks every value of `secrets` (empty values are ignored). */
+  constructor(secrets: Iterable<string> = []) {
+    const values = new Set<string>();
+    for (const secret of secrets) {
+      if (secret === "") continue;
+      values.add(secret);
+      values.add(encodeURIComponent(secret));
+    }
+    this.#secrets = [...values];
+    const sorted = [...values].sort((a, b) => b.length - a.length);
+    this.#known = sorted.length === 0 ? undefined : new RegExp(sorted.map(escapeRegExp).join("|"), "g");
+  }
+
+  /** A redactor that masks this one's secrets plus `secrets`. */
+  with(secrets: Iterable<string>): Redactor {
+    return new Redactor([...this.#secrets, ...secrets]);
+  }
+
+  /** Returns `text` with every known value and every recognised secret replaced by {@link REDACTED}. */
+  redact(text: string): string {
+    return (this.#known ? text.replace(this.#known, REDACTED) : text)
+      .replace(
+        AUTHORIZATION,
+        (_match, prefix: string, scheme: string | undefined) => `${prefix}${scheme ? `${scheme} ` : ""}${REDACTED}`,
+      )
+      .replace(BEARER, `$1${REDACTED}`)
+      .replace(API_KEY, `$1${REDACTED}`)
+      .replace(QUERY_KEY, `$1${REDACTED}`)
+      .replace(PROVIDER_KEY, (_match, prefix: string | undefined) => `sk-${prefix ?? ""}${REDACTED}`)
+      .replace(TOKEN_PREFIXED_KEY, `$1${REDACTED}`);
+  }
+}
+
+const PATTERNS_ONLY = new Redactor();
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Headers whose whole value is a credential. */

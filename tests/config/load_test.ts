@@ -10,6 +10,15 @@ import {
   parseConfig,
 } from "../../src/config/load.ts";
 
+/** The body bounds of a config that sets none. */
+const BODY_DEFAULTS = {
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxJsonDepth: 128,
+  maxJsonElements: 500_000,
+  bodyBudgetBytes: 64 * 1024 * 1024,
+  bodyWaitMs: 10_000,
+};
+
 /** Parses `file` as the config text of `test.json`, with an empty environment unless one is given. */
 function parse(file: unknown, cli: CliOverrides = {}, env: Record<string, string> = {}): LoadedConfig {
   return parseConfig(JSON.stringify(file), { source: "test.json", cli, env });
@@ -108,7 +117,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       host: "127.0.0.1",
       port: 8001,
       basePath: "",
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      ...BODY_DEFAULTS,
       allowedHosts: [],
       ...GATE_DEFAULTS,
     });
@@ -229,7 +238,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     host: "0.0.0.0",
     port: 9000,
     basePath: "/proxy",
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    ...BODY_DEFAULTS,
     allowedHosts: [],
     ...GATE_DEFAULTS,
   });
@@ -514,7 +523,7 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     host: "0.0.0.0",
     port: 0,
     basePath: "/cli",
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    ...BODY_DEFAULTS,
     allowedHosts: [],
     ...GATE_DEFAULTS,
   });
@@ -685,4 +694,41 @@ Deno.test("parseConfig warns about a base_url ending in an endpoint path or with
     warnings[1],
     /^upstreams\[1\]\.base_url: http:\/\/h:8081\/v1\/v1\?key=\*\*\* has a doubled version segment/,
   );
+});
+
+Deno.test("parseConfig defaults max_body_bytes to 16 MiB and keeps the body budget at least one body", () => {
+  assert.equal(DEFAULT_MAX_BODY_BYTES, 16 * 1024 * 1024);
+  const { config } = parseConfig(JSON.stringify({ listen: { max_body_bytes: 100_000_000, body_budget_bytes: 1000 } }));
+  assert.equal(config.listen.bodyBudgetBytes, 100_000_000);
+});
+
+Deno.test("parseConfig collects client keys from auth.keys, auth.keys_env and auth.keys_file", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "# team keys\nfile-key-1\n\n  file-key-2  \nkey-a\n");
+    const { config } = parseConfig(
+      JSON.stringify({ auth: { keys: ["key-a"], keys_env: "PROXY_KEYS", keys_file: file } }),
+      { env: { PROXY_KEYS: " env-key-1, env-key-2 ,," } },
+    );
+    assert.deepEqual(config.auth.keys, ["key-a", "env-key-1", "env-key-2", "file-key-1", "file-key-2"]);
+    assert.deepEqual(parseConfig("{}").config.auth.keys, []);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("parseConfig rejects an unset auth.keys_env, a missing auth.keys_file and sources without keys", () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ keys_env: "NOPE" }, /auth\.keys_env: environment variable NOPE is not set/],
+    [{ keys_file: "/nonexistent/keys.txt" }, /auth\.keys_file: cannot read \/nonexistent\/keys\.txt: file not found/],
+    [{ keys_env: "BLANK" }, /auth\.keys_env: environment variable BLANK is not set/],
+    [{ keys_env: "COMMAS" }, /auth: the configured key sources hold no key/],
+  ];
+  for (const [auth, pattern] of cases) {
+    assert.throws(
+      () => parseConfig(JSON.stringify({ auth }), { env: { BLANK: " ", COMMAS: ",," } }),
+      (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+      JSON.stringify(auth),
+    );
+  }
 });

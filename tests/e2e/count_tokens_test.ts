@@ -142,7 +142,8 @@ Deno.test("count_tokens falls back to the local estimate when /tokenize fails, a
     assert.equal(rig.mock.requests[0].path, "/tokenize");
     assert.ok(
       rig.proxy.logs.some((line) =>
-        /Tokenize on upstream "mock" \(http:\/\/127\.0\.0\.1:\d+\/tokenize\) failed/.test(line)
+        /Tokenize on upstream "mock" failed \(.*\); using the local estimate; url=http:\/\/127\.0\.0\.1:\d+\/tokenize/
+          .test(line)
       ),
       rig.proxy.logs.join("\n"),
     );

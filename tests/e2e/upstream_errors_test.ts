@@ -64,7 +64,7 @@ Deno.test("an upstream 404 on a generation endpoint names the upstream and endpo
   for (const line of lines) {
     assert.match(
       line,
-      / WARN .*outcome=error url=http:\/\/127\.0\.0\.1:\d+\/v1\/v1\/(chat\/completions|messages)\?key=\*\*\* /,
+      / WARN .*outcome=error url=http:\/\/127\.0\.0\.1:\d+\/v1\/v1\/(chat\/completions|messages)\?key=(\*\*\*|\[REDACTED\]) /,
     );
     assert.doesNotMatch(line, /secret-query-key/);
   }

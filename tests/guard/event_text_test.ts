@@ -118,3 +118,25 @@ Deno.test("answerText reads an Anthropic answer's blocks", () => {
   });
   assert.deepEqual(answerText("anthropic", null).text, { content: "", reasoning: "", tool: "" });
 });
+
+/** Mistral's reasoning models: content as an array of a thinking part (itself text parts) and text parts. */
+const MISTRAL_PARTS = [
+  { type: "thinking", thinking: [{ type: "text", text: "Plan " }, { type: "text", text: "it." }] },
+  { type: "text", text: "Hello" },
+  { type: "image_url", image_url: { url: "data:," } },
+  { type: "text", text: " there" },
+];
+
+Deno.test("eventFacts reads array content parts: text as content, thinking as reasoning", () => {
+  const facts = eventFacts("openai", openAIChunk({ content: MISTRAL_PARTS }));
+  assert.deepEqual([facts.kind, facts.text], ["chunk", { content: "Hello there", reasoning: "Plan it.", tool: "" }]);
+  const thinking = eventFacts("openai", openAIChunk({ content: [{ type: "reasoning", reasoning: "Hm" }] }));
+  assert.deepEqual([thinking.kind, thinking.text.reasoning], ["chunk", "Hm"]);
+});
+
+Deno.test("answerText reads array content parts of a whole OpenAI answer, after the reasoning field", () => {
+  const body = {
+    choices: [{ index: 0, message: { role: "assistant", reasoning_content: "First. ", content: MISTRAL_PARTS } }],
+  };
+  assert.deepEqual(answerText("openai", body).text, { content: "Hello there", reasoning: "First. Plan it.", tool: "" });
+});

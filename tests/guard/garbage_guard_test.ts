@@ -89,7 +89,8 @@ Deno.test("the validator is checked at load like any upstream: protocols, key va
 Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incident", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const logger = memoryLogger();
+    const { lines, ...memory } = memoryLogger();
+    const logger = memory.withSecrets(["configured-local-key"]);
     const guard = new GarbageGuard(guardSettings({ enabled: true }, logging({ dumpDir: dir, dumpMaxBytes: 1e6 })), {
       logger,
     });
@@ -102,15 +103,16 @@ Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incid
       description: "periodic-tail, period 6, 40 repeats",
       attempt: 1,
       outcome: "retrying (attempt 2 of 4)",
-      text: "again again sk-abcdefghijklmnop0123456789 again",
+      text: "again again sk-abcdefghijklmnop0123456789 again configured-local-key",
     });
     const [entry] = await Array.fromAsync(Deno.readDir(dir));
     const dump = await Deno.readTextFile(`${dir}/${entry.name}`);
     assert.match(dump, /Outcome: retrying \(attempt 2 of 4\)/);
     assert.match(dump, /channel: content/);
     assert.ok(!dump.includes("sk-abcdefghijklmnop0123456789"));
+    assert.ok(!dump.includes("configured-local-key"), "the logger's redactor knows the configured keys");
     assert.deepEqual(guard.healthReport().models.m.detections, { "periodic-tail": 1 });
-    assert.ok(logger.lines.some((line) => line.includes("[req-7]") && line.includes("attempt 1 of 4: retrying")));
+    assert.ok(lines.some((line) => line.includes("[req-7]") && line.includes("attempt 1 of 4: retrying")));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

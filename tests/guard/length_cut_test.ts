@@ -139,3 +139,32 @@ Deno.test("lengthCutEvents ends an OpenAI stream with finish_reason length, usag
   assert.equal(events[2].data, "[DONE]");
   assert.equal(lengthCutEvents("openai", delivery, { includeUsage: false, body }).length, 2);
 });
+
+/** Array content (Mistral): a thinking part given as text parts, then text parts. */
+const PARTS = [
+  { type: "thinking", thinking: [{ type: "text", text: "Plan. " }, { type: "text", text: "wait wait" }] },
+  { type: "text", text: "abc" },
+  { type: "text", text: "defgh" },
+];
+
+Deno.test("cutAnswer cuts array content in its text parts and keeps the thinking part before it", () => {
+  const cut = cutAnswer("openai", openAIAnswer({ content: PARTS }), { channel: "content", at: 5 });
+  assert.deepEqual((cut.choices as Record<string, Record<string, unknown>>[])[0].message.content, [
+    PARTS[0],
+    PARTS[1],
+    { type: "text", text: "de" },
+  ]);
+});
+
+Deno.test("cutAnswer cuts the reasoning of array content after the reasoning field, in the part's shape", () => {
+  const body = openAIAnswer({ reasoning_content: "Think. ", content: PARTS });
+  const message = (at: number) =>
+    (cutAnswer("openai", body, { channel: "reasoning", at }).choices as Record<string, Record<string, unknown>>[])[0]
+      .message;
+  assert.deepEqual(message(7 + 10), {
+    role: "assistant",
+    reasoning_content: "Think. ",
+    content: [{ type: "thinking", thinking: [{ type: "text", text: "Plan. wait" }] }],
+  });
+  assert.deepEqual(message(3), { role: "assistant", reasoning_content: "Thi", content: "" });
+});

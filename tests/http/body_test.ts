@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import { readJsonBody } from "../../src/http/body.ts";
+import { type BodyLimits, readJsonBody } from "../../src/http/body.ts";
+import { BodyBudget } from "../../src/http/body_budget.ts";
 import { ProxyError } from "../../src/http/errors.ts";
 
 const encoder = new TextEncoder();
+
+/** Limits of `maxBytes` with generous depth and value budgets and a budget that never makes a body wait. */
+function limits(maxBytes: number, overrides: Partial<BodyLimits> = {}): BodyLimits {
+  const budget = new BodyBudget({ capacityBytes: maxBytes, waitMs: 1000 });
+  return { maxBytes, maxDepth: 64, maxValues: 10_000, budget, ...overrides };
+}
 
 /** A POST request with `body` and the given headers. */
 function post(body: BodyInit | null, headers: Record<string, string> = {}): Request {
@@ -37,7 +44,7 @@ function zeros(chunks: number, chunkSize: number) {
 
 /** Asserts that reading `request` fails with a {@link ProxyError} of `status` whose message matches `pattern`. */
 async function assertRejects(request: Request, maxBytes: number, status: number, pattern: RegExp): Promise<void> {
-  await assert.rejects(readJsonBody(request, maxBytes), (error: unknown) => {
+  await assert.rejects(readJsonBody(request, limits(maxBytes)), (error: unknown) => {
     assert.ok(error instanceof ProxyError, `expected a ProxyError, got ${error}`);
     assert.equal(error.status, status);
     assert.match(error.message, pattern);
@@ -47,23 +54,25 @@ async function assertRejects(request: Request, maxBytes: number, status: number,
 
 Deno.test("readJsonBody returns the text and the parsed object", async () => {
   const text = '{"model":"m","messages":[{"role":"user","content":"héllo"}]}';
-  assert.deepEqual(await readJsonBody(post(text), 1024), { text, json: JSON.parse(text) });
+  assert.deepEqual(await readJsonBody(post(text), limits(1024)), { text, json: JSON.parse(text) });
 });
 
 Deno.test("readJsonBody accepts a body of exactly the limit and a UTF-8 byte order mark", async () => {
   const exact = '{"a":"' + "x".repeat(10) + '"}';
-  assert.equal((await readJsonBody(post(exact), encoder.encode(exact).length)).json.a, "x".repeat(10));
-  assert.deepEqual((await readJsonBody(post("\uFEFF{}"), 100)).json, {});
+  assert.equal((await readJsonBody(post(exact), limits(encoder.encode(exact).length))).json.a, "x".repeat(10));
+  assert.deepEqual((await readJsonBody(post("\uFEFF{}"), limits(100))).json, {});
 });
 
 Deno.test("readJsonBody decodes gzip and deflate bodies, whatever the header's case", async () => {
   const text = '{"model":"m"}';
   for (const [format, header] of [["gzip", "gzip"], ["deflate", "deflate"], ["gzip", " GZIP "]] as const) {
     const body = await compress(encoder.encode(text), format);
-    const { json } = await readJsonBody(post(body, { "content-encoding": header }), 1024);
+    const { json } = await readJsonBody(post(body, { "content-encoding": header }), limits(1024));
     assert.deepEqual(json, { model: "m" }, header);
   }
-  assert.deepEqual((await readJsonBody(post(text, { "content-encoding": "identity" }), 1024)).json, { model: "m" });
+  assert.deepEqual((await readJsonBody(post(text, { "content-encoding": "identity" }), limits(1024))).json, {
+    model: "m",
+  });
 });
 
 Deno.test("readJsonBody answers 413 on a declared size above the limit without reading the body", async () => {
@@ -105,7 +114,7 @@ Deno.test("readJsonBody answers 400 for empty, invalid or non-object bodies", as
     },
   ];
   for (const { name, body, pattern } of cases) {
-    await assert.rejects(readJsonBody(post(body), 1024), (error: unknown) => {
+    await assert.rejects(readJsonBody(post(body), limits(1024)), (error: unknown) => {
       assert.ok(error instanceof ProxyError, name);
       assert.deepEqual([error.status, error.kind], [400, "invalid_request"], name);
       assert.match(error.message, pattern, name);
@@ -124,4 +133,55 @@ Deno.test("readJsonBody answers 415 for an unknown content-encoding and cancels 
     await assertRejects(post(stream, { "content-encoding": encoding }), 1024, 415, /^Unsupported content-encoding "/);
     assert.equal(state.cancelled, true, encoding);
   }
+});
+
+Deno.test("readJsonBody answers 413 for a body of many small values before parsing it", async () => {
+  const bomb = '{"model":"m","x":[' + new Array(5000).fill("{}").join(",") + "]}";
+  await assert.rejects(readJsonBody(post(bomb), limits(1024 * 1024, { maxValues: 1000 })), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind], [413, "request_too_large"]);
+    assert.match(error.message, /more than 1000 JSON values \(listen\.max_json_elements\)/);
+    return true;
+  });
+  const fits = '{"model":"m","x":[' + new Array(400).fill('{"k":"v,{[\\"]"}').join(",") + "]}";
+  assert.equal((await readJsonBody(post(fits), limits(1024 * 1024, { maxValues: 1000 }))).json.model, "m");
+});
+
+Deno.test("readJsonBody answers 400 for a body nested deeper than the depth budget", async () => {
+  const deep = '{"model":"m","x":' + "[".repeat(100) + "]".repeat(100) + "}";
+  await assert.rejects(readJsonBody(post(deep), limits(1024, { maxDepth: 50 })), (error: unknown) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind], [400, "invalid_request"]);
+    assert.match(error.message, /nested deeper than 50 levels \(listen\.max_json_depth\)/);
+    return true;
+  });
+  const fits = '{"model":"m","x":' + "[".repeat(49) + "]".repeat(49) + "}";
+  assert.equal((await readJsonBody(post(fits), limits(1024, { maxDepth: 50 }))).json.model, "m");
+});
+
+Deno.test("readJsonBody answers 503 with retry-after when the body budget stays full", async () => {
+  const budget = new BodyBudget({ capacityBytes: 100, waitMs: 50 });
+  const held = await budget.reserve(100);
+  const text = '{"model":"m"}';
+  await assert.rejects(
+    readJsonBody(post(text, { "content-length": String(text.length) }), limits(1024, { budget })),
+    (error: unknown) => {
+      assert.ok(error instanceof ProxyError);
+      assert.deepEqual([error.status, error.kind, error.headers["retry-after"]], [503, "overloaded", "1"]);
+      return true;
+    },
+  );
+  held();
+  assert.equal(budget.used, 0);
+});
+
+Deno.test("readJsonBody waits for the body budget and gives its share back once parsed", async () => {
+  const budget = new BodyBudget({ capacityBytes: 100, waitMs: 10_000 });
+  const held = await budget.reserve(95);
+  const text = '{"model":"m"}';
+  const read = readJsonBody(post(text, { "content-length": String(text.length) }), limits(1024, { budget }));
+  assert.equal(budget.used, 95, "the body waits: its 13 bytes do not fit");
+  held();
+  assert.equal((await read).json.model, "m");
+  assert.equal(budget.used, 0);
 });

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { readJsonBody } from "../../src/http/body.ts";
+import { BodyBudget } from "../../src/http/body_budget.ts";
 import { type ConnectionGateOptions, defaultMaxConnections, serveGated } from "../../src/http/connection_gate.ts";
 import { errorResponse, ProxyError } from "../../src/http/errors.ts";
 import { waitUntil } from "../e2e/harness.ts";
@@ -28,11 +29,18 @@ function options(overrides: Partial<ConnectionGateOptions> = {}): ConnectionGate
   };
 }
 
+const LIMITS = {
+  maxBytes: 1024 * 1024,
+  maxDepth: 16,
+  maxValues: 1000,
+  budget: new BodyBudget({ capacityBytes: 1024 * 1024, waitMs: 1000 }),
+};
+
 /** Echoes the JSON body's `model`, as the proxy's handlers read bodies (408 on a stalled body). */
 async function echo(request: Request): Promise<Response> {
   if (request.method === "GET") return new Response("ok");
   try {
-    const body = await readJsonBody(request, 1024 * 1024);
+    const body = await readJsonBody(request, LIMITS);
     return Response.json({ model: body.json.model });
   } catch (error) {
     if (error instanceof ProxyError) return errorResponse("anthropic", error);

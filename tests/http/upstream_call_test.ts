@@ -29,6 +29,7 @@ async function within<T>(promise: Promise<T>, label: string, ms = 5000): Promise
 /** Call options with long timeouts unless overridden. */
 function callOptions(overrides: Partial<UpstreamCallOptions> = {}): UpstreamCallOptions {
   return {
+    upstream: "local",
     method: "POST",
     headers: new Headers({ "content-type": "application/json", "x-test": "1" }),
     body: '{"model":"m"}',
@@ -111,7 +112,7 @@ Deno.test("callUpstream answers 504 when the response headers do not come in tim
   await assert.rejects(callUpstream(server.url, callOptions({ responseTimeoutMs: 50 })), (error: unknown) => {
     assert.ok(error instanceof ProxyError);
     assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.match(error.message, /^Upstream 127\.0\.0\.1:\d+ sent no response within 50 ms$/);
+    assert.equal(error.message, 'Upstream "local" sent no response within 50 ms');
     return true;
   });
   await within(serverSawAbort.promise, "the upstream seeing the abort");
@@ -159,18 +160,14 @@ Deno.test("callUpstream does not blame the upstream for a consumer that reads sl
   assert.equal(await new Response(response.body).text(), "abc");
 });
 
-Deno.test("callUpstream answers 502 with a readable reason when the connection is refused", async () => {
+Deno.test("callUpstream answers 502 naming the upstream and the reason, never its URL, when the connection is refused", async () => {
   const port = closedPort();
   await assert.rejects(
-    callUpstream(`http://127.0.0.1:${port}/v1/chat/completions`, callOptions()),
+    callUpstream(`http://127.0.0.1:${port}/v1/chat/completions?key=SECRET123`, callOptions()),
     (error: unknown) => {
       assert.ok(error instanceof ProxyError);
       assert.deepEqual([error.status, error.kind], [502, "api_error"]);
-      assert.match(
-        error.message,
-        new RegExp(`^Could not reach upstream 127\\.0\\.0\\.1:${port}: .*Connection refused`),
-      );
-      assert.doesNotMatch(error.message, /error sending request|\n/);
+      assert.equal(error.message, 'Upstream "local" could not be reached: connection refused');
       return true;
     },
   );
@@ -185,7 +182,7 @@ Deno.test("callUpstream answers 504 when the upstream cannot be connected to wit
   await assert.rejects(callUpstream(`http://127.0.0.1:${port}/v1/chat/completions`, options), (error: unknown) => {
     assert.ok(error instanceof ProxyError);
     assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.match(error.message, new RegExp(`^Could not connect to upstream 127\\.0\\.0\\.1:${port} within`));
+    assert.equal(error.message, 'Could not connect to upstream "local" within the connect timeout');
     return true;
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { redactHeaders, redactSecrets } from "../../src/observability/redact.ts";
+import { redactHeaders, Redactor, redactSecrets } from "../../src/observability/redact.ts";
 
 Deno.test("redactSecrets masks every kind of secret it knows", () => {
   const cases: [string, string][] = [
@@ -21,6 +21,12 @@ Deno.test("redactSecrets masks every kind of secret it knows", () => {
     ["key sk-ant-api03-abcdefghijklmnop end", "key sk-ant-[REDACTED] end"],
     ["key sk-proj-ABCDEFGHIJKLMNOPQRST end", "key sk-proj-[REDACTED] end"],
     ["key sk-1234567890abcdefgh end", "key sk-[REDACTED] end"],
+    ["google AIzaSyD-abcdefghijklmnop_123 end", "google AIza[REDACTED] end"],
+    ["gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 end", "gh ghp_[REDACTED] end"],
+    ["gh github_pat_11ABCDEFG0123456789_abcdefghijkl end", "gh github_pat_[REDACTED] end"],
+    ["slack xoxb-123456789012-abcdefghij end", "slack xoxb-[REDACTED] end"],
+    ["slack xoxp-1234-5678-abcdefghijkl", "slack xoxp-[REDACTED]"],
+    ["GET /v1?token=abc123 HTTP/1.1", "GET /v1?token=[REDACTED] HTTP/1.1"],
   ];
   for (const [input, want] of cases) assert.equal(redactSecrets(input), want, input);
 });
@@ -66,4 +72,23 @@ Deno.test("redactHeaders accepts a plain record and lower-cases names", () => {
     "x-trace": "1",
     authorization: "[REDACTED]",
   });
+});
+
+Deno.test("Redactor masks the configured values wherever they appear, raw or URL-encoded, longest first", () => {
+  const redactor = new Redactor(["local-key", "local-key-long", "p@ss/word+1", ""]);
+  const cases: [string, string][] = [
+    ["upstream said: bad key local-key-long!", "upstream said: bad key [REDACTED]!"],
+    ["http://h:1/v1?k=local-key&x=1", "http://h:1/v1?k=[REDACTED]&x=1"],
+    ["url http://h/v1?secret=p%40ss%2Fword%2B1 failed", "url http://h/v1?secret=[REDACTED] failed"],
+    ["raw p@ss/word+1 here", "raw [REDACTED] here"],
+    ["nothing secret here", "nothing secret here"],
+  ];
+  for (const [input, want] of cases) assert.equal(redactor.redact(input), want, input);
+  assert.equal(redactor.redact("Authorization: Bearer zzz"), "Authorization: Bearer [REDACTED]", "patterns too");
+});
+
+Deno.test("Redactor.with adds values and keeps the ones it had", () => {
+  const redactor = new Redactor(["first-secret"]).with(["second-secret"]);
+  assert.equal(redactor.redact("first-secret second-secret"), "[REDACTED] [REDACTED]");
+  assert.equal(new Redactor().redact("first-secret"), "first-secret");
 });
