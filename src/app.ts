@@ -73,6 +73,7 @@ export class App {
     let origin: string | undefined;
     try {
       origin = this.#browser.admit(request.headers);
+      if (this.context.drain.draining) throw this.context.drain.admission.reason;
       if (origin !== undefined && this.#browser.isPreflight(request)) {
         return this.#browser.preflight(request.headers, origin);
       }

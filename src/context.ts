@@ -19,6 +19,7 @@ import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
 import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
+import { Drain } from "./shutdown.ts";
 
 /** Shared state of one proxy instance. */
 export interface ProxyContext {
@@ -43,6 +44,8 @@ export interface ProxyContext {
   readonly fetch: typeof fetch;
   /** `performance.now()` when the proxy started. */
   readonly startedAt: number;
+  /** The stop in progress, if any: new and queued requests are refused, streams end after the grace period. */
+  readonly drain: Drain;
   /** A new request id, `req-1`, `req-2`, … */
   nextRequestId(): string;
 }
@@ -114,6 +117,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
     clientAuth: new ClientAuth(config.auth.keys),
     fetch: options.fetch ?? fetch,
     startedAt: performance.now(),
+    drain: new Drain(),
     nextRequestId: () => `req-${++counter}`,
   };
 }

@@ -1,10 +1,12 @@
 /**
- * The command-line entry: flags → config → `Deno.serve(app.handler)`, with graceful shutdown on SIGINT/SIGTERM.
+ * The command-line entry: flags → config → `app.handler` behind the connection gate, with graceful shutdown on
+ * SIGINT/SIGTERM (`shutdown.ts`).
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
  * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
  * a bad flag or config, or a dump folder it may not write, or missing client keys
- * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`).
+ * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`); 130 or 143 when a second SIGINT or
+ * SIGTERM cuts the shutdown short.
  *
  * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
  * models endpoint answered 2xx, 1 otherwise.
@@ -19,11 +21,13 @@ import { configJsonSchema } from "./config/schema.ts";
 import type { Config } from "./config/config.ts";
 import { configSecrets } from "./config/secrets.ts";
 import { authStartupProblem, isLoopback } from "./http/client_auth.ts";
+import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
 import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
 import { Redactor } from "./observability/redact.ts";
 import { countOf } from "./observability/wording.ts";
 import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
+import { stopOnSignal } from "./shutdown.ts";
 import { VERSION } from "./version.ts";
 
 /** Runs the proxy with `args`; resolves with the process exit code. */
@@ -92,37 +96,36 @@ export async function main(args: string[]): Promise<number> {
     console.error(`sampling-proxy: ${dumpProblem}`);
     return 2;
   }
-  const shutdown = new AbortController();
-  let server: Deno.HttpServer;
+  let gate: ConnectionGate;
   try {
-    server = Deno.serve({
+    gate = serveGated(app.handler, {
       hostname: config.listen.host,
       port: config.listen.port,
-      signal: shutdown.signal,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
-      },
+      maxConnections: config.listen.maxConnections,
+      headerTimeoutSeconds: config.listen.headerTimeoutSeconds,
+      bodyTimeoutSeconds: config.listen.bodyTimeoutSeconds,
+      keepAliveTimeoutSeconds: config.listen.keepAliveTimeoutSeconds,
+      log: (level, message) => logger.log(level, message),
       onError: (error) => {
         logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
         return new Response("Internal error", { status: 500 });
       },
-    }, app.handler);
+    });
   } catch (error) {
     console.error(`sampling-proxy: cannot listen on ${config.listen.host}:${config.listen.port}: ${String(error)}`);
     return 1;
   }
   app.upstreamHealth.start();
-  const stop = () => {
-    logger.log("info", "Shutting down");
-    shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
+  // Signals are handled from before the listening line, which scripts take as "ready".
+  const stopped = stopOnSignal(gate, app.context.drain, {
+    graceSeconds: config.listen.shutdownGraceSeconds,
+    log: (level, message) => logger.log(level, message),
+  });
+  const { hostname, port } = gate.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
+  await stopped;
   await app.upstreamHealth.stop();
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
   return 0;
 }
 

@@ -5,17 +5,25 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { startMockUpstream } from "./support/mock_upstream.ts";
+import { chatBody, messagesBody, proxyConfig, waitUntil } from "./e2e/harness.ts";
+import { postJson } from "./support/http.ts";
+import { type MockUpstream, type Scenario, startMockUpstream } from "./support/mock_upstream.ts";
+import { readSse } from "./support/sse.ts";
 
 const MAIN = fromFileUrl(new URL("../src/main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
 /** The permissions `deno task start` grants, minus the dump folder (tests write nothing there). */
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env"];
 
-function command(args: string[], env: Record<string, string> = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", CONFIG, ...PERMISSIONS, MAIN, ...args],
-    env: { NO_COLOR: "1", ...env },
+/** The proxy as a command; with `fdLimit`, started by `sh` under `ulimit -n fdLimit` (not on Windows). */
+function command(args: string[], fdLimit?: number): Deno.Command {
+  const deno = [Deno.execPath(), "run", "--config", CONFIG, ...PERMISSIONS, MAIN, ...args];
+  const [program, ...rest] = fdLimit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${fdLimit} && exec "$@"`, "sh", ...deno];
+  return new Deno.Command(program, {
+    args: rest,
+    env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -78,6 +86,163 @@ Deno.test("main prints help and version", async () => {
   const version = await run(["-V"]);
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^sampling-proxy \d+\.\d+\.\d+/);
+});
+
+/** A running `main` child with a config around `mock`: its URL, and its stderr as it comes. */
+interface Child extends AsyncDisposable {
+  process: Deno.ChildProcess;
+  url: string;
+  /** Resolves once stderr has a line containing `text`. */
+  logged(text: string): Promise<void>;
+}
+
+async function startChild(
+  mock: MockUpstream,
+  options: { listen?: Record<string, unknown>; config?: Record<string, unknown>; fdLimit?: number } = {},
+): Promise<Child> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const config = { ...proxyConfig(mock, { config: options.config }), listen: { port: 0, ...options.listen } };
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  const process = command(["-c", path], options.fdLimit).spawn();
+  const stdout = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { done, value } = await stdout.read();
+    if (done) break;
+    out += value;
+  }
+  let err = "";
+  const stderrDone = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (text) => void (err += text) }),
+  );
+  const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
+  return {
+    process,
+    url,
+    logged: (text) => waitUntil(() => err.includes(text), `"${text}" in the log`),
+    async [Symbol.asyncDispose]() {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await process.status;
+      await stdout.cancel();
+      await stderrDone;
+      await Deno.remove(path);
+    },
+  };
+}
+
+Deno.test("main on SIGTERM lets a stream in flight finish, answers a queued request 503, refuses new connections and exits 0", async () => {
+  await using mock = await startMockUpstream({
+    scenario: (): Scenario => ({ text: "one two three four five", chunks: 5, chunkDelayMs: 300 }),
+  });
+  await using child = await startChild(mock, {
+    listen: { shutdown_grace_seconds: 20 },
+    config: { parallel_limits: { global: 1 } },
+  });
+  const response = await postJson(`${child.url}/v1/messages`, messagesBody("m", { stream: true }));
+  const queued = postJson(`${child.url}/v1/chat/completions`, chatBody("m"));
+  await child.logged("Queueing for global limit");
+  child.process.kill("SIGTERM");
+  await child.logged("SIGTERM: shutting down");
+  const refused = await queued;
+  assert.equal(refused.status, 503);
+  assert.match((await refused.json()).error.message, /shutting down/);
+  await assert.rejects(fetch(`${child.url}/health`));
+  const events = await readSse(response);
+  assert.equal(events.at(-1)?.event, "message_stop");
+  assert.equal((await child.process.status).code, 0);
+});
+
+Deno.test("main ends a stream with an error event after the grace, and a second signal exits at once", async () => {
+  await using mock = await startMockUpstream({
+    scenario: (): Scenario => ({ text: "never", hang: { afterChunks: 1 } }),
+  });
+  {
+    await using child = await startChild(mock, { listen: { shutdown_grace_seconds: 0.2 } });
+    const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
+    child.process.kill("SIGTERM");
+    const events = await readSse(response);
+    assert.match(JSON.parse(events.at(-1)?.data ?? "{}").error?.message, /shut down/);
+    assert.equal((await child.process.status).code, 0);
+  }
+  await using child = await startChild(mock, { listen: { shutdown_grace_seconds: 60 } });
+  const response = await postJson(`${child.url}/v1/chat/completions`, chatBody("m", { stream: true }));
+  child.process.kill("SIGTERM");
+  await child.logged("SIGTERM: shutting down");
+  child.process.kill("SIGTERM");
+  assert.equal((await child.process.status).code, 143);
+  await response.body?.cancel();
+});
+
+Deno.test("main logs SIGHUP and keeps serving", async () => {
+  await using mock = await startMockUpstream();
+  await using child = await startChild(mock);
+  child.process.kill("SIGHUP");
+  await child.logged("SIGHUP: config reload is not supported");
+  const health = await fetch(`${child.url}/health`);
+  assert.equal((await health.json()).status, "ok");
+  child.process.kill("SIGTERM");
+  assert.equal((await child.process.status).code, 0);
+});
+
+Deno.test({
+  name: "main survives more idle connections than its open-file limit and serves again once they close",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using mock = await startMockUpstream();
+    // 256 descriptors: the default cap is (256 - 64) / 4 = 48 connections; 300 would exhaust them.
+    await using child = await startChild(mock, { fdLimit: 256 });
+    const port = Number(new URL(child.url).port);
+    const idle: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 300; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      // Connections are accepted in order: once this one is answered (503) or closed, all before it were handled.
+      const last = await Deno.connect({ hostname: "127.0.0.1", port });
+      idle.push(last);
+      await last.write(new TextEncoder().encode("GET /health HTTP/1.1\r\nhost: x\r\n\r\n"));
+      const buffer = new Uint8Array(1024);
+      const n = await last.read(buffer).catch(() => null);
+      if (n !== null) assert.match(new TextDecoder().decode(buffer.subarray(0, n)), /^HTTP\/1\.1 503 /);
+    } finally {
+      for (const conn of idle) conn.close();
+    }
+    await waitUntil(async () => {
+      const response = await fetch(`${child.url}/health`).catch(() => undefined);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    }, "/health to answer again");
+    child.process.kill("SIGTERM");
+    assert.equal((await child.process.status).code, 0);
+  },
+});
+
+Deno.test({
+  name: "main recovers when the process runs out of descriptors beyond a too-high max_connections",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using mock = await startMockUpstream();
+    // The cap does not protect here: descriptors run out inside the gate or its inner server, which restarts.
+    await using child = await startChild(mock, { fdLimit: 128, listen: { max_connections: 1000 } });
+    const port = Number(new URL(child.url).port);
+    const idle: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 150; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      await child.logged("Too many open files");
+    } finally {
+      for (const conn of idle) conn.close();
+    }
+    await waitUntil(async () => {
+      const response = await fetch(`${child.url}/health`).catch(() => undefined);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    }, "/health to answer again");
+    child.process.kill("SIGTERM");
+    assert.equal((await child.process.status).code, 0);
+  },
 });
 
 /** Runs `main` with `args` and a config file holding `config`; removes the file afterwards. */

@@ -68,6 +68,16 @@ export interface ListenConfig {
   readonly basePath: string;
   /** Largest accepted request body. */
   readonly maxBodyBytes: number;
+  /** Most client connections at once; undefined sizes it to the open-file limit. */
+  readonly maxConnections: number | undefined;
+  /** Seconds a client has to send a request's headers (also a new connection's first request). */
+  readonly headerTimeoutSeconds: number;
+  /** Longest pause, in seconds, while the proxy reads a request body. */
+  readonly bodyTimeoutSeconds: number;
+  /** Seconds a kept-alive connection may stay idle between requests. */
+  readonly keepAliveTimeoutSeconds: number;
+  /** Seconds in-flight requests get to finish after SIGTERM/SIGINT. */
+  readonly shutdownGraceSeconds: number;
   /** Deepest nesting of objects and arrays in a request body. */
   readonly maxJsonDepth: number;
   /** Most JSON values in a request body. */

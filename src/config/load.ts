@@ -49,6 +49,12 @@ export const DEFAULT_MAX_JSON_ELEMENTS = 500_000;
 /** Four largest bodies at once. */
 const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
 const DEFAULT_BODY_WAIT_SECONDS = 10;
+/** Slow-client timeouts, as nginx's `client_header_timeout`, `client_body_timeout` and `keepalive_timeout`. */
+const DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
+const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
+const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 75;
+/** Time in-flight requests get on SIGTERM/SIGINT, within systemd's 90 s stop timeout. */
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 /** The validator's `timeout_seconds`: the seed's 300 s would freeze a held stream that long. */
 const DEFAULT_VALIDATOR_TIMEOUT_SECONDS = 30;
 /** Seconds between upstream probes. */
@@ -369,6 +375,11 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     maxJsonElements: file.listen?.max_json_elements ?? DEFAULT_MAX_JSON_ELEMENTS,
     bodyBudgetBytes: Math.max(file.listen?.body_budget_bytes ?? DEFAULT_BODY_BUDGET_BYTES, maxBodyBytes),
     bodyWaitMs: (file.listen?.body_wait_seconds ?? DEFAULT_BODY_WAIT_SECONDS) * 1000,
+    maxConnections: file.listen?.max_connections,
+    headerTimeoutSeconds: file.listen?.header_timeout_seconds ?? DEFAULT_HEADER_TIMEOUT_SECONDS,
+    bodyTimeoutSeconds: file.listen?.body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS,
+    keepAliveTimeoutSeconds: file.listen?.keep_alive_timeout_seconds ?? DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
+    shutdownGraceSeconds: file.listen?.shutdown_grace_seconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
     allowedHosts: file.listen?.allowed_hosts ?? [],
   });
 

@@ -119,6 +119,16 @@ export const configFileSchema = s.object({
     allowed_hosts: s.array(nonEmptyString).optional().describe(
       "Host names accepted in the Host header besides localhost, IP addresses and listen.host",
     ),
+    max_connections: positiveInteger.optional().describe(
+      "Most client connections at once; more are answered 503 and closed (default sized to the open-file limit)",
+    ),
+    header_timeout_seconds: positiveSeconds("Time a client has to send a request's headers (default 60)").optional(),
+    body_timeout_seconds: positiveSeconds("Longest pause while reading a request body; then 408 (default 60)")
+      .optional(),
+    keep_alive_timeout_seconds: positiveSeconds("Idle time before a kept-alive connection is closed (default 75)")
+      .optional(),
+    shutdown_grace_seconds: seconds("On SIGTERM/SIGINT, time in-flight requests get to finish (default 30)")
+      .optional(),
   }).optional(),
   cors: s.object({
     origins: s.array(s.string({ pattern: /^https?:\/\/[^/\s]+$/ })).optional().describe(

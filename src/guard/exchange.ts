@@ -43,6 +43,8 @@ export interface ExchangeOptions {
   send(body: string, signal: AbortSignal): Promise<UpstreamResponse>;
   /** The client's signal. */
   signal: AbortSignal;
+  /** Aborts when the proxy stops after its grace period: the stream ends with an error event. */
+  stop?: AbortSignal;
   /** Ends the request (releases the slot, writes the log line); later calls do nothing. */
   onEnd(outcome: StreamOutcome, error?: unknown): void;
   /** Largest single SSE event accepted from the upstream. @default no limit */

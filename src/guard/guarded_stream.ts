@@ -564,7 +564,7 @@ export function guardedStreamResponse(first: UpstreamResponse, options: Exchange
   const headers = clientResponseHeaders(first.headers);
   headers.set("content-type", "text/event-stream; charset=utf-8");
   headers.set("cache-control", "no-cache");
-  return new Response(guardStream(bytes, { protocol: clientProtocol, onEnd }), {
+  return new Response(guardStream(bytes, { protocol: clientProtocol, onEnd, stop: options.stop }), {
     status: first.status,
     headers,
   });

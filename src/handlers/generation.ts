@@ -28,7 +28,7 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import { SseParserStream } from "../http/sse_parser.ts";
-import { guardStream, type StreamOutcome } from "../http/stream_end.ts";
+import { guardStream, type GuardStreamOptions, type StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
@@ -58,6 +58,9 @@ export interface GenerationEndpoint {
   /** A body without `model` is valid and goes to the `*` binding (SGLang's `/generate`, llama.cpp's `/tokenize`). */
   modelOptional?: boolean;
 }
+
+/** How a response body reports its end, and the signal that ends it early when the proxy stops. */
+type StreamEnd = Pick<GuardStreamOptions, "onEnd" | "stop"> & { maxEventBytes: number };
 
 /** SGLang's native `POST /generate`: at the server root, sampling keys in `sampling_params`, `model` optional. */
 export const SGLANG_GENERATE: GenerationEndpoint = {
@@ -186,8 +189,8 @@ async function proxyRequest(
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
   const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
-  // (5) Admit.
-  await admit(ctx, upstreamModel, request.signal, record);
+  // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
+  await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
   const url = (endpoint.serverRoot ? serverRootUrl : endpointUrl)(
     upstream.api,
@@ -198,11 +201,19 @@ async function proxyRequest(
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
   record.url = displayUrl(url);
-  let upstreamResponse = await call(upstreamBody, request.signal);
+  // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
+  // before the answer started, an error event after.
+  const ended = AbortSignal.any([request.signal, ctx.drain.streams]);
+  let upstreamResponse = await call(upstreamBody, ended);
   record.status = upstreamResponse.status;
   if (upstreamResponse.status === 404) throw await upstreamNotFound(upstreamResponse, upstream, url);
+  // A body that failed because the client went away (its abort reached the upstream first) was cancelled.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
-    record.finish(ctx, outcome, error === undefined ? undefined : String(error));
+    record.finish(
+      ctx,
+      outcome === "error" && request.signal.aborted ? "cancelled" : outcome,
+      error === undefined ? undefined : String(error),
+    );
   // (6b) Garbage guard: streams are held back, cut and retried or continued by the guard; whole answers are
   // checked (and retried) here, then answered like any other.
   if (ctx.garbage.settings.enabled && endpoint.convertible && upstreamResponse.status < 300) {
@@ -221,6 +232,7 @@ async function proxyRequest(
         return await call(text, signal);
       },
       signal: request.signal,
+      stop: ended,
       onEnd,
       maxEventBytes: upstream.maxEventBytes,
     };
@@ -229,9 +241,10 @@ async function proxyRequest(
     record.status = upstreamResponse.status;
   }
   // (7) Answer.
+  const end: StreamEnd = { onEnd, stop: ended, maxEventBytes: upstream.maxEventBytes };
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, onEnd, upstream.maxEventBytes)
-    : await passthroughResponse(upstreamResponse, endpoint, onEnd, upstream.maxEventBytes);
+    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, end)
+    : await passthroughResponse(upstreamResponse, endpoint, end);
 }
 
 /** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
@@ -299,9 +312,9 @@ function isEventStream(headers: Headers): boolean {
 async function passthroughResponse(
   upstream: UpstreamResponse,
   endpoint: GenerationEndpoint,
-  onEnd: (outcome: StreamOutcome, error?: unknown) => void,
-  maxEventBytes: number,
+  end: StreamEnd,
 ): Promise<Response> {
+  const { onEnd } = end;
   const headers = clientResponseHeaders(upstream.headers);
   const reader = upstream.reader();
   const stream = upstream.status < 300 && isEventStream(upstream.headers);
@@ -314,7 +327,7 @@ async function passthroughResponse(
   }
   headers.set("cache-control", "no-cache");
   const sse = endpoint.convertible;
-  return new Response(guardStream(reader, { protocol: endpoint.protocol, onEnd, sse, maxEventBytes }), {
+  return new Response(guardStream(reader, { protocol: endpoint.protocol, ...end, sse }), {
     status: upstream.status,
     headers,
   });
@@ -325,21 +338,21 @@ async function convertedResponse(
   upstream: UpstreamResponse,
   converter: Converter,
   protocol: Protocol,
-  onEnd: (outcome: StreamOutcome, error?: unknown) => void,
-  maxEventBytes: number,
+  end: StreamEnd,
 ): Promise<Response> {
+  const { onEnd } = end;
   const headers = clientResponseHeaders(upstream.headers);
   headers.delete("content-type");
   const stream = upstream.status < 300 && isEventStream(upstream.headers) ? upstream.body : null;
   if (stream) {
     const events = stream
       .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new SseParserStream(maxEventBytes))
+      .pipeThrough(new SseParserStream(end.maxEventBytes))
       .pipeThrough(converter.stream())
       .pipeThrough(new SseEncoderStream());
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
-    return new Response(guardStream(events, { protocol, onEnd }), { status: upstream.status, headers });
+    return new Response(guardStream(events, { protocol, ...end }), { status: upstream.status, headers });
   }
   const reader = upstream.reader();
   const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";

@@ -15,7 +15,7 @@
  */
 
 import { concatBytes } from "./bytes.ts";
-import { errorBody, type ErrorKind, type Protocol } from "./errors.ts";
+import { errorBody, type ErrorKind, type Protocol, ProxyError } from "./errors.ts";
 import { eventTooLarge } from "./sse_parser.ts";
 import { type ChunkReader, UpstreamLimitError } from "./upstream_call.ts";
 import { isFinalEvent, lastSseEvent } from "../protocols/final_event.ts";
@@ -39,6 +39,11 @@ export interface GuardStreamOptions {
   sse?: boolean;
   /** SSE only: the largest event held back; a longer one ends the stream with an error event. @default no limit */
   maxEventBytes?: number;
+  /**
+   * Aborting it ends the stream at once with an error event built from its reason (a {@link ProxyError} gives
+   * the kind and message): the proxy stops after its grace period, or the client went away.
+   */
+  stop?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -66,9 +71,28 @@ export function guardStream(
   const reader = source instanceof ReadableStream ? source.getReader() : source;
   const events = options.sse ? new EventTracker(options.maxEventBytes ?? Infinity) : undefined;
   let finished = false;
+  const { stop } = options;
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let reading = false;
+  /** Ends the stream for `stop`; the partial event held back (if any) is dropped, not run into the error event. */
+  const endStopped = (out: ReadableStreamDefaultController<Uint8Array>) => {
+    const reason: unknown = stop?.reason;
+    const { kind, message } = reason instanceof ProxyError
+      ? reason
+      : { kind: "api_error" as const, message: "The request was aborted" };
+    out.enqueue(sseErrorEvent(options.protocol, kind, message));
+    out.close();
+    finish("error", reason);
+  };
+  // A pending read ends with the cancel and its pull ends the stream; with none (the client is not reading), end now.
+  const onStop = () => {
+    reader.cancel(stop?.reason).catch(() => {});
+    if (!reading && !finished && controller) endStopped(controller);
+  };
   const finish = (outcome: StreamOutcome, error?: unknown) => {
     if (finished) return;
     finished = true;
+    stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
   const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, error: Error) => {
@@ -76,22 +100,37 @@ export function guardStream(
     out.close();
     finish("error", error);
   };
+  stop?.addEventListener("abort", onStop, { once: true });
   return new ReadableStream<Uint8Array>({
+    start(out) {
+      controller = out;
+    },
     async pull(out) {
       // Per the Streams spec a pull that enqueues nothing is not called again, so read until there is output.
       while (true) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
+        let chunk: ReadableStreamReadResult<Uint8Array> | undefined;
         try {
-          chunk = await reader.read();
+          if (!stop?.aborted) {
+            reading = true;
+            chunk = await reader.read();
+          }
         } catch (error) {
           if (finished) return;
-          const { kind, message } = streamFailure(error);
-          out.enqueue(sseErrorEvent(options.protocol, kind, message));
-          out.close();
-          finish("error", error);
-          return;
+          if (!stop?.aborted) {
+            const { kind, message } = streamFailure(error);
+            out.enqueue(sseErrorEvent(options.protocol, kind, message));
+            out.close();
+            finish("error", error);
+            return;
+          }
+        } finally {
+          reading = false;
         }
         if (finished) return;
+        if (stop?.aborted || chunk === undefined) {
+          endStopped(out);
+          return;
+        }
         if (chunk.done) {
           if (events && !events.complete(options.protocol)) {
             // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it

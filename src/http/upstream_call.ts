@@ -304,6 +304,7 @@ export async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuf
   } catch (error) {
     if (error instanceof UpstreamTimeoutError) throw new ProxyError(504, "timeout", error.message);
     if (error instanceof UpstreamLimitError) throw new ProxyError(502, "api_error", error.message);
+    if (error instanceof ProxyError) throw error;
     const detail = upstreamFailureReason(error);
     throw new ProxyError(502, "api_error", `Upstream response failed before it was complete: ${detail}`);
   }

@@ -44,6 +44,15 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
 }
 
 /** The seed's `config_sample.json` (behaviour.md §3.1): legacy `server` form, null sampling values. */
+/** The connection gate's listen defaults (nginx-like timeouts, connection cap sized at start). */
+const GATE_DEFAULTS = {
+  maxConnections: undefined,
+  headerTimeoutSeconds: 60,
+  bodyTimeoutSeconds: 60,
+  keepAliveTimeoutSeconds: 75,
+  shutdownGraceSeconds: 30,
+};
+
 const SEED_SAMPLE = {
   server: {
     target_base_url: "http://127.0.0.1:8000",
@@ -110,6 +119,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       basePath: "",
       ...BODY_DEFAULTS,
       allowedHosts: [],
+      ...GATE_DEFAULTS,
     });
     assert.deepEqual(config.upstreams, [{
       name: "default",
@@ -186,6 +196,23 @@ Deno.test("loadConfig rejects a missing, unreadable or broken file naming the fi
   });
 });
 
+Deno.test("parseConfig reads the connection limits and timeouts, fractional seconds included", () => {
+  const listen = {
+    max_connections: 10,
+    header_timeout_seconds: 0.2,
+    body_timeout_seconds: 0.3,
+    keep_alive_timeout_seconds: 0.4,
+    shutdown_grace_seconds: 0,
+  };
+  const { config } = parse({ listen });
+  assert.equal(config.listen.maxConnections, 10);
+  assert.equal(config.listen.headerTimeoutSeconds, 0.2);
+  assert.equal(config.listen.bodyTimeoutSeconds, 0.3);
+  assert.equal(config.listen.keepAliveTimeoutSeconds, 0.4);
+  assert.equal(config.listen.shutdownGraceSeconds, 0);
+  assertConfigError(() => parse({ listen: { header_timeout_seconds: 0 } }), ["listen.header_timeout_seconds"]);
+});
+
 Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
   const { config, warnings } = parse({
     server: {
@@ -216,6 +243,7 @@ Deno.test("parseConfig wraps the legacy server form into one upstream", () => {
     basePath: "/proxy",
     ...BODY_DEFAULTS,
     allowedHosts: [],
+    ...GATE_DEFAULTS,
   });
 });
 
@@ -494,7 +522,14 @@ Deno.test("parseConfig gives CLI flags precedence over the file and the file ove
     overrideLogs: true,
   };
   const { config } = parse(file, cli);
-  assert.deepEqual(config.listen, { host: "0.0.0.0", port: 0, basePath: "/cli", ...BODY_DEFAULTS, allowedHosts: [] });
+  assert.deepEqual(config.listen, {
+    host: "0.0.0.0",
+    port: 0,
+    basePath: "/cli",
+    ...BODY_DEFAULTS,
+    allowedHosts: [],
+    ...GATE_DEFAULTS,
+  });
   assert.deepEqual(config.upstreams.map((u) => u.baseUrl), [
     "http://127.0.0.1:8000/v1",
     "https://open.bigmodel.cn/api/anthropic",

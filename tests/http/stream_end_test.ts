@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Protocol } from "../../src/http/errors.ts";
+import { type Protocol, ProxyError } from "../../src/http/errors.ts";
 import {
   guardStream,
   type GuardStreamOptions,
@@ -417,4 +417,54 @@ Deno.test("streamFailure maps an idle timeout to timeout and anything else to an
     kind: "api_error",
     message: "Upstream sent an SSE event over 5 bytes",
   });
+});
+
+Deno.test("guardStream ends at stop with the reason's error event, drops a held-back partial event, once", async () => {
+  const stop = new AbortController();
+  let cancelled: unknown;
+  const source = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode('event: message_start\ndata: {"type":"message_start"}\n\nevent: con'));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  const outcomes: StreamOutcome[] = [];
+  const stream = guardStream(source, {
+    protocol: "anthropic",
+    sse: true,
+    stop: stop.signal,
+    onEnd: (outcome) => outcomes.push(outcome),
+  });
+  const reader = stream.getReader();
+  const first = decoder.decode((await reader.read()).value);
+  assert.equal(first, 'event: message_start\ndata: {"type":"message_start"}\n\n');
+  const reason = new ProxyError(503, "overloaded", "The proxy shut down");
+  // The next read waits on the source; the stop ends it.
+  const next = reader.read();
+  stop.abort(reason);
+  const rest = decoder.decode((await next).value);
+  assert.deepEqual(parseSseText(rest).map((event) => [event.event, JSON.parse(event.data).error.message]), [[
+    "error",
+    "The proxy shut down",
+  ]]);
+  assert.equal((await reader.read()).done, true);
+  assert.deepEqual(outcomes, ["error"]);
+  assert.equal(cancelled, reason);
+});
+
+Deno.test("guardStream ends at stop even while the client is not reading", async () => {
+  const stop = new AbortController();
+  const outcomes: StreamOutcome[] = [];
+  const stream = guardStream(new ReadableStream<Uint8Array>(), {
+    protocol: "openai",
+    stop: stop.signal,
+    onEnd: (outcome) => outcomes.push(outcome),
+  });
+  stop.abort(new DOMException("The client went away", "AbortError"));
+  // Ended before anyone read: the log line is written as soon as the client is gone.
+  assert.deepEqual(outcomes, ["error"]);
+  const text = await new Response(stream).text();
+  assert.equal(JSON.parse(parseSseText(text)[0].data).error.message, "The request was aborted");
 });

@@ -1,11 +1,12 @@
 /**
- * Starts the real proxy handler on `Deno.serve` port 0 for end-to-end tests.
+ * Starts the real proxy handler on port 0 for end-to-end tests, behind the connection gate as `main.ts` serves it.
  *
  * @module
  */
 
 import { App } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import { serveGated } from "../../src/http/connection_gate.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 
 /** A running proxy for one test. */
@@ -34,16 +35,25 @@ export function startProxy(
   const { config: parsed } = parseConfig(JSON.stringify(config), { source: "test", env });
   const logger = memoryLogger();
   const app = new App(parsed, { logger });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.handler);
+  const { listen } = parsed;
+  const gate = serveGated(app.handler, {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: listen.maxConnections,
+    headerTimeoutSeconds: listen.headerTimeoutSeconds,
+    bodyTimeoutSeconds: listen.bodyTimeoutSeconds,
+    keepAliveTimeoutSeconds: listen.keepAliveTimeoutSeconds,
+    log: (level, message) => logger.log(level, message),
+  });
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
     await app.upstreamHealth.stop();
-    await server.shutdown();
+    await gate.close();
   };
   return Promise.resolve({
-    url: `http://127.0.0.1:${server.addr.port}${parsed.listen.basePath}`,
+    url: `http://127.0.0.1:${gate.addr.port}${listen.basePath}`,
     app,
     logs: logger.lines,
     close,
