@@ -335,7 +335,19 @@ async function startProxies(
     await Deno.writeTextFile(configPath, JSON.stringify(config, null, 2));
     const child = await ChildServer.start({
       name: `proxy "${name}"`,
-      args: ["run", "--allow-net", "--allow-read", "--allow-env", "src/main.ts", "--port", "0", "-c", configPath],
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        // Garbage dumps go to the proxy's scratch folder, which start checks it may write.
+        `--allow-write=${env.tempDir}`,
+        "src/main.ts",
+        "--port",
+        "0",
+        "-c",
+        configPath,
+      ],
       readyPrefix: PROXY_LISTENING,
       cwd: ROOT,
     });

@@ -87,8 +87,16 @@ const FDS_PER_CONNECTION = 3;
 const FDS_PER_CONNECTION_WITH_UPSTREAM = FDS_PER_CONNECTION + 1;
 /** Descriptors kept for listeners, stdio, config and dump files. */
 const RESERVED_FDS = 64;
-/** Open-file limit assumed where it cannot be read (macOS shells default to 256). */
-const FALLBACK_FD_LIMIT = 256;
+/**
+ * Open-file limit assumed where it cannot be read (Deno grants `/proc/self/limits` only with `--allow-all`): the
+ * gate then learns the real limit from the first "too many open files" and lowers its cap (see
+ * {@link Gate.#learnLimit}).
+ */
+const FALLBACK_FD_LIMIT = 16_384;
+/** Connections kept below the count at which descriptors ran out, when the cap is learnt. */
+const LEARNT_LIMIT_MARGIN = 16;
+/** The smallest cap a learnt limit sets. */
+const MIN_LEARNT_CONNECTIONS = 16;
 /** Bytes per pump read; one buffer per direction and connection, reused. */
 const PUMP_BUFFER_BYTES = 16 * 1024;
 /** Most connections being shed at once (and at most a quarter of the cap); beyond it they are closed unanswered. */
@@ -104,9 +112,9 @@ const LOG_INTERVAL_MS = 10_000;
 const encoder = new TextEncoder();
 
 /**
- * A default `max_connections` from the soft open-file limit in `/proc/self/limits` (256 assumed where it cannot
- * be read): each connection costs {@link FDS_PER_CONNECTION} descriptors plus an upstream socket, and 64 are kept
- * for everything else.
+ * A default `max_connections` from the soft open-file limit in `/proc/self/limits` ({@link FALLBACK_FD_LIMIT}
+ * assumed where it cannot be read): each connection costs {@link FDS_PER_CONNECTION} descriptors plus an upstream
+ * socket, and 64 are kept for everything else.
  */
 export function defaultMaxConnections(limits?: string): number {
   let text = limits;
@@ -138,6 +146,11 @@ function rawResponse(status: string, message: string): Uint8Array {
     `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\nconnection: close\r\nretry-after: 1\r\n` +
       `content-length: ${encoder.encode(body).length}\r\n\r\n${body}`,
   );
+}
+
+/** Whether `error` says the process ran out of file descriptors (EMFILE / ENFILE). */
+function isOutOfDescriptors(error: unknown): boolean {
+  return /too many open files|os error 2[34]\b/i.test(error instanceof Error ? error.message : String(error));
 }
 
 /** The 503 of a shed connection; the body is Anthropic-shaped, whose `error.message` OpenAI SDKs read too. */
@@ -348,6 +361,7 @@ class Gate implements ConnectionGate {
         backoffMs = ACCEPT_BACKOFF_MIN_MS;
       } catch (error) {
         if (this.#stopped) return;
+        this.#learnLimit(error);
         this.#logAcceptError(error);
         await this.#pause(backoffMs);
         backoffMs = Math.min(backoffMs * 2, ACCEPT_BACKOFF_MAX_MS);
@@ -373,6 +387,22 @@ class Gate implements ConnectionGate {
     };
     this.#pauses.add(pause);
     return promise;
+  }
+
+  /**
+   * Lowers the cap below the connections open when descriptors ran out, so that later connections are shed with a
+   * 503 instead of failing: where the open-file limit could not be read, this is how the gate learns it.
+   */
+  #learnLimit(error: unknown): void {
+    if (!isOutOfDescriptors(error)) return;
+    const cap = Math.max(MIN_LEARNT_CONNECTIONS, this.connections - LEARNT_LIMIT_MARGIN);
+    if (cap >= this.#maxConnections) return;
+    this.#maxConnections = cap;
+    this.#options.log(
+      "warn",
+      `Out of file descriptors at ${this.connections} connections: listen.max_connections lowered to ${cap}; ` +
+        "raise the open-file limit (ulimit -n) to serve more",
+    );
   }
 
   #logAcceptError(error: unknown): void {
@@ -422,6 +452,7 @@ class Gate implements ConnectionGate {
       inner = await Deno.connect({ hostname: "127.0.0.1", port: this.innerAddr.port });
     } catch (error) {
       this.#opening--;
+      this.#learnLimit(error);
       this.#logAcceptError(error);
       closeQuietly(client);
       this.#notifyIfDrained();

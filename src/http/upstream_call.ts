@@ -1,8 +1,9 @@
 /**
  * One upstream HTTP request with the proxy's timeouts and cancellation.
  *
- * - Connect: fetch exposes no connect phase, so a TCP probe to the upstream starts with the request; a probe that
- *   has not connected within `connectTimeoutMs` aborts with 504 (unless the response headers came first).
+ * - Connect: fetch exposes no connect phase, so a TCP probe to the upstream starts shortly after the request
+ *   (none when the headers come first) with the rest of `connectTimeoutMs`; a probe that has not connected by then
+ *   aborts with 504 at the connect timeout (unless the response headers came first).
  * - Response: no response headers after `responseTimeoutMs` aborts with 504.
  * - Idle: the body is watched by one re-armed timer; a read that gets no chunk for `idleTimeoutMs` aborts the
  *   request and errors the body with {@link UpstreamTimeoutError}. Time the consumer spends not reading does not
@@ -106,15 +107,20 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
     () => fail(new ProxyError(504, "timeout", `Upstream ${name} sent no response within ${responseMs} ms`)),
     responseMs,
   );
+  // The connect probe starts a moment after the request, with what is left of the connect timeout, so the 504
+  // still comes at the timeout itself while an answer that comes at once (a pooled connection) costs no probe.
+  const probeDelayMs = Math.min(PROBE_DELAY_MS, options.connectTimeoutMs / 4);
   const probe = new AbortController();
-  const probeSignal = AbortSignal.any([probe.signal, controller.signal]);
-  connectTimedOut(new URL(url), options.connectTimeoutMs, probeSignal).then((timedOut) => {
-    // A probe that ends after the response headers came is moot: the connection is working.
-    if (timedOut && waiting) {
-      const seconds = options.connectTimeoutMs / 1000;
-      fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within ${seconds} s`));
-    }
-  });
+  const probeTimer = setTimeout(() => {
+    const probeSignal = AbortSignal.any([probe.signal, controller.signal]);
+    connectTimedOut(new URL(url), options.connectTimeoutMs - probeDelayMs, probeSignal).then((timedOut) => {
+      // A probe that ends after the response headers came is moot: the connection is working.
+      if (timedOut && waiting) {
+        const seconds = options.connectTimeoutMs / 1000;
+        fail(new ProxyError(504, "timeout", `Could not connect to upstream ${name} within ${seconds} s`));
+      }
+    });
+  }, probeDelayMs);
   let watch: BodyWatch | undefined;
   const maxDurationMs = options.maxDurationMs ?? Infinity;
   const overDuration = () => `Upstream ${name} did not finish within ${maxDurationMs / 1000} s (max_duration_seconds)`;
@@ -146,6 +152,7 @@ export async function callUpstream(url: string, options: UpstreamCallOptions): P
   } finally {
     waiting = false;
     clearTimeout(responseTimer);
+    clearTimeout(probeTimer);
     probe.abort();
   }
   const headersMs = performance.now() - started;
@@ -330,6 +337,9 @@ function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
  * Tells whether a TCP connection to the URL's host failed to open within `timeoutMs`. A refused connection is not
  * a timeout (fetch reports it itself); an abort of `signal` ends the probe, leaving no timer or connection behind.
  */
+/** How long after the request the connect probe starts (at most a quarter of the connect timeout). */
+const PROBE_DELAY_MS = 50;
+
 async function connectTimedOut(url: URL, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));

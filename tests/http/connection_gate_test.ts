@@ -251,7 +251,7 @@ Deno.test("defaultMaxConnections leaves room below the open-file limit", () => {
   const limits = "Limit                     Soft Limit           Hard Limit           Units\n" +
     "Max open files            1024                 1048576              files\n";
   assert.equal(defaultMaxConnections(limits), 240);
-  assert.equal(defaultMaxConnections(""), 48);
+  assert.equal(defaultMaxConnections(""), 4080);
   assert.ok(defaultMaxConnections() >= 1);
 });
 
