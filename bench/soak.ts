@@ -2,8 +2,9 @@
  * The soak run (`deno task bench --soak`): the proxy under hostile load for minutes, checked as it goes.
  *
  * While it lasts, at the same time:
- * 1. `streams` workers each stream answers back to back from the fast upstream through the proxy (paced, a few
- *    seconds each; OpenAI and Anthropic alternately); every stream must end with its protocol's final event;
+ * 1. `streams` workers each stream answers back to back from the fast upstream through the proxy (paced: 40 events
+ *    500 ms apart, 20 s a stream, so 1,000 streams make 2,000 events/s, a sixth of what one proxy core passes;
+ *    OpenAI and Anthropic alternately); every stream must end with its protocol's final event;
  * 2. `idle` connections are opened and left silent (the proxy closes them after its header timeout; each is
  *    reopened at once, so the count stays up);
  * 3. `slowloris` connections trickle a request's headers one byte every few seconds (reopened when closed);
@@ -50,7 +51,7 @@ export const RSS_TARGET_MB = 400;
 /** Longest a hostile request may take: the proxy's deadline for the hostile upstream plus slack. */
 const HOSTILE_DEADLINE_SECONDS = 20;
 const HOSTILE_LIMIT_MS = (HOSTILE_DEADLINE_SECONDS + 10) * 1000;
-const STREAM_MODEL = "bench-ev40-gap100";
+const STREAM_MODEL = "bench-ev40-gap500";
 const SLOWLORIS_GAP_MS = 2000;
 const SETTLE_MS = 5000;
 

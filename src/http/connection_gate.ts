@@ -97,8 +97,13 @@ const FALLBACK_FD_LIMIT = 16_384;
 const LEARNT_LIMIT_MARGIN = 16;
 /** The smallest cap a learnt limit sets. */
 const MIN_LEARNT_CONNECTIONS = 16;
-/** Bytes per pump read; one buffer per direction and connection, reused. */
+/** Bytes per pump read at most; one buffer per direction and connection, reused. */
 const PUMP_BUFFER_BYTES = 16 * 1024;
+/**
+ * Bytes of a pump's first buffer: a read that fills it grows it (up to {@link PUMP_BUFFER_BYTES}), so the
+ * thousands of idle or small-request connections a proxy holds cost little memory.
+ */
+const PUMP_FIRST_BUFFER_BYTES = 1024;
 /** Most connections being shed at once (and at most a quarter of the cap); beyond it they are closed unanswered. */
 const MAX_SHEDDING = 64;
 /** How long a shed connection may take to read its 503 before it is closed. */
@@ -146,6 +151,23 @@ function rawResponse(status: string, message: string): Uint8Array {
     `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\nconnection: close\r\nretry-after: 1\r\n` +
       `content-length: ${encoder.encode(body).length}\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Copies `from` to `to` until `from` ends, one read at a time, each written before the next read (backpressure);
+ * `onData` runs before each write.
+ */
+async function pump(from: Deno.Conn, to: Deno.Conn, onData?: () => void): Promise<void> {
+  let buffer = new Uint8Array(PUMP_FIRST_BUFFER_BYTES);
+  while (true) {
+    const n = await from.read(buffer);
+    if (n === null) return;
+    onData?.();
+    await writeAll(to, n === buffer.length ? buffer : buffer.subarray(0, n));
+    if (n === buffer.length && buffer.length < PUMP_BUFFER_BYTES) {
+      buffer = new Uint8Array(Math.min(buffer.length * 4, PUMP_BUFFER_BYTES));
+    }
+  }
 }
 
 /** Whether `error` says the process ran out of file descriptors (EMFILE / ENFILE). */
@@ -614,18 +636,13 @@ class GateConnection {
   }
 
   async #pumpIn(): Promise<void> {
-    const buffer = new Uint8Array(PUMP_BUFFER_BYTES);
     try {
-      while (true) {
-        const n = await this.#client.read(buffer);
-        if (n === null) break;
-        if (this.#state === "idle") {
-          this.#state = "headers";
-          this.#since = performance.now();
-          this.#schedule();
-        }
-        await writeAll(this.#inner, n === buffer.length ? buffer : buffer.subarray(0, n));
-      }
+      await pump(this.#client, this.#inner, () => {
+        if (this.#state !== "idle") return;
+        this.#state = "headers";
+        this.#since = performance.now();
+        this.#schedule();
+      });
       // The client is done sending: pass the end on, so the server sees a closed connection.
       this.#clientGone();
       await this.#inner.closeWrite();
@@ -636,13 +653,8 @@ class GateConnection {
   }
 
   async #pumpOut(): Promise<void> {
-    const buffer = new Uint8Array(PUMP_BUFFER_BYTES);
     try {
-      while (true) {
-        const n = await this.#inner.read(buffer);
-        if (n === null) break;
-        await writeAll(this.#client, n === buffer.length ? buffer : buffer.subarray(0, n));
-      }
+      await pump(this.#inner, this.#client);
     } catch {
       // Either side closed.
     } finally {
