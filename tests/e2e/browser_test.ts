@@ -36,8 +36,6 @@ interface Arrival {
 interface AttackOptions {
   /** What the page tries, in this order. */
   attacks: readonly Attack[];
-  /** `via` tags of the requests that must reach the proxy before the outcome is read. */
-  expectVia: readonly string[];
   /** The proxy's `cors.origins`, given the page's origin. @default none */
   corsOrigins?: (pageOrigin: string) => string[];
   /** The name the page and the proxy are reached by; a name needs `hostResolverRules`. @default 127.0.0.1 */
@@ -61,7 +59,8 @@ async function refusalMessage(response: Response): Promise<string> {
 
 /**
  * Starts a mock upstream, the attack page and a proxy that records every request it answers; loads the page in
- * Chromium; waits until the requests tagged `expectVia` reached the proxy; then hands the outcome to `check`.
+ * Chromium; waits until every attack reached the proxy (a refused preflight stands for its request); then hands the
+ * outcome to `check`.
  */
 async function attack(options: AttackOptions, check: (outcome: AttackOutcome) => void): Promise<void> {
   const hostname = options.hostname ?? "127.0.0.1";
@@ -82,30 +81,33 @@ async function attack(options: AttackOptions, check: (outcome: AttackOutcome) =>
   const url = `http://${hostname}:${page.port}/?proxy=${encodeURIComponent(target)}`;
   const load = await loadPage(chromium ?? "", url, { hostResolverRules: options.hostResolverRules });
   assert.ok(page.observations, `The page reported nothing; Chromium said:\n${load.stderr.slice(-2000)}`);
+  assert.equal(page.observations.pageError, undefined, "the page's script broke");
   assert.match(load.dom, /<pre id="observations">\{/, "the page wrote its observations before load");
   await waitUntil(
-    () => options.expectVia.every((via) => arrivals.some((arrival) => arrival.via === via)),
-    `requests ${options.expectVia.join(", ")} at the proxy (got ${JSON.stringify(arrivals)})`,
+    () => options.attacks.every((via) => arrivals.some((arrival) => arrival.via === via)),
+    `requests ${options.attacks.join(", ")} at the proxy (got ${JSON.stringify(arrivals)})`,
   );
   await Promise.all(messages);
   check({ page: page.observations, arrivals, mock });
 }
 
 Deno.test({
-  name: "a page on another local port reaches no upstream by fetch, preflighted fetch, form post or beacon",
+  name: "a page on another local port reaches no upstream by fetch (sandboxed too), preflight, form or beacon",
   ignore: chromium === undefined,
   fn: () =>
     attack(
-      { attacks: ["simple", "json", "form", "beacon"], expectVia: ["simple", "json", "form", "beacon"] },
+      { attacks: ["simple", "sandboxed", "json", "form", "beacon"] },
       ({ page, arrivals, mock }) => {
         assert.match(page.simple ?? "", /^TypeError/, "the page cannot read the refusal");
+        assert.match(page.sandboxed ?? "", /^TypeError/);
         assert.match(page.json ?? "", /^TypeError/);
         assert.equal(page.beacon, "queued");
         assert.deepEqual(
           arrivals.map(({ via, method, status }) => `${method} ${via} ${status}`).sort(),
-          ["OPTIONS json 403", "POST beacon 403", "POST form 403", "POST simple 403"],
+          ["OPTIONS json 403", "POST beacon 403", "POST form 403", "POST sandboxed 403", "POST simple 403"],
           "the preflight is refused, so the JSON POST is never sent",
         );
+        assert.equal(arrivals.find(({ via }) => via === "sandboxed")?.origin, "null", "an opaque origin");
         for (const arrival of arrivals) assert.match(arrival.message ?? "", /cors\.origins/, arrival.via);
         assert.equal(mock.requests.length, 0);
       },
@@ -113,18 +115,21 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a page whose origin is in cors.origins gets its preflight answered and reads the answer",
+  name: "a page whose origin is in cors.origins gets its preflights answered and reads answers, streamed or not",
   ignore: chromium === undefined,
   fn: () =>
     attack(
-      { attacks: ["json"], expectVia: ["json"], corsOrigins: (pageOrigin) => [pageOrigin] },
+      { attacks: ["json", "stream"], corsOrigins: (pageOrigin) => [pageOrigin] },
       ({ page, arrivals, mock }) => {
         assert.equal(page.json, `status 200: ${DEFAULT_REPLY_TEXT}`);
+        assert.equal(page.stream, `status 200, streamed: ${DEFAULT_REPLY_TEXT} [DONE]`);
         assert.deepEqual(arrivals.map(({ via, method, status }) => `${method} ${via} ${status}`), [
           "OPTIONS json 204",
           "POST json 200",
+          "OPTIONS stream 204",
+          "POST stream 200",
         ]);
-        assert.equal(mock.requests.length, 1);
+        assert.equal(mock.requests.length, 2);
       },
     ),
 });
@@ -136,7 +141,6 @@ Deno.test({
     attack(
       {
         attacks: ["simple", "json", "form", "beacon", "models"],
-        expectVia: ["simple", "json", "form", "beacon", "models"],
         hostname: "evil.test",
         hostResolverRules: "MAP evil.test 127.0.0.1",
         // Even a user who allowed the page's origin is protected: the Host check comes first.

@@ -1,7 +1,8 @@
 /**
  * An attacker's web page for browser end-to-end tests: a `Deno.serve` server on 127.0.0.1 port 0 serving one HTML
- * page whose script calls the proxy the ways a hostile page can (a "simple" `text/plain` fetch, a JSON fetch that
- * needs a preflight, a `text/plain` form post, a beacon, a no-cors GET), writes what it could observe into the page
+ * page whose script calls the proxy the ways a hostile page can (a "simple" `text/plain` fetch, the same from a
+ * sandboxed frame so its `Origin` is `null`, a JSON fetch that needs a preflight (streamed or not), a `text/plain` form post, a beacon, a
+ * no-cors GET), writes what it could observe into the page
  * and reports it back to this server. The page's `load` event waits for that report (a script the server holds), so
  * Chromium's `--dump-dom` exits only after every attempt settled.
  *
@@ -12,10 +13,13 @@
  */
 
 /** The ways the page calls the proxy. */
-export type Attack = "simple" | "json" | "form" | "beacon" | "models";
+export type Attack = "simple" | "sandboxed" | "json" | "stream" | "form" | "beacon" | "models";
 
-/** What the page observed per attack: `status …`, an error such as `TypeError: Failed to fetch`, or a note. */
-export type Observations = Partial<Record<Attack, string>>;
+/**
+ * What the page observed per attack: `status …`, an error such as `TypeError: Failed to fetch`, or a note; or, when
+ * its script broke, `pageError`.
+ */
+export type Observations = Partial<Record<Attack | "pageError", string>>;
 
 /** Options of {@linkcode startAttackPage}. */
 export interface AttackPageOptions {
@@ -43,8 +47,13 @@ const CHAT_BODY = { model: "mock-model", messages: [{ role: "user", content: "se
 const FORM_NAME = JSON.stringify({ ...CHAT_BODY, pad: "" }).slice(0, -2);
 const FORM_VALUE = '"}';
 
+/** Reports a script error of the page at once, so a broken page fails fast instead of holding its load. */
+const ERROR_SCRIPT = String.raw`addEventListener("error", (event) => {
+  fetch("/report", { method: "POST", body: JSON.stringify({ pageError: String(event.message) }) });
+});`;
+
 /** The page's script: runs the attacks one after another, shows and reports what it saw. */
-const SCRIPT = `
+const SCRIPT = String.raw`
 const attempts = {
   simple: async () => {
     const response = await fetch(PROXY + "/v1/chat/completions?via=simple", {
@@ -52,12 +61,31 @@ const attempts = {
     });
     return "status " + response.status;
   },
+  sandboxed: () => new Promise((resolve) => {
+    addEventListener("message", (event) => resolve(String(event.data)), { once: true });
+    const frame = document.createElement("iframe");
+    frame.sandbox = "allow-scripts";
+    frame.srcdoc = "<script>fetch(" + JSON.stringify(PROXY + "/v1/chat/completions?via=sandboxed") +
+      ", { method: 'POST', headers: { 'content-type': 'text/plain' }, body: " + JSON.stringify(BODY) + " })" +
+      ".then((response) => 'status ' + response.status, (error) => error.name + ': ' + error.message)" +
+      ".then((seen) => parent.postMessage(seen, '*'));<\/script>";
+    document.body.append(frame);
+  }),
   json: async () => {
     const response = await fetch(PROXY + "/v1/chat/completions?via=json", {
-      method: "POST", headers: { "content-type": "application/json" }, body: BODY,
+      method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-page" }, body: BODY,
     });
     const answer = await response.json();
     return "status " + response.status + ": " + answer.choices[0].message.content;
+  },
+  stream: async () => {
+    const response = await fetch(PROXY + "/v1/chat/completions?via=stream", {
+      method: "POST", headers: { "content-type": "application/json" }, body: STREAM_BODY,
+    });
+    const text = await response.text();
+    const events = text.split("\n").filter((line) => line.startsWith("data: {"));
+    const content = events.map((line) => JSON.parse(line.slice(6)).choices[0]?.delta?.content ?? "").join("");
+    return "status " + response.status + ", streamed: " + content + (text.includes("data: [DONE]") ? " [DONE]" : "");
   },
   form: () => new Promise((resolve) => {
     document.getElementById("sink").onload = () => resolve("submitted, its frame loaded");
@@ -92,7 +120,7 @@ function attribute(text: string): string {
 function pageHtml(proxy: string, attacks: readonly Attack[]): string {
   const constants = `const PROXY = ${JSON.stringify(proxy)}; const ATTACKS = ${JSON.stringify(attacks)}; const BODY = ${
     JSON.stringify(JSON.stringify(CHAT_BODY))
-  };`;
+  }; const STREAM_BODY = ${JSON.stringify(JSON.stringify({ ...CHAT_BODY, stream: true }))};`;
   const action = `${proxy}/v1/chat/completions?via=form`;
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>attack page</title></head>
@@ -103,6 +131,7 @@ function pageHtml(proxy: string, attacks: readonly Attack[]): string {
 <form id="form" method="post" enctype="text/plain" target="sink" action="${attribute(action)}">
 <input type="hidden" name="${attribute(FORM_NAME)}" value="${attribute(FORM_VALUE)}">
 </form>
+<script>${ERROR_SCRIPT}</script>
 <script>${constants}${SCRIPT}</script>
 <script src="/after-report.js"></script>
 </body></html>`;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 const NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 
 /** How long one page may take before Chromium is stopped: a safety net, not a timing assertion. */
-const SAFETY_TIMEOUT_MS = 30_000;
+const SAFETY_TIMEOUT_MS = 20_000;
 
 /** The Chromium executable: `CHROMIUM_BIN`, else the first of the usual names on `PATH`; undefined when none. */
 export function findChromium(): string | undefined {
