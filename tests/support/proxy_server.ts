@@ -20,6 +20,12 @@ export interface TestProxy extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Options of {@linkcode startProxy}. */
+export interface StartProxyOptions {
+  /** Sees every request the proxy answers, with its response (e.g. to record refusals that reach no upstream). */
+  onResponse?: (request: Request, response: Response) => void;
+}
+
 /**
  * Starts a proxy configured by `config` (the config file's JSON shape).
  *
@@ -31,12 +37,19 @@ export interface TestProxy extends AsyncDisposable {
 export function startProxy(
   config: Record<string, unknown>,
   env: Record<string, string> = {},
+  options: StartProxyOptions = {},
 ): Promise<TestProxy> {
   const { config: parsed } = parseConfig(JSON.stringify(config), { source: "test", env });
   const logger = memoryLogger();
   const app = new App(parsed, { logger });
   const { listen } = parsed;
-  const gate = serveGated(app.handler, {
+  const { onResponse } = options;
+  const handler = onResponse === undefined ? app.handler : async (request: Request) => {
+    const response = await app.handler(request);
+    onResponse(request, response);
+    return response;
+  };
+  const gate = serveGated(handler, {
     hostname: "127.0.0.1",
     port: 0,
     maxConnections: listen.maxConnections,
