@@ -5,8 +5,10 @@
  * - `Host` must name this proxy: `localhost` (or a `*.localhost` name), an IP address (a rebinding attack needs a
  *   name it controls, so an address literal is never one), the bound host, or a name in `listen.allowed_hosts`.
  *   A request without `Host` (HTTP/1.0) passes: browsers always send one.
- * - A request with an `Origin` comes from a browser page; it is refused unless the origin is in `cors.origins`.
- *   Requests without `Origin` (SDKs, curl, CLIs) are unaffected.
+ * - A request with an `Origin` comes from a browser page; it is refused unless the origin is in `cors.origins`. So
+ *   is a request without one that a browser marks as another site's (`Sec-Fetch-Site: cross-site` or `same-site`:
+ *   a page's no-cors GET). Requests without either (SDKs, curl, CLIs, a URL typed in the address bar) are
+ *   unaffected.
  * - For a listed origin, preflights (`OPTIONS` with `access-control-request-method`) are answered and responses
  *   carry `access-control-allow-origin`; with any origin listed every response carries `vary: origin`.
  *
@@ -57,8 +59,10 @@ export class BrowserGuard {
       );
     }
     const origin = headers.get("origin");
-    if (origin === null) return undefined;
-    if (!this.#origins.has(origin.toLowerCase())) {
+    // A page's no-cors GET carries no Origin, but browsers mark it with Sec-Fetch-Site.
+    const site = headers.get("sec-fetch-site");
+    if (origin === null && site !== "cross-site" && site !== "same-site") return undefined;
+    if (origin === null || !this.#origins.has(origin.toLowerCase())) {
       throw new ProxyError(
         403,
         "permission",

@@ -92,11 +92,11 @@ async function attack(options: AttackOptions, check: (outcome: AttackOutcome) =>
 }
 
 Deno.test({
-  name: "a page on another local port reaches no upstream by fetch (sandboxed too), preflight, form or beacon",
+  name: "a page on another local port reaches no upstream by fetch (sandboxed too), preflight, form, beacon or GET",
   ignore: chromium === undefined,
   fn: () =>
     attack(
-      { attacks: ["simple", "sandboxed", "json", "form", "beacon"] },
+      { attacks: ["simple", "sandboxed", "json", "form", "beacon", "models"] },
       ({ page, arrivals, mock }) => {
         assert.match(page.simple ?? "", /^TypeError/, "the page cannot read the refusal");
         assert.match(page.sandboxed ?? "", /^TypeError/);
@@ -104,8 +104,15 @@ Deno.test({
         assert.equal(page.beacon, "queued");
         assert.deepEqual(
           arrivals.map(({ via, method, status }) => `${method} ${via} ${status}`).sort(),
-          ["OPTIONS json 403", "POST beacon 403", "POST form 403", "POST sandboxed 403", "POST simple 403"],
-          "the preflight is refused, so the JSON POST is never sent",
+          [
+            "GET models 403",
+            "OPTIONS json 403",
+            "POST beacon 403",
+            "POST form 403",
+            "POST sandboxed 403",
+            "POST simple 403",
+          ],
+          "the preflight is refused, so the JSON POST is never sent; the no-cors GET (no Origin) by Sec-Fetch-Site",
         );
         assert.equal(arrivals.find(({ via }) => via === "sandboxed")?.origin, "null", "an opaque origin");
         for (const arrival of arrivals) assert.match(arrival.message ?? "", /cors\.origins/, arrival.via);

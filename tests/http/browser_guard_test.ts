@@ -42,6 +42,14 @@ Deno.test("BrowserGuard refuses an Origin that cors.origins does not list", () =
   assert.equal(admit({ host: "localhost", origin: "http://localhost:3001" }, { corsOrigins }), 403);
 });
 
+Deno.test("BrowserGuard refuses a page's no-cors request that has no Origin but Sec-Fetch-Site of another site", () => {
+  assert.equal(admit({ host: "localhost", "sec-fetch-site": "cross-site" }), 403);
+  assert.equal(admit({ host: "localhost", "sec-fetch-site": "same-site" }), 403);
+  // Typed into the address bar, or sent by an SDK or curl: no Origin, and no other site behind it.
+  assert.equal(admit({ host: "localhost", "sec-fetch-site": "none" }), "ok -");
+  assert.equal(admit({ host: "localhost" }), "ok -");
+});
+
 Deno.test("BrowserGuard answers preflights and decorates responses only with cors.origins set", async () => {
   const guard = new BrowserGuard({ ...DEFAULTS, corsOrigins: ["http://localhost:3000"] });
   const preflight = guard.preflight(
