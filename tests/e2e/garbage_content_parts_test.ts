@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { postJson } from "../support/http.ts";
 import type { JsonObject } from "../support/json_guards.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
+import { rawChatStream, rawJsonAnswer } from "../support/raw_upstream.ts";
 import { INTRO, occurrences, readDumps, SENTENCE, withGuardProxy } from "./garbage_harness.ts";
 import { upstreamJson } from "./harness.ts";
 
@@ -32,19 +33,7 @@ function loopingParts(type: Part): JsonObject[] {
 
 /** An OpenAI stream sent exactly as given: one chunk per content part, a finish chunk, then `[DONE]`. */
 function partsStream(parts: JsonObject[]): Scenario {
-  const chunk = (delta: JsonObject, finish: string | null) =>
-    `data: ${
-      JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion.chunk",
-        created: 1,
-        model: "m",
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })
-    }\n\n`;
-  return {
-    rawSse: [...parts.map((content) => chunk({ content: [content] }, null)), chunk({}, "stop"), "data: [DONE]\n\n"],
-  };
+  return rawChatStream(parts.map((content) => ({ content: [content] })));
 }
 
 /** A whole OpenAI answer whose content is `parts`. */
@@ -57,7 +46,7 @@ function partsAnswer(parts: JsonObject[]): Scenario {
     choices: [{ index: 0, message: { role: "assistant", content: parts }, finish_reason: "stop" }],
     usage: { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410 },
   };
-  return { rawSse: [JSON.stringify(body)], headers: { "content-type": "application/json" } };
+  return rawJsonAnswer(body);
 }
 
 const CLIENTS = {
