@@ -8,7 +8,14 @@ import { Anthropic } from "../support/sdk.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
 import { assertValidAnthropicStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";
-import { byteByByte, rawChatChunk, rawChatEvents, rawChatStream, rawJsonAnswer } from "../support/raw_upstream.ts";
+import {
+  byteByByte,
+  rawChatAnswer,
+  rawChatChunk,
+  rawChatEvents,
+  rawJsonAnswer,
+  rawPartsStream,
+} from "../support/raw_upstream.ts";
 import { readSse } from "../support/sse.ts";
 import {
   type ConvertingRig,
@@ -535,21 +542,14 @@ const MISTRAL_PARTS = [
 ];
 
 Deno.test("array content (Mistral thinking and text parts) keeps its text and thinking, stream and non-stream", async () => {
-  const completion = {
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "magistral",
-    choices: [{ index: 0, message: { role: "assistant", content: MISTRAL_PARTS }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 },
-  };
-  await withOpenAIUpstream(() => rawJsonAnswer(completion), async (rig) => {
+  const usage = { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 };
+  await withOpenAIUpstream(() => rawChatAnswer(MISTRAL_PARTS, usage), async (rig) => {
     const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 256, messages: HELLO });
     assert.deepEqual(message.content.map((block) => block.type), ["thinking", "text"]);
     assert.equal((message.content[0] as Anthropic.ThinkingBlock).thinking, "The user says hello.");
     assert.equal((message.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
 
-    rig.mock.setScenario(() => rawChatStream(MISTRAL_PARTS.map((part) => ({ content: [part] }))));
+    rig.mock.setScenario(() => rawPartsStream(MISTRAL_PARTS));
     const { final } = await streamWithSdk(sdk(rig), { model: MODEL, max_tokens: 256, messages: HELLO });
     assert.deepEqual(final.content.map((block) => block.type), ["thinking", "text"]);
     assert.equal((final.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
@@ -571,18 +571,7 @@ Deno.test("an OpenAI upstream's 200 error body is a 502 with the upstream's mess
 });
 
 Deno.test("a non-streamed answer without upstream usage reports estimated tokens, not 0/0", async () => {
-  const completion = {
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "m",
-    choices: [{
-      index: 0,
-      message: { role: "assistant", content: "A reply of several words." },
-      finish_reason: "stop",
-    }],
-  };
-  await withOpenAIUpstream(() => rawJsonAnswer(completion), async (rig) => {
+  await withOpenAIUpstream(() => rawChatAnswer("A reply of several words."), async (rig) => {
     const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO });
     assert.ok(message.usage.input_tokens > 0, `input_tokens ${message.usage.input_tokens}`);
     assert.ok(message.usage.output_tokens > 0, `output_tokens ${message.usage.output_tokens}`);

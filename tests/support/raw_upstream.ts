@@ -13,6 +13,18 @@ export function rawJsonAnswer(body: unknown): Scenario {
   return { rawSse: [JSON.stringify(body)], headers: { "content-type": "application/json" } };
 }
 
+/** A whole OpenAI chat completion whose one message has `content` (finish `stop`), with `usage` when given. */
+export function rawChatAnswer(content: unknown, usage?: JsonObject): Scenario {
+  return rawJsonAnswer({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    ...(usage && { usage }),
+  });
+}
+
 /** One OpenAI chat chunk as an SSE event: a single choice with `delta` and `finish`. */
 export function rawChatChunk(delta: JsonObject, finish: string | null = null): string {
   const body = {
@@ -30,9 +42,12 @@ export function rawChatEvents(deltas: JsonObject[]): string[] {
   return [...deltas.map((delta) => rawChatChunk(delta)), rawChatChunk({}, "stop"), "data: [DONE]\n\n"];
 }
 
-/** An OpenAI chat stream of {@link rawChatEvents} sent exactly as given, one event per network chunk. */
-export function rawChatStream(deltas: JsonObject[]): Scenario {
-  return { rawSse: rawChatEvents(deltas) };
+/**
+ * An OpenAI chat stream of {@link rawChatEvents} whose content comes as an array of parts, one part per chunk
+ * (Mistral's reasoning models).
+ */
+export function rawPartsStream(parts: JsonObject[]): Scenario {
+  return { rawSse: rawChatEvents(parts.map((part) => ({ content: [part] }))) };
 }
 
 /** `text` sent one byte per network chunk, so multi-byte characters and events arrive split. */
