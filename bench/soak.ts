@@ -76,29 +76,21 @@ export async function runSoak(
   context: { children: ChildServer[]; tempDir: string; cwd: string },
 ): Promise<SoakReport> {
   const { children, tempDir, cwd } = context;
-  const fast = await ChildServer.start({
-    name: "fast upstream",
-    args: ["run", "--allow-net", "bench/fast_upstream.ts"],
-    readyPrefix: FAST_UPSTREAM_LISTENING,
-    cwd,
-  });
-  children.push(fast);
-  const hostile = await ChildServer.start({
-    name: "hostile upstream",
-    args: ["run", "--allow-net", "bench/hostile_upstream.ts"],
-    readyPrefix: HOSTILE_UPSTREAM_LISTENING,
-    cwd,
-  });
-  children.push(hostile);
+  /** Starts a child that is stopped with the others. */
+  const start = async (name: string, args: string[], readyPrefix: string) => {
+    const child = await ChildServer.start({ name, args: ["run", "--allow-net", ...args], readyPrefix, cwd });
+    children.push(child);
+    return child;
+  };
+  const fast = await start("fast upstream", ["bench/fast_upstream.ts"], FAST_UPSTREAM_LISTENING);
+  const hostile = await start("hostile upstream", ["bench/hostile_upstream.ts"], HOSTILE_UPSTREAM_LISTENING);
   const configPath = `${tempDir}/soak.json`;
   await Deno.writeTextFile(configPath, JSON.stringify(soakConfig(fast.url, hostile.url, plan)));
-  const proxy = await ChildServer.start({
-    name: "proxy",
-    args: ["run", "--allow-net", "--allow-read", "--allow-env", "src/main.ts", "--port", "0", "-c", configPath],
-    readyPrefix: "sampling-proxy listening on ",
-    cwd,
-  });
-  children.push(proxy);
+  const proxy = await start(
+    "proxy",
+    ["--allow-read", "--allow-env", "src/main.ts", "--port", "0", "-c", configPath],
+    "sampling-proxy listening on ",
+  );
   const base = proxy.url.replace(/\/$/, "");
   const address = new URL(base);
   const target = { hostname: address.hostname, port: Number(address.port) };

@@ -36,16 +36,23 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-Deno.test("main prints the listening URL, serves /health and exits 0 on SIGTERM", async () => {
-  const child = command(["--port", "0", "--target-base-url", "http://127.0.0.1:9/v1"]).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+/** Reads `child`'s stdout up to its first line: the URL it says it listens on, and the reader to cancel afterwards. */
+async function listening(
+  child: Deno.ChildProcess,
+): Promise<{ url: string | undefined; out: string; stdout: ReadableStreamDefaultReader<string> }> {
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!out.includes("\n")) {
-    const { done, value } = await lines.read();
+    const { done, value } = await stdout.read();
     if (done) break;
     out += value;
   }
-  const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  return { url: /listening on (http:\/\/\S+)/.exec(out)?.[1], out, stdout };
+}
+
+Deno.test("main prints the listening URL, serves /health and exits 0 on SIGTERM", async () => {
+  const child = command(["--port", "0", "--target-base-url", "http://127.0.0.1:9/v1"]).spawn();
+  const { url, out, stdout: lines } = await listening(child);
   assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
   const health = await (await fetch(`${url}/health`)).json();
   assert.ok(["ok", "degraded"].includes(health.status), health.status);
@@ -104,18 +111,11 @@ async function startChild(
   const config = { ...proxyConfig(mock, { config: options.config }), listen: { port: 0, ...options.listen } };
   await Deno.writeTextFile(path, JSON.stringify(config));
   const process = command(["-c", path], options.fdLimit).spawn();
-  const stdout = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { done, value } = await stdout.read();
-    if (done) break;
-    out += value;
-  }
+  const { url, out, stdout } = await listening(process);
   let err = "";
   const stderrDone = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (text) => void (err += text) }),
   );
-  const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
   assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
   return {
     process,
@@ -185,9 +185,44 @@ Deno.test("main logs SIGHUP and keeps serving", async () => {
   await child.logged("SIGHUP: config reload is not supported");
   const health = await fetch(`${child.url}/health`);
   assert.equal((await health.json()).status, "ok");
+  await stopCleanly(child);
+});
+
+/** Sends SIGTERM to `child` and checks that it exits 0. */
+async function stopCleanly(child: Child): Promise<void> {
   child.process.kill("SIGTERM");
   assert.equal((await child.process.status).code, 0);
-});
+}
+
+/**
+ * Opens `count` idle connections to `child` and runs `during` (which may open more with `connect`), closes them all,
+ * then checks that `/health` answers again and that the child still stops cleanly.
+ */
+async function recoversFromIdleConnections(
+  child: Child,
+  count: number,
+  during: (connect: () => Promise<Deno.Conn>) => Promise<void>,
+): Promise<void> {
+  const port = Number(new URL(child.url).port);
+  const idle: Deno.Conn[] = [];
+  const connect = async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    idle.push(conn);
+    return conn;
+  };
+  try {
+    for (let i = 0; i < count; i++) await connect();
+    await during(connect);
+  } finally {
+    for (const conn of idle) conn.close();
+  }
+  await waitUntil(async () => {
+    const response = await fetch(`${child.url}/health`).catch(() => undefined);
+    await response?.body?.cancel();
+    return response?.status === 200;
+  }, "/health to answer again");
+  await stopCleanly(child);
+}
 
 Deno.test({
   name: "main survives more idle connections than its open-file limit and serves again once they close",
@@ -197,28 +232,15 @@ Deno.test({
     // 256 descriptors, which Deno does not let the proxy read without --allow-all: 300 connections exhaust them,
     // and the gate learns the limit from the first "too many open files".
     await using child = await startChild(mock, { fdLimit: 256 });
-    const port = Number(new URL(child.url).port);
-    const idle: Deno.Conn[] = [];
-    try {
-      for (let i = 0; i < 300; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    await recoversFromIdleConnections(child, 300, async (connect) => {
       // Connections are accepted in order: once this one is answered (503) or closed, all before it were handled.
-      const last = await Deno.connect({ hostname: "127.0.0.1", port });
-      idle.push(last);
+      const last = await connect();
       await last.write(new TextEncoder().encode("GET /health HTTP/1.1\r\nhost: x\r\n\r\n"));
       const buffer = new Uint8Array(1024);
       const n = await last.read(buffer).catch(() => null);
       if (n !== null) assert.match(new TextDecoder().decode(buffer.subarray(0, n)), /^HTTP\/1\.1 503 /);
       await child.logged("listen.max_connections lowered to");
-    } finally {
-      for (const conn of idle) conn.close();
-    }
-    await waitUntil(async () => {
-      const response = await fetch(`${child.url}/health`).catch(() => undefined);
-      await response?.body?.cancel();
-      return response?.status === 200;
-    }, "/health to answer again");
-    child.process.kill("SIGTERM");
-    assert.equal((await child.process.status).code, 0);
+    });
   },
 });
 
@@ -229,21 +251,7 @@ Deno.test({
     await using mock = await startMockUpstream();
     // The cap does not protect here: descriptors run out inside the gate or its inner server, which restarts.
     await using child = await startChild(mock, { fdLimit: 128, listen: { max_connections: 1000 } });
-    const port = Number(new URL(child.url).port);
-    const idle: Deno.Conn[] = [];
-    try {
-      for (let i = 0; i < 150; i++) idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
-      await child.logged("Too many open files");
-    } finally {
-      for (const conn of idle) conn.close();
-    }
-    await waitUntil(async () => {
-      const response = await fetch(`${child.url}/health`).catch(() => undefined);
-      await response?.body?.cancel();
-      return response?.status === 200;
-    }, "/health to answer again");
-    child.process.kill("SIGTERM");
-    assert.equal((await child.process.status).code, 0);
+    await recoversFromIdleConnections(child, 150, () => child.logged("Too many open files"));
   },
 });
 
@@ -294,14 +302,7 @@ Deno.test("main --check exits 1 naming the upstream that does not answer", async
 Deno.test("main starts config_sample.json as shipped, without ZAI_API_KEY, and says so", async () => {
   const sample = fromFileUrl(new URL("../config_sample.json", import.meta.url));
   const child = command(["-c", sample, "--port", "0"]).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { done, value } = await lines.read();
-    if (done) break;
-    out += value;
-  }
-  const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  const { url, stdout: lines } = await listening(child);
   const health = url ? await (await fetch(`${url}/health`)).json() : undefined;
   child.kill("SIGTERM");
   const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);

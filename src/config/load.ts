@@ -16,6 +16,7 @@
  * @module
  */
 
+import { isJsonObject } from "../protocols/json_object.ts";
 import { apiRoot, baseUrlProblem, displayUrl } from "../routing/upstream_url.ts";
 import { join } from "node:path";
 import type { Config, UpstreamConfig } from "./config.ts";
@@ -150,7 +151,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Loa
   const parsed = parseJsonc(text);
   if (!parsed.ok) return fail(`invalid JSON: ${parsed.error}`);
   const raw = parsed.value;
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail("the top level must be an object");
+  if (!isJsonObject(raw)) return fail("the top level must be an object");
   const warnings: string[] = [];
   const file = validate(raw as Record<string, unknown>, warnings, fail);
   const merged = applyCli(file, options.cli ?? {}, fail);

@@ -28,6 +28,8 @@
  * @module
  */
 
+import { isJsonObject } from "../protocols/json_object.ts";
+
 /** A step of a JSON path: an object key or an array index. */
 export type PathKey = string | number;
 
@@ -301,12 +303,12 @@ function read(shape: AnyShape, value: unknown, path: readonly PathKey[], report:
   if (spec.kind === "array" && Array.isArray(value) && value.length >= spec.minItems) {
     return value.map((item, index) => read(spec.item, item, [...path, index], report));
   }
-  if (spec.kind === "record" && isObject(value)) {
+  if (spec.kind === "record" && isJsonObject(value)) {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [key, read(spec.value, item, [...path, key], report)]),
     );
   }
-  if (spec.kind === "object" && isObject(value)) return readObject(spec.fields, value, path, report);
+  if (spec.kind === "object" && isJsonObject(value)) return readObject(spec.fields, value, path, report);
   if (accepts(spec, value)) return value;
   report.problems.push({ path, message: `expected ${expectation(shape)}, received ${received(value)}` });
   return undefined;
@@ -350,10 +352,6 @@ function accepts(spec: ShapeSpec, value: unknown): boolean {
 const HTTP_URL = /^https?:\/\//i;
 /** {@link HTTP_URL} for JSON Schema, whose patterns have no `i` flag. */
 const HTTP_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** The values a shape accepts, as a phrase that follows "expected". */
 function expectation(shape: AnyShape): string {
@@ -420,7 +418,7 @@ const MAX_RECEIVED_CHARS = 60;
 /** A short description of a value for messages: strings quoted, containers summarised. */
 function received(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? "[]" : `an array of ${count(value.length, "item")}`;
-  if (isObject(value)) return "an object";
+  if (isJsonObject(value)) return "an object";
   if (typeof value === "string") {
     const text = JSON.stringify(value);
     return text.length > MAX_RECEIVED_CHARS ? `${text.slice(0, MAX_RECEIVED_CHARS - 1)}…` : text;

@@ -11,7 +11,7 @@
  */
 
 import { SYNTHETIC_THINKING_SIGNATURE } from "./anthropic_openai/synthetic.ts";
-import { isJsonObject } from "./anthropic_openai/validation.ts";
+import { isJsonObject } from "../protocols/json_object.ts";
 
 /**
  * Tells whether a request's raw text may hold a proxy-made thinking block: a substring check, so a passthrough

@@ -13,6 +13,7 @@
  */
 
 import type { Protocol } from "../http/errors.ts";
+import { isJsonObject } from "../protocols/json_object.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
 import { type EventFacts, eventFacts } from "./event_text.ts";
@@ -32,7 +33,7 @@ export function retryBody(body: Body, sampling: Readonly<Record<string, unknown>
 export function canPrefill(protocol: Protocol, body: Body): boolean {
   if (protocol === "openai") return true;
   const thinking = body.thinking;
-  const type = thinking !== null && typeof thinking === "object" ? (thinking as Record<string, unknown>).type : null;
+  const type = isJsonObject(thinking) ? thinking.type : null;
   return type !== "enabled" && type !== "adaptive";
 }
 

@@ -12,6 +12,7 @@
  */
 
 import type { Protocol } from "../http/errors.ts";
+import { isJsonObject } from "../protocols/json_object.ts";
 import { contentParts } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 
@@ -233,9 +234,7 @@ function parseObject(data: string): Record<string, unknown> | undefined {
 
 /** `value` as a JSON object, or `undefined` when it is not one. */
 export function record(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
 /** `value` as an array, or `[]` when it is not one. */

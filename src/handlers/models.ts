@@ -12,7 +12,7 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import { isJsonObject } from "../convert/anthropic_openai/validation.ts";
+import { isJsonObject } from "../protocols/json_object.ts";
 import type { Protocol } from "../http/errors.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";

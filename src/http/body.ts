@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isJsonObject } from "../protocols/json_object.ts";
 import type { BodyBudget } from "./body_budget.ts";
 import { concatBytes } from "./bytes.ts";
 import { ProxyError } from "./errors.ts";
@@ -61,10 +62,8 @@ function parseObject(text: string): Record<string, unknown> {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ProxyError(400, "invalid_request", `Request body is not valid JSON: ${detail}`);
   }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
-    throw new ProxyError(400, "invalid_request", "Request body must be a JSON object");
-  }
-  return json as Record<string, unknown>;
+  if (!isJsonObject(json)) throw new ProxyError(400, "invalid_request", "Request body must be a JSON object");
+  return json;
 }
 
 async function readBytes(request: Request, encoding: string, maxBytes: number): Promise<Uint8Array> {

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { isRecord, type PolicyChange, type PolicyContext, type PolicyResult, type SamplingPolicy } from "./sampling.ts";
+import { isJsonObject } from "../protocols/json_object.ts";
+import { type PolicyChange, type PolicyContext, type PolicyResult, type SamplingPolicy } from "./sampling.ts";
 
 /** The model a body without `model` is treated as: the catch-all binding that routes it. */
 export const UNNAMED_MODEL = "*";
@@ -48,7 +49,7 @@ export function applyNestedPolicy(
   const nested = body[key] ?? {};
   const batch = Array.isArray(nested);
   const elements: unknown[] = batch ? nested : [nested];
-  if (!elements.every(isRecord)) return { body: { ...body }, changes: [] };
+  if (!elements.every(isJsonObject)) return { body: { ...body }, changes: [] };
   const named = typeof body.model === "string" ? body.model : undefined;
   const out: Record<string, unknown> = { ...body };
   const changes: PolicyChange[] = [];

@@ -34,6 +34,7 @@
  * @module
  */
 
+import { isJsonObject } from "../protocols/json_object.ts";
 import { isModelPattern, ModelMatcher } from "./model_matcher.ts";
 
 /** The wire protocol a body is written in. */
@@ -294,7 +295,7 @@ export class SamplingPolicy {
     // (6) Roles.
     if (this.#developerToSystem && context.upstreamProtocol === "openai" && Array.isArray(out.messages)) {
       out.messages = out.messages.map((message: unknown, index) => {
-        if (!isRecord(message) || message.role !== "developer") return message;
+        if (!isJsonObject(message) || message.role !== "developer") return message;
         const key = `messages[${index}].role`;
         draft.changes.push({ key, action: "rename", from: "developer", to: "system", source: "developer_to_system" });
         return { ...message, role: "system" };
@@ -329,9 +330,4 @@ function setFromLayers(
       set.add(key);
     }
   }
-}
-
-/** Tells whether a parsed JSON value is an object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { isJsonObject } from "./json_object.ts";
+
 /** The text of one content part: answer text or reasoning. */
 export interface ContentPart {
   /** Whether the part is reasoning or answer text. */
@@ -21,10 +23,6 @@ export interface ContentPart {
 /** The fields of a reasoning part that may hold its text, in the order they are looked at. */
 const REASONING_FIELDS = ["thinking", "reasoning", "text", "content"] as const;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /** The field holding a reasoning part's text, or `undefined` for a part of another type. */
 function reasoningField(part: Record<string, unknown>): (typeof REASONING_FIELDS)[number] | undefined {
   if (part.type !== "thinking" && part.type !== "reasoning") return undefined;
@@ -35,7 +33,7 @@ function reasoningField(part: Record<string, unknown>): (typeof REASONING_FIELDS
 function fieldText(value: unknown): string {
   if (typeof value === "string") return value;
   if (!Array.isArray(value)) return "";
-  return value.map((item) => isObject(item) && typeof item.text === "string" ? item.text : "").join("");
+  return value.map((item) => isJsonObject(item) && typeof item.text === "string" ? item.text : "").join("");
 }
 
 /**
@@ -44,7 +42,7 @@ function fieldText(value: unknown): string {
  */
 export function readContentPart(part: unknown): ContentPart | undefined {
   if (typeof part === "string") return { kind: "text", text: part };
-  if (!isObject(part)) return undefined;
+  if (!isJsonObject(part)) return undefined;
   const field = reasoningField(part);
   if (field !== undefined) return { kind: "thinking", text: fieldText(part[field]) };
   if (part.type === "text" && typeof part.text === "string") return { kind: "text", text: part.text };
@@ -72,7 +70,7 @@ export function contentParts(content: unknown): ContentPart[] {
  * text, in the same shape (a reasoning part given as text parts keeps one text part).
  */
 export function withPartText(part: unknown, text: string): unknown {
-  if (!isObject(part)) return text;
+  if (!isJsonObject(part)) return text;
   const field = reasoningField(part);
   if (field === undefined) return { ...part, text };
   return { ...part, [field]: Array.isArray(part[field]) ? [{ type: "text", text }] : text };

@@ -8,6 +8,14 @@ import { Anthropic } from "../support/sdk.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
 import { assertValidAnthropicStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";
+import {
+  byteByByte,
+  rawChatAnswer,
+  rawChatChunk,
+  rawChatEvents,
+  rawJsonAnswer,
+  rawPartsStream,
+} from "../support/raw_upstream.ts";
 import { readSse } from "../support/sse.ts";
 import {
   type ConvertingRig,
@@ -481,11 +489,7 @@ Deno.test("an upstream error chunk mid-stream becomes an Anthropic error event w
 });
 
 Deno.test("an upstream stream that ends without finish_reason or [DONE] ends with an error event", async () => {
-  const chunk = (delta: Record<string, unknown>) =>
-    `data: ${
-      JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta }] })
-    }\n\n`;
-  const rawSse = [chunk({ role: "assistant", content: "" }), chunk({ content: "Half an ans" })];
+  const rawSse = [rawChatChunk({ role: "assistant", content: "" }), rawChatChunk({ content: "Half an ans" })];
   await withOpenAIUpstream(() => ({ rawSse }), async (rig) => {
     const summary = await failingSdkStream(rig);
     assert.equal(summary.error?.type, "api_error");
@@ -506,21 +510,8 @@ Deno.test("a client that stops reading mid-stream aborts the upstream request", 
 
 Deno.test("multi-byte characters split across upstream network chunks arrive intact (field note 1a.10)", async () => {
   const text = "Grüße, 你好 😀!";
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-    `data: ${
-      JSON.stringify({
-        id: "chatcmpl-utf8",
-        object: "chat.completion.chunk",
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })
-    }\n\n`;
-  const wire = new TextEncoder().encode(
-    [chunk({ role: "assistant", content: "" }), chunk({ content: text }), chunk({}, "stop"), "data: [DONE]\n\n"].join(
-      "",
-    ),
-  );
-  const rawSse = Array.from(wire, (_, index) => wire.subarray(index, index + 1));
-  await withOpenAIUpstream(() => ({ rawSse }), async (rig) => {
+  const wire = rawChatEvents([{ role: "assistant", content: "" }, { content: text }]).join("");
+  await withOpenAIUpstream(() => byteByByte(wire), async (rig) => {
     const summary = assertValidAnthropicStream(await streamRaw(rig, { messages: HELLO }));
     assert.equal(summary.text, text);
     assert.equal(summary.stopReason, "end_turn");
@@ -544,26 +535,6 @@ Deno.test({
   },
 });
 
-/** A 200 JSON body sent exactly as given, for upstream answers the mock does not build itself. */
-function jsonBody(body: unknown): Scenario {
-  return { rawSse: [JSON.stringify(body)], headers: { "content-type": "application/json" } };
-}
-
-/** An OpenAI chat stream sent exactly as given: one chunk per delta, a finish chunk, then `[DONE]`. */
-function rawChatStream(deltas: Record<string, unknown>[]): Scenario {
-  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-    `data: ${
-      JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion.chunk",
-        created: 1,
-        model: "m",
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })
-    }\n\n`;
-  return { rawSse: [...deltas.map((delta) => chunk(delta, null)), chunk({}, "stop"), "data: [DONE]\n\n"] };
-}
-
 /** Mistral's reasoning models answer with content as an array of parts. */
 const MISTRAL_PARTS = [
   { type: "thinking", thinking: [{ type: "text", text: "The user says hello." }] },
@@ -571,21 +542,14 @@ const MISTRAL_PARTS = [
 ];
 
 Deno.test("array content (Mistral thinking and text parts) keeps its text and thinking, stream and non-stream", async () => {
-  const completion = {
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "magistral",
-    choices: [{ index: 0, message: { role: "assistant", content: MISTRAL_PARTS }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 },
-  };
-  await withOpenAIUpstream(() => jsonBody(completion), async (rig) => {
+  const usage = { prompt_tokens: 10, completion_tokens: 12, total_tokens: 22 };
+  await withOpenAIUpstream(() => rawChatAnswer(MISTRAL_PARTS, usage), async (rig) => {
     const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 256, messages: HELLO });
     assert.deepEqual(message.content.map((block) => block.type), ["thinking", "text"]);
     assert.equal((message.content[0] as Anthropic.ThinkingBlock).thinking, "The user says hello.");
     assert.equal((message.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
 
-    rig.mock.setScenario(() => rawChatStream(MISTRAL_PARTS.map((part) => ({ content: [part] }))));
+    rig.mock.setScenario(() => rawPartsStream(MISTRAL_PARTS));
     const { final } = await streamWithSdk(sdk(rig), { model: MODEL, max_tokens: 256, messages: HELLO });
     assert.deepEqual(final.content.map((block) => block.type), ["thinking", "text"]);
     assert.equal((final.content[1] as Anthropic.TextBlock).text, "Hello! How can I help?");
@@ -595,7 +559,7 @@ Deno.test("array content (Mistral thinking and text parts) keeps its text and th
 
 Deno.test("an OpenAI upstream's 200 error body is a 502 with the upstream's message, not an empty answer", async () => {
   const body = { error: { message: "Model failed to load: out of memory", type: "server_error", code: 500 } };
-  await withOpenAIUpstream(() => jsonBody(body), async (rig) => {
+  await withOpenAIUpstream(() => rawJsonAnswer(body), async (rig) => {
     const error = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO }).catch((e) => e);
     assert.ok(error instanceof Anthropic.APIError, String(error));
     assert.equal(error.status, 502);
@@ -607,18 +571,7 @@ Deno.test("an OpenAI upstream's 200 error body is a 502 with the upstream's mess
 });
 
 Deno.test("a non-streamed answer without upstream usage reports estimated tokens, not 0/0", async () => {
-  const completion = {
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "m",
-    choices: [{
-      index: 0,
-      message: { role: "assistant", content: "A reply of several words." },
-      finish_reason: "stop",
-    }],
-  };
-  await withOpenAIUpstream(() => jsonBody(completion), async (rig) => {
+  await withOpenAIUpstream(() => rawChatAnswer("A reply of several words."), async (rig) => {
     const message = await sdk(rig).messages.create({ model: MODEL, max_tokens: 64, messages: HELLO });
     assert.ok(message.usage.input_tokens > 0, `input_tokens ${message.usage.input_tokens}`);
     assert.ok(message.usage.output_tokens > 0, `output_tokens ${message.usage.output_tokens}`);

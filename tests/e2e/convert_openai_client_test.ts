@@ -8,6 +8,7 @@ import { OpenAI } from "../support/sdk.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
 import { assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { postJson } from "../support/http.ts";
+import { byteByByte, rawJsonAnswer } from "../support/raw_upstream.ts";
 import { readSse } from "../support/sse.ts";
 import {
   type ConvertingRig,
@@ -306,8 +307,8 @@ Deno.test("multi-byte characters split across upstream network chunks arrive int
       stream: true,
       messages: HELLO,
     });
-    const wire = new TextEncoder().encode((await direct.text()).replace("placeholder", text));
-    rig.mock.setScenario(() => ({ rawSse: Array.from(wire, (_, index) => wire.subarray(index, index + 1)) }));
+    const wire = (await direct.text()).replace("placeholder", text);
+    rig.mock.setScenario(() => byteByByte(wire));
     const summary = assertValidOpenAIStream(await streamRaw(rig, { messages: HELLO }));
     assert.equal(summary.text, text);
     assert.equal(summary.finishReason, "stop");
@@ -477,11 +478,7 @@ Deno.test("a client that stops reading mid-stream aborts the upstream request", 
 
 Deno.test("an Anthropic upstream's 200 body that is not a Message is a 502 with its message and mapped type", async () => {
   const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded right now" } };
-  const scenario = (body: unknown): Scenario => ({
-    rawSse: [JSON.stringify(body)],
-    headers: { "content-type": "application/json" },
-  });
-  await withAnthropicUpstream(() => scenario(overloaded), async (rig) => {
+  await withAnthropicUpstream(() => rawJsonAnswer(overloaded), async (rig) => {
     const error = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
     assert.ok(error instanceof OpenAI.APIError, String(error));
     assert.equal(error.status, 502);
@@ -492,7 +489,7 @@ Deno.test("an Anthropic upstream's 200 body that is not a Message is a 502 with 
       code: "overloaded",
     });
 
-    rig.mock.setScenario(() => scenario({ id: "msg_1", note: "not a message" }));
+    rig.mock.setScenario(() => rawJsonAnswer({ id: "msg_1", note: "not a message" }));
     const garbage = await sdk(rig).chat.completions.create({ model: MODEL, messages: HELLO }).catch((e) => e);
     assert.ok(garbage instanceof OpenAI.APIError, String(garbage));
     assert.equal(garbage.status, 502);

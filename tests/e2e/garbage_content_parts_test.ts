@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { postJson } from "../support/http.ts";
 import type { JsonObject } from "../support/json_guards.ts";
 import type { Scenario } from "../support/mock_upstream.ts";
+import { rawChatAnswer, rawPartsStream } from "../support/raw_upstream.ts";
 import { INTRO, occurrences, readDumps, SENTENCE, withGuardProxy } from "./garbage_harness.ts";
 import { upstreamJson } from "./harness.ts";
 
@@ -30,34 +31,9 @@ function loopingParts(type: Part): JsonObject[] {
   return [part(type, "Let me think. "), ...Array.from({ length: 30 }, () => part(type, SENTENCE))];
 }
 
-/** An OpenAI stream sent exactly as given: one chunk per content part, a finish chunk, then `[DONE]`. */
-function partsStream(parts: JsonObject[]): Scenario {
-  const chunk = (delta: JsonObject, finish: string | null) =>
-    `data: ${
-      JSON.stringify({
-        id: "chatcmpl-1",
-        object: "chat.completion.chunk",
-        created: 1,
-        model: "m",
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })
-    }\n\n`;
-  return {
-    rawSse: [...parts.map((content) => chunk({ content: [content] }, null)), chunk({}, "stop"), "data: [DONE]\n\n"],
-  };
-}
-
 /** A whole OpenAI answer whose content is `parts`. */
 function partsAnswer(parts: JsonObject[]): Scenario {
-  const body = {
-    id: "chatcmpl-1",
-    object: "chat.completion",
-    created: 1,
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: parts }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410 },
-  };
-  return { rawSse: [JSON.stringify(body)], headers: { "content-type": "application/json" } };
+  return rawChatAnswer(parts, { prompt_tokens: 10, completion_tokens: 400, total_tokens: 410 });
 }
 
 const CLIENTS = {
@@ -71,7 +47,7 @@ const CLIENTS = {
   }),
 };
 
-const FORMS = { streamed: partsStream, whole: partsAnswer };
+const FORMS = { streamed: rawPartsStream, whole: partsAnswer };
 
 Deno.test("a loop in array content parts is caught and retried, streamed and whole, passthrough and converted", async (t) => {
   for (const [clientName, request] of Object.entries(CLIENTS)) {
@@ -126,7 +102,7 @@ Deno.test("a loop in array text parts after delivered text is continued with tha
   const words = INTRO.split(/(?<= )/).map((word) => part("text", word));
   const parts = [...words, ...Array.from({ length: 30 }, () => part("text", SENTENCE))];
   await withGuardProxy({
-    attempts: [partsStream(parts), partsStream([part("text", CLEAN)])],
+    attempts: [rawPartsStream(parts), rawPartsStream([part("text", CLEAN)])],
     upstream: "openai",
   }, async ({ mock, proxy }) => {
     const response = await postJson(`${proxy.url}/v1/chat/completions`, { model: "m", messages: USER, stream: true });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { type Scenario, startMockUpstream } from "../support/mock_upstream.ts";
 import { postJson } from "../support/http.ts";
 import { startProxy } from "../support/proxy_server.ts";
+import { readToEnd } from "../support/raw_conn.ts";
 import { readSse } from "../support/sse.ts";
 import { chatBody, messagesBody, proxyConfig } from "./harness.ts";
 
@@ -20,24 +21,7 @@ async function stallBody(url: string, path: string): Promise<string> {
   const head =
     `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`;
   await conn.write(new TextEncoder().encode(`${head}{"model":`));
-  const safety = setTimeout(() => conn.close(), 5_000);
-  let text = "";
-  const buffer = new Uint8Array(4096);
-  try {
-    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
-      text += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-  } catch {
-    // Closed by the safety net.
-  } finally {
-    clearTimeout(safety);
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-  return text;
+  return await readToEnd(conn);
 }
 
 Deno.test("a stalled request body gets a 408 in the client's protocol shape", async () => {

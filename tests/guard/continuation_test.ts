@@ -125,13 +125,19 @@ function anthropicDelivery(): Delivery {
   return delivery;
 }
 
-Deno.test("AttemptSplicer moves an Anthropic continuation onto the client's open text block", () => {
-  const splicer = new AttemptSplicer({
+/** A splicer continuing after {@link anthropicDelivery}. */
+function anthropicContinuation(options: { trimLeadingWhitespace?: boolean } = {}): AttemptSplicer {
+  const { trimLeadingWhitespace = false } = options;
+  return new AttemptSplicer({
     protocol: "anthropic",
     delivery: anthropicDelivery(),
     continuation: true,
-    trimLeadingWhitespace: false,
+    trimLeadingWhitespace,
   });
+}
+
+Deno.test("AttemptSplicer moves an Anthropic continuation onto the client's open text block", () => {
+  const splicer = anthropicContinuation();
   const out = mapAll(splicer, "anthropic", [
     anthropic({ type: "message_start", message: {} }),
     anthropic({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
@@ -151,12 +157,7 @@ Deno.test("AttemptSplicer moves an Anthropic continuation onto the client's open
 });
 
 Deno.test("AttemptSplicer closes the client's text block before a continuation that starts with a tool call", () => {
-  const splicer = new AttemptSplicer({
-    protocol: "anthropic",
-    delivery: anthropicDelivery(),
-    continuation: true,
-    trimLeadingWhitespace: false,
-  });
+  const splicer = anthropicContinuation();
   const out = mapAll(splicer, "anthropic", [
     anthropic({ type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "t", name: "x" } }),
     anthropic({ type: "content_block_stop", index: 0 }),
@@ -170,12 +171,7 @@ Deno.test("AttemptSplicer closes the client's text block before a continuation t
 });
 
 Deno.test("AttemptSplicer closes the client's text block when a continuation brings no block at all", () => {
-  const splicer = new AttemptSplicer({
-    protocol: "anthropic",
-    delivery: anthropicDelivery(),
-    continuation: true,
-    trimLeadingWhitespace: false,
-  });
+  const splicer = anthropicContinuation();
   const out = mapAll(splicer, "anthropic", [
     anthropic({ type: "message_delta", delta: { stop_reason: "end_turn" } }),
     anthropic({ type: "message_stop" }),
@@ -184,12 +180,7 @@ Deno.test("AttemptSplicer closes the client's text block when a continuation bri
 });
 
 Deno.test("AttemptSplicer turns text in a continuation's block start into a delta", () => {
-  const splicer = new AttemptSplicer({
-    protocol: "anthropic",
-    delivery: anthropicDelivery(),
-    continuation: true,
-    trimLeadingWhitespace: true,
-  });
+  const splicer = anthropicContinuation({ trimLeadingWhitespace: true });
   const out = mapAll(splicer, "anthropic", [
     anthropic({ type: "content_block_start", index: 0, content_block: { type: "text", text: "  More" } }),
   ]);

@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
-import type { LoggingConfig } from "../../src/config/config.ts";
 import {
   backoff,
   consultValidator,
   describeConfirmed,
   describeVerdict,
-  type ExchangeOptions,
   exhaustedMessage,
 } from "../../src/guard/exchange.ts";
 import { GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
 import type { LoopVerdict } from "../../src/guard/loop_verdict.ts";
 import type { Validator, ValidatorVerdict } from "../../src/guard/validator_client.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
+import { debugLogging, exchangeOptions } from "./exchange_options.ts";
 
-const LOGGING: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir: "/x", dumpMaxBytes: 1 };
+const LOGGING = debugLogging("/x", 1);
 
 const VERDICT: LoopVerdict = {
   level: "suspicious",
@@ -36,20 +35,7 @@ function exchange(answer: ValidatorVerdict | undefined) {
     },
   };
   const guard = new GarbageGuard(guardSettings({ enabled: true }, LOGGING), { logger, validator });
-  const options: ExchangeOptions = {
-    guard,
-    requestId: "req-1",
-    model: "m",
-    upstream: "u",
-    clientProtocol: "openai",
-    upstreamProtocol: "openai",
-    converter: undefined,
-    body: {},
-    retrySampling: guard.settings.retrySampling,
-    send: () => Promise.reject(new Error("not used")),
-    signal: new AbortController().signal,
-    onEnd: () => {},
-  };
+  const options = exchangeOptions(guard);
   return { options, logger, checked, guard };
 }
 

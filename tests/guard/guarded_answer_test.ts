@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import type { LoggingConfig } from "../../src/config/config.ts";
-import type { ExchangeOptions } from "../../src/guard/exchange.ts";
 import { GarbageGuard, guardSettings, type GuardValidationConfig } from "../../src/guard/garbage_guard.ts";
 import { vetAnswer } from "../../src/guard/guarded_answer.ts";
 import type { Validator } from "../../src/guard/validator_client.ts";
 import { ProxyError } from "../../src/http/errors.ts";
 import { readAll, type UpstreamResponse } from "../../src/http/upstream_call.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
+import { debugLogging, exchangeOptions } from "./exchange_options.ts";
 
 const LOOPING = "Let me think. " + "I will now check the configuration file again to be sure. ".repeat(12);
 
@@ -38,29 +37,18 @@ async function vet(
 ) {
   const dumpDir = await Deno.makeTempDir();
   const sent: Record<string, unknown>[] = [];
-  const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
   const guard = new GarbageGuard(
-    guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, logging),
+    guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, debugLogging(dumpDir)),
     { logger, validator },
   );
-  const options: ExchangeOptions = {
-    guard,
-    requestId: "req-1",
-    model: "m",
-    upstream: "u",
-    clientProtocol: "openai",
-    upstreamProtocol: "openai",
-    converter: undefined,
+  const options = exchangeOptions(guard, {
     body: { model: "m", messages: [] },
-    retrySampling: guard.settings.retrySampling,
     send: (body) => {
       sent.push(JSON.parse(body));
       const next = later.shift();
       return next ? Promise.resolve(next) : Promise.reject(new Error("no more answers"));
     },
-    signal: new AbortController().signal,
-    onEnd: () => {},
-  };
+  });
   try {
     const result = await vetAnswer(first, { ...options, readBody: readAll });
     const text = new TextDecoder().decode(await readAll(result.reader()!));

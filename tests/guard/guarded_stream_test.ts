@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import type { LoggingConfig } from "../../src/config/config.ts";
-import type { ExchangeOptions } from "../../src/guard/exchange.ts";
 import { GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
 import { guardedStreamResponse, suspicionGrace } from "../../src/guard/guarded_stream.ts";
 import type { StreamOutcome } from "../../src/http/stream_end.ts";
@@ -8,6 +6,7 @@ import type { UpstreamResponse } from "../../src/http/upstream_call.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 import { assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { parseSseText } from "../support/sse.ts";
+import { debugLogging, exchangeOptions } from "./exchange_options.ts";
 
 /** A streamed upstream answer made of `pieces`; `aborted` records an abort. */
 function streamed(pieces: string[], status = 200) {
@@ -50,17 +49,12 @@ const LOOP = [chunk({ role: "assistant", content: "" }), ...Array(100).fill(chun
 /** Guards `first`; retries get `later` in turn. Returns the client's text and what happened. */
 async function run(first: UpstreamResponse, later: UpstreamResponse[], validation: Record<string, unknown> = {}) {
   const dumpDir = await Deno.makeTempDir();
-  const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
   const ends: StreamOutcome[] = [];
   const sent: string[] = [];
-  const options: ExchangeOptions = {
-    guard: new GarbageGuard(guardSettings({ enabled: true, ...validation }, logging), { logger: memoryLogger() }),
-    requestId: "req-1",
-    model: "m",
-    upstream: "u",
-    clientProtocol: "openai",
-    upstreamProtocol: "openai",
-    converter: undefined,
+  const guard = new GarbageGuard(guardSettings({ enabled: true, ...validation }, debugLogging(dumpDir)), {
+    logger: memoryLogger(),
+  });
+  const options = exchangeOptions(guard, {
     body: { model: "m", messages: [] },
     retrySampling: (validation.retry_sampling ?? {}) as Record<string, unknown>,
     send: (body) => {
@@ -68,9 +62,8 @@ async function run(first: UpstreamResponse, later: UpstreamResponse[], validatio
       const next = later.shift();
       return next ? Promise.resolve(next) : Promise.reject(new Error("no more answers"));
     },
-    signal: new AbortController().signal,
     onEnd: (outcome) => ends.push(outcome),
-  };
+  });
   try {
     const response = guardedStreamResponse(first, options);
     return { response, text: await response.text(), ends, sent };
@@ -120,21 +113,11 @@ Deno.test("guardedStreamResponse aborts the upstream when the client cancels", a
   const dumpDir = await Deno.makeTempDir();
   const upstream = streamed([chunk({ role: "assistant", content: "" }), ...Array(5).fill(chunk({ content: "word " }))]);
   const ends: StreamOutcome[] = [];
-  const logging: LoggingConfig = { debug: true, overrides: false, validation: true, dumpDir, dumpMaxBytes: 1e6 };
-  const response = guardedStreamResponse(upstream.upstream, {
-    guard: new GarbageGuard(guardSettings({ enabled: true }, logging), { logger: memoryLogger() }),
-    requestId: "req-1",
-    model: "m",
-    upstream: "u",
-    clientProtocol: "openai",
-    upstreamProtocol: "openai",
-    converter: undefined,
-    body: {},
-    retrySampling: {},
-    send: () => Promise.reject(new Error("not used")),
-    signal: new AbortController().signal,
-    onEnd: (outcome) => ends.push(outcome),
-  });
+  const guard = new GarbageGuard(guardSettings({ enabled: true }, debugLogging(dumpDir)), { logger: memoryLogger() });
+  const response = guardedStreamResponse(
+    upstream.upstream,
+    exchangeOptions(guard, { retrySampling: {}, onEnd: (outcome) => ends.push(outcome) }),
+  );
   const reader = response.body!.getReader();
   await reader.read();
   await reader.cancel("gone");

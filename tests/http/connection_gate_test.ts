@@ -9,10 +9,10 @@ import { BodyBudget } from "../../src/http/body_budget.ts";
 import { type ConnectionGateOptions, defaultMaxConnections, serveGated } from "../../src/http/connection_gate.ts";
 import { errorResponse, ProxyError } from "../../src/http/errors.ts";
 import { waitUntil } from "../e2e/harness.ts";
+import { readToEnd } from "../support/raw_conn.ts";
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const decoder = new TextDecoder();
 
 /** Short timeouts so tests see them act; long ones where a test must not trip them. */
 function options(overrides: Partial<ConnectionGateOptions> = {}): ConnectionGateOptions & { lines: string[] } {
@@ -46,30 +46,6 @@ async function echo(request: Request): Promise<Response> {
     if (error instanceof ProxyError) return errorResponse("anthropic", error);
     throw error;
   }
-}
-
-/** Everything a raw connection receives until the server closes it (a 5 s safety net, not a timing assertion). */
-async function readToEnd(conn: Deno.Conn): Promise<string> {
-  const safety = setTimeout(() => conn.close(), 5_000);
-  let text = "";
-  const buffer = new Uint8Array(4096);
-  try {
-    while (true) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n));
-    }
-  } catch {
-    // Closed by the safety net or reset by the server.
-  } finally {
-    clearTimeout(safety);
-  }
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
-  return text;
 }
 
 function connect(port: number): Promise<Deno.TcpConn> {

@@ -364,23 +364,29 @@ Deno.test("guardStream passes many events of any total size under maxEventBytes"
   assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
 });
 
-Deno.test("guardStream reports a cancel once and cancels the source", async () => {
-  let cancelled: unknown;
+/** A source that sends `first` and then waits; `state.cancelled` holds the reason it was cancelled with. */
+function stalledSource(first: string): { input: ReadableStream<Uint8Array>; state: { cancelled?: unknown } } {
+  const state: { cancelled?: unknown } = {};
   const input = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode("data: 1\n\n"));
+      controller.enqueue(encoder.encode(first));
     },
     cancel(reason) {
-      cancelled = reason;
+      state.cancelled = reason;
     },
   });
+  return { input, state };
+}
+
+Deno.test("guardStream reports a cancel once and cancels the source", async () => {
+  const { input, state } = stalledSource("data: 1\n\n");
   const { stream, ends } = guard(input, { protocol: "openai", sse: true });
   const reader = stream.getReader();
   await reader.read();
   const pending = reader.read();
   await reader.cancel("client went away");
   assert.deepEqual(await pending, { done: true, value: undefined });
-  assert.equal(cancelled, "client went away");
+  assert.equal(state.cancelled, "client went away");
   assert.deepEqual(ends, [{ outcome: "cancelled", error: "client went away" }]);
   await reader.closed;
   assert.equal(ends.length, 1);
@@ -421,17 +427,9 @@ Deno.test("streamFailure maps an idle timeout to timeout and anything else to an
 
 Deno.test("guardStream ends at stop with the reason's error event, drops a held-back partial event, once", async () => {
   const stop = new AbortController();
-  let cancelled: unknown;
-  const source = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode('event: message_start\ndata: {"type":"message_start"}\n\nevent: con'));
-    },
-    cancel(reason) {
-      cancelled = reason;
-    },
-  });
+  const { input, state } = stalledSource('event: message_start\ndata: {"type":"message_start"}\n\nevent: con');
   const outcomes: StreamOutcome[] = [];
-  const stream = guardStream(source, {
+  const stream = guardStream(input, {
     protocol: "anthropic",
     sse: true,
     stop: stop.signal,
@@ -451,7 +449,7 @@ Deno.test("guardStream ends at stop with the reason's error event, drops a held-
   ]]);
   assert.equal((await reader.read()).done, true);
   assert.deepEqual(outcomes, ["error"]);
-  assert.equal(cancelled, reason);
+  assert.equal(state.cancelled, reason);
 });
 
 Deno.test("guardStream ends at stop even while the client is not reading", async () => {

@@ -67,6 +67,33 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
+/**
+ * A server that holds each request until it is aborted: `arrived` resolves when a request comes, `sawAbort` when
+ * it is aborted.
+ */
+function abortWatchingServer(): ReturnType<typeof serve> & { arrived: Promise<void>; sawAbort: Promise<void> } {
+  const arrived = Promise.withResolvers<void>();
+  const sawAbort = Promise.withResolvers<void>();
+  const server = serve(async (request) => {
+    arrived.resolve();
+    await aborted(request.signal);
+    sawAbort.resolve();
+    return new Response(null);
+  });
+  return Object.assign(server, { arrived: arrived.promise, sawAbort: sawAbort.promise });
+}
+
+/** The check for `assert.rejects` that the call failed with a 504 timeout saying `message` (or matching it). */
+function timeoutError(message: string | RegExp): (error: unknown) => true {
+  return (error) => {
+    assert.ok(error instanceof ProxyError);
+    assert.deepEqual([error.status, error.kind], [504, "timeout"]);
+    if (typeof message === "string") assert.equal(error.message, message);
+    else assert.match(error.message, message);
+    return true;
+  };
+}
+
 /** A port on 127.0.0.1 that nothing listens on. */
 function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -110,19 +137,12 @@ Deno.test("callUpstream does not follow redirects", async () => {
 });
 
 Deno.test("callUpstream answers 504 when the response headers do not come in time, and aborts the request", async () => {
-  const serverSawAbort = Promise.withResolvers<void>();
-  await using server = serve(async (request) => {
-    await aborted(request.signal);
-    serverSawAbort.resolve();
-    return new Response(null);
-  });
-  await assert.rejects(callUpstream(server.url, callOptions({ responseTimeoutMs: 50 })), (error: unknown) => {
-    assert.ok(error instanceof ProxyError);
-    assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.equal(error.message, 'Upstream "local" sent no response within 50 ms');
-    return true;
-  });
-  await within(serverSawAbort.promise, "the upstream seeing the abort");
+  await using server = abortWatchingServer();
+  await assert.rejects(
+    callUpstream(server.url, callOptions({ responseTimeoutMs: 50 })),
+    timeoutError('Upstream "local" sent no response within 50 ms'),
+  );
+  await within(server.sawAbort, "the upstream seeing the abort");
 });
 
 Deno.test("callUpstream errors the body with UpstreamTimeoutError when the upstream goes quiet mid-body", async () => {
@@ -185,12 +205,10 @@ Deno.test("callUpstream answers 504 at the connect timeout itself when the upstr
   // The response timeout comes soon after the connect timeout: only a probe that ends at the connect timeout
   // (rather than one connect timeout later) reports the connect failure.
   const options = callOptions({ connectTimeoutMs: 200, responseTimeoutMs: 350 });
-  await assert.rejects(callUpstream(`http://127.0.0.1:${hole.port}/v1/chat/completions`, options), (error: unknown) => {
-    assert.ok(error instanceof ProxyError);
-    assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.equal(error.message, 'Could not connect to upstream "local" within 0.2 s');
-    return true;
-  });
+  await assert.rejects(
+    callUpstream(`http://127.0.0.1:${hole.port}/v1/chat/completions`, options),
+    timeoutError('Could not connect to upstream "local" within 0.2 s'),
+  );
 });
 
 Deno.test("callUpstream ignores a connect probe that fails after the response has started", async () => {
@@ -229,21 +247,14 @@ Deno.test("callUpstream ignores a connect probe that fails after the response ha
 });
 
 Deno.test("callUpstream aborts the upstream request when the client goes away while waiting", async () => {
-  const arrived = Promise.withResolvers<void>();
-  const serverSawAbort = Promise.withResolvers<void>();
-  await using server = serve(async (request) => {
-    arrived.resolve();
-    await aborted(request.signal);
-    serverSawAbort.resolve();
-    return new Response(null);
-  });
+  await using server = abortWatchingServer();
   const client = new AbortController();
   const call = callUpstream(server.url, callOptions({ signal: client.signal }));
-  await within(arrived.promise, "the request arriving");
+  await within(server.arrived, "the request arriving");
   const reason = new DOMException("Client went away", "AbortError");
   client.abort(reason);
   await assert.rejects(call, (error: unknown) => error === reason);
-  await within(serverSawAbort.promise, "the upstream seeing the abort");
+  await within(server.sawAbort, "the upstream seeing the abort");
 });
 
 Deno.test("callUpstream rejects at once when the client has already gone", async () => {
@@ -297,19 +308,12 @@ Deno.test("callUpstream's abort stops the upstream and errors the body with the 
 });
 
 Deno.test("callUpstream answers 504 when the whole request outlasts maxDurationMs before the headers", async () => {
-  const serverSawAbort = Promise.withResolvers<void>();
-  await using server = serve(async (request) => {
-    await aborted(request.signal);
-    serverSawAbort.resolve();
-    return new Response(null);
-  });
-  await assert.rejects(callUpstream(server.url, callOptions({ maxDurationMs: 100 })), (error: unknown) => {
-    assert.ok(error instanceof ProxyError);
-    assert.deepEqual([error.status, error.kind], [504, "timeout"]);
-    assert.match(error.message, /^Upstream "local" did not finish within 0\.1 s \(max_duration_seconds\)$/);
-    return true;
-  });
-  await within(serverSawAbort.promise, "the upstream seeing the abort");
+  await using server = abortWatchingServer();
+  await assert.rejects(
+    callUpstream(server.url, callOptions({ maxDurationMs: 100 })),
+    timeoutError(/^Upstream "local" did not finish within 0\.1 s \(max_duration_seconds\)$/),
+  );
+  await within(server.sawAbort, "the upstream seeing the abort");
 });
 
 Deno.test("callUpstream ends a body that trickles past maxDurationMs although it is never idle", async () => {

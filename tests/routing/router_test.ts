@@ -1,37 +1,19 @@
 import assert from "node:assert/strict";
 import type { Binding, UpstreamConfig } from "../../src/config/config.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import { ProxyError } from "../../src/http/errors.ts";
 import { Router } from "../../src/routing/router.ts";
 
-/** An upstream with default settings and the given name. */
-function upstream(name: string): UpstreamConfig {
-  return {
-    name,
-    baseUrl: `http://${name}:8080/v1`,
-    api: { root: `http://${name}:8080/v1`, query: "" },
-    apiKey: undefined,
-    missingKeyEnv: undefined,
-    connectTimeoutMs: 5000,
-    responseTimeoutMs: 60_000,
-    idleTimeoutMs: 60_000,
-    maxDurationMs: 1_800_000,
-    maxResponseBytes: 64 * 1024 * 1024,
-    maxEventBytes: 4 * 1024 * 1024,
-    supportsOpenAI: true,
-    supportsAnthropic: false,
-    headers: {},
-    reasoningStyle: "none",
-    defaultMaxTokens: 8192,
-    sanitizeToolSchemas: false,
-    tokenize: false,
-    forwardPaths: [],
-  };
+/** Upstreams with default settings and the given names, as the config loader builds them. */
+function upstreams(...names: string[]): readonly UpstreamConfig[] {
+  const file = { upstreams: names.map((name) => ({ name, base_url: `http://${name}:8080/v1` })) };
+  return parseConfig(JSON.stringify(file), { env: {} }).config.upstreams;
 }
 
 /** A router over upstreams `local`, `zai` and `vllm` with `bindings` given as [pattern, upstream] pairs. */
 function router(bindings: [string, string][]): Router {
   const list: Binding[] = bindings.map(([pattern, name]) => ({ pattern, upstream: name }));
-  return new Router([upstream("local"), upstream("zai"), upstream("vllm")], list);
+  return new Router(upstreams("local", "zai", "vllm"), list);
 }
 
 Deno.test("Router routes a model to the upstream of the first matching binding", () => {
@@ -61,9 +43,9 @@ Deno.test("Router tries globs in config order, so a catch-all first shadows late
 });
 
 Deno.test("Router returns the configured upstream object", () => {
-  const upstreams = [upstream("local"), upstream("zai")];
-  const r = new Router(upstreams, [{ pattern: "*", upstream: "zai" }]);
-  assert.equal(r.route("m").upstream, upstreams[1]);
+  const configured = upstreams("local", "zai");
+  const r = new Router(configured, [{ pattern: "*", upstream: "zai" }]);
+  assert.equal(r.route("m").upstream, configured[1]);
 });
 
 Deno.test("Router matches case-sensitively", () => {

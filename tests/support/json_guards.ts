@@ -5,12 +5,10 @@
  */
 
 /** A parsed JSON object. */
-export type JsonObject = Record<string, unknown>;
+export type { JsonObject } from "../../src/protocols/openai.ts";
 
-/** Tells whether a value is a plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** Tells whether a value is a plain JSON object (not null, not an array): the proxy's own guard. */
+export { isJsonObject as isRecord } from "../../src/protocols/json_object.ts";
 
 /** Parses JSON text, giving `undefined` instead of throwing when the text is not JSON. */
 export function tryParseJson(text: string): unknown {

@@ -12,7 +12,7 @@ import {
   errorKindForStatus,
   upstreamErrorMessage,
 } from "../../http/errors.ts";
-import { isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 
 /** Reads a positive integer field of a parsed error object. */
 function positiveInt(value: unknown): number | undefined {

@@ -28,7 +28,8 @@ import type {
 import type { OpenAIContentPart, OpenAIImagePart, OpenAIMessage, OpenAIToolCall } from "../../protocols/openai.ts";
 import { ProxyError } from "../../http/errors.ts";
 import { toUpstreamToolCallId } from "./synthetic.ts";
-import { invalidRequest, isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
+import { invalidRequest } from "./validation.ts";
 
 /** Where a block sits in the request, for error messages. */
 type BlockPath = string;

@@ -9,6 +9,7 @@
  */
 
 import type { AnthropicRequest } from "../../protocols/anthropic.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 import type { OpenAIChatRequest } from "../../protocols/openai.ts";
 import { toOpenAIMessages } from "./messages.ts";
 import { reasoningFields, type ReasoningStyle } from "./reasoning.ts";
@@ -78,9 +79,7 @@ function responseFormat(req: AnthropicRequest): Partial<OpenAIChatRequest> {
  */
 export function toOpenAIRequest(req: AnthropicRequest, options: AnthropicToOpenAIOptions): OpenAIChatRequest {
   const { reasoning, dropSchemaKeywords = [] } = options;
-  if (req === null || typeof req !== "object" || Array.isArray(req)) {
-    throw invalidRequest("The request body must be an object");
-  }
+  if (!isJsonObject(req)) throw invalidRequest("The request body must be an object");
   if (typeof req.model !== "string" || req.model === "") throw invalidRequest("model must be a non-empty string");
   if (!Array.isArray(req.messages) || req.messages.length === 0) {
     throw invalidRequest("messages must be a non-empty array");

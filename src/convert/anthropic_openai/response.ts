@@ -18,7 +18,7 @@ import { contentPieces } from "./content_parts.ts";
 import { embeddedUpstreamError } from "./error.ts";
 import { SYNTHETIC_THINKING_SIGNATURE, toMessageId, toToolUseId, UNNAMED_TOOL_NAME } from "./synthetic.ts";
 import { ThinkTagSplitter } from "./think_tags.ts";
-import { isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 
 /** What the converter knows about the client's request. */
 export interface AnthropicResponseContext {
@@ -157,7 +157,7 @@ export function parseToolInput(args: string | undefined): JsonObject {
   if (args === undefined || args.trim() === "") return {};
   try {
     const parsed: unknown = JSON.parse(args);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as JsonObject;
+    if (isJsonObject(parsed)) return parsed;
   } catch {
     // Not JSON: kept raw below.
   }

@@ -9,7 +9,7 @@
  */
 
 import type { JsonObject } from "../../protocols/openai.ts";
-import { isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 
 /**
  * Keywords worth dropping for grammar-constrained upstreams (llama.cpp): Claude Code's schemas carry `$schema`,

@@ -35,7 +35,7 @@ import { matchStopSequence, reportedStopStrings, resolveStop, type StopOutcome, 
 import { toMessageId } from "./synthetic.ts";
 import { ThinkTagSplitter } from "./think_tags.ts";
 import { ToolCallRouter } from "./tool_call_router.ts";
-import { isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 
 /** What the stream converter knows about the client's request. */
 export interface OpenAIToAnthropicStreamContext {

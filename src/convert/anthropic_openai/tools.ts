@@ -10,7 +10,8 @@
 import type { AnthropicTool, AnthropicToolChoice } from "../../protocols/anthropic.ts";
 import type { OpenAITool, OpenAIToolChoice } from "../../protocols/openai.ts";
 import { dropSchemaKeywords } from "./schema.ts";
-import { invalidRequest, isJsonObject } from "./validation.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
+import { invalidRequest } from "./validation.ts";
 
 /** Options of {@link toOpenAITools}. */
 export interface ToolConversionOptions {

@@ -1,17 +1,12 @@
 /**
- * The checks the Anthropic→OpenAI converters share: JSON-object guards for bodies and tool arguments that arrive
- * unvalidated, and the 400 error for client input that cannot be converted.
+ * The checks the Anthropic→OpenAI converters share: whether streamed tool arguments form a whole JSON object, and
+ * the 400 error for client input that cannot be converted.
  *
  * @module
  */
 
-import type { JsonObject } from "../../protocols/openai.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 import { ProxyError } from "../../http/errors.ts";
-
-/** Tells whether a parsed JSON value is an object (not null, not an array). */
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /**
  * Tells whether streamed tool arguments already form a whole JSON object, so no further byte can belong to them.

@@ -16,6 +16,7 @@ import type {
   AnthropicToolUseBlock,
 } from "../../protocols/anthropic.ts";
 import type { JsonObject, OpenAIMessage } from "../../protocols/openai.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 import { toAnthropicBlocks } from "./content.ts";
 import { invalidRequest } from "./invalid_request.ts";
 
@@ -152,10 +153,8 @@ function parseArguments(value: unknown, path: string): JsonObject {
   } catch (error) {
     throw invalidRequest(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw invalidRequest(`${path} must be a JSON object: received ${value.slice(0, 100)}`);
-  }
-  return parsed as JsonObject;
+  if (!isJsonObject(parsed)) throw invalidRequest(`${path} must be a JSON object: received ${value.slice(0, 100)}`);
+  return parsed;
 }
 
 function toolResultBlock(message: OpenAIMessage, path: string): AnthropicToolResultBlock {

@@ -17,6 +17,7 @@ import type {
   AnthropicUsage,
 } from "../../protocols/anthropic.ts";
 import type { OpenAIChatResponse, OpenAIFinishReason, OpenAIToolCall, OpenAIUsage } from "../../protocols/openai.ts";
+import { isJsonObject } from "../../protocols/json_object.ts";
 import { notAMessageError } from "./error.ts";
 
 /** Per-request facts the response converter needs. */
@@ -196,9 +197,7 @@ export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): O
 
 /** The body as a Messages response, or throws the 502 of {@link notAMessageError} when it is not one. */
 function asMessage(body: unknown): AnthropicResponse {
-  const fields = typeof body === "object" && body !== null && !Array.isArray(body)
-    ? body as Record<string, unknown>
-    : {};
+  const fields = isJsonObject(body) ? body : {};
   if (!Array.isArray(fields.content) || fields.type === "error") throw notAMessageError(body);
   const usage = typeof fields.usage === "object" && fields.usage !== null ? fields.usage : {};
   return { ...fields, usage: { input_tokens: 0, output_tokens: 0, ...usage } } as AnthropicResponse;
