@@ -45,7 +45,7 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     const req = body.json as AnthropicCountTokensRequest;
     // (2) The upstream tokenizes.
     if (upstream.tokenize) {
-      const tokens = await tokenize(ctx, upstream, req, request.signal);
+      const tokens = await tokenize(ctx, upstream, req, request);
       if (tokens !== undefined) return Response.json({ input_tokens: tokens + imageTokenEstimate(req) });
     }
     // (3) Local estimate.
@@ -91,20 +91,20 @@ async function tokenize(
   ctx: ProxyContext,
   upstream: UpstreamConfig,
   req: AnthropicCountTokensRequest,
-  signal: AbortSignal,
+  request: Request,
 ): Promise<number | undefined> {
   const url = upstreamRootUrl(upstream.baseUrl, "tokenize");
   try {
-    const headers = new Headers({ "content-type": "application/json" });
-    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
-    const response = await ctx.fetch(url, {
-      method: "POST",
-      headers,
+    const response = await postToUpstream(ctx, upstream, {
+      url,
+      headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "openai" }),
       body: JSON.stringify({ content: toTokenizeText(req) }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(upstream.responseTimeoutMs)]),
+      signal: request.signal,
     });
-    const answer = await response.json() as { tokens?: unknown };
-    if (!response.ok || !Array.isArray(answer.tokens)) throw new Error(`status ${response.status}`);
+    const reader = response.reader();
+    const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+    const answer = JSON.parse(text) as { tokens?: unknown };
+    if (response.status >= 300 || !Array.isArray(answer?.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {
     const reason = upstreamFailureReason(error);

@@ -116,6 +116,19 @@ Deno.test("count_tokens uses an OpenAI upstream's /tokenize on the rendered syst
   });
 });
 
+Deno.test("count_tokens calls /tokenize like any upstream request: extra headers, key, identity encoding", async () => {
+  const upstreamConfig = { tokenize: true, api_key: "sk-upstream", headers: { "x-team": "blue" } };
+  await withUpstream({ upstream: "openai", tokenize: true, upstreamConfig }, async (rig) => {
+    await sdk(rig).messages.countTokens(REQUEST);
+    const seen = rig.mock.requests[0];
+    assert.equal(seen.path, "/tokenize");
+    assert.equal(seen.headers["x-team"], "blue");
+    assert.equal(seen.headers["authorization"], "Bearer sk-upstream");
+    assert.equal(seen.headers["accept-encoding"], "identity");
+    assert.equal(seen.headers["anthropic-version"], undefined, "an OpenAI-style endpoint gets no Anthropic headers");
+  });
+});
+
 Deno.test("count_tokens adds a fixed estimate per image to the upstream tokenizer's count", async () => {
   const request: Anthropic.MessageCountTokensParams = {
     model: MODEL,

@@ -72,7 +72,7 @@ Deno.test("an unreachable keyed upstream: client bodies name it, never its URL, 
 
   const logs = proxy.logs.join("\n");
   assert.match(logs, /Model list of upstream "keyed" skipped: .*connection refused/);
-  assert.match(logs, /Tokenize on upstream "tok" failed \(connection refused\)/);
+  assert.match(logs, /Tokenize on upstream "tok" failed \(.*connection refused\)/);
   assert.match(logs, /reason="Upstream \\"keyed\\" could not be reached: connection refused"/);
   // Logs are the operator's: they may name the URL called (issue 10.17), but never with its keys.
   for (const secret of [URL_KEY, API_KEY, baseUrl]) {
