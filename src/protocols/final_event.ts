@@ -11,6 +11,7 @@
 
 import { createParser } from "eventsource-parser";
 import type { Protocol } from "../http/errors.ts";
+import { isJsonObject } from "./json_object.ts";
 import type { SseEvent } from "./sse.ts";
 
 /** Whether `event`, the last event of a `protocol` stream, ends it as complete (or as an explicit error). */
@@ -24,13 +25,12 @@ export function isFinalEvent(protocol: Protocol, event: SseEvent): boolean {
   } catch {
     return false;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const body = value as Record<string, unknown>;
-  if (protocol === "anthropic") return body.type === "message_stop" || body.type === "error";
-  if (body.error !== undefined && body.error !== null) return true;
-  const choices = body.choices;
+  if (!isJsonObject(value)) return false;
+  if (protocol === "anthropic") return value.type === "message_stop" || value.type === "error";
+  if (value.error !== undefined && value.error !== null) return true;
+  const choices = value.choices;
   if (!Array.isArray(choices)) return false;
-  if (choices.length === 0) return body.usage !== undefined && body.usage !== null;
+  if (choices.length === 0) return value.usage !== undefined && value.usage !== null;
   return choices.some((choice) => typeof choice?.finish_reason === "string");
 }
 
