@@ -125,7 +125,7 @@ export const NO_RETRY = "sending the same request again will not help";
  * The status of a give-up error (`on_exhausted: "error"`) while headers are unsent: a 4xx, because the SDKs retry
  * 408, 409, 429 and every 5xx (529 included) on their own, and the same request would only loop again.
  */
-export const EXHAUSTED_STATUS = 422;
+const EXHAUSTED_STATUS = 422;
 
 /**
  * The give-up error of a whole answer (`on_exhausted: "error"`): {@link EXHAUSTED_STATUS}, `api_error` (Anthropic)
