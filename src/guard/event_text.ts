@@ -110,9 +110,7 @@ export function answerText(protocol: Protocol, body: unknown): AnswerText {
     add("content", content);
     add("reasoning", reasoning);
     for (const call of list(message?.tool_calls)) {
-      const fn = record(record(call)?.function);
-      const args = typeof fn?.arguments === "string" ? fn.arguments : "";
-      toolCalls.push({ name: String(fn?.name ?? ""), args });
+      toolCalls.push({ name: String(record(record(call)?.function)?.name ?? ""), args: callArguments(call) });
     }
   } else {
     for (const block of list(record(body)?.content)) {
@@ -144,10 +142,7 @@ function openAIFacts(event: SseEvent): EventFacts {
   const calls = list(delta?.tool_calls);
   if (calls.length > 0) {
     facts.tool = true;
-    for (const call of calls) {
-      const args = record(record(call)?.function)?.arguments;
-      if (typeof args === "string") facts.text.tool += args;
-    }
+    for (const call of calls) facts.text.tool += callArguments(call);
   }
   if (facts.tool || facts.text.content !== "" || facts.text.reasoning !== "") facts.kind = "chunk";
   else if (typeof choice?.finish_reason === "string" || record(json.usage) !== undefined) facts.kind = "tail";
@@ -230,6 +225,12 @@ function parseObject(data: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The `function.arguments` text of an OpenAI tool call or tool-call delta, or `""` when it has none. */
+export function callArguments(call: unknown): string {
+  const args = record(record(call)?.function)?.arguments;
+  return typeof args === "string" ? args : "";
 }
 
 /** `value` as a JSON object, or `undefined` when it is not one. */

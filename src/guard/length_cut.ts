@@ -16,7 +16,7 @@ import type { Protocol } from "../http/errors.ts";
 import { type ContentPart, readContentPart, withPartText } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
-import { type Channel, list, record } from "./event_text.ts";
+import { callArguments, type Channel, list, record } from "./event_text.ts";
 
 /** The response header that tells a client its answer was ended by the garbage guard. */
 export const GARBAGE_HEADER = "x-sampling-proxy-garbage";
@@ -49,7 +49,7 @@ function cutOpenAI(body: Record<string, unknown>, cut: AnswerCut | undefined): R
   const calls = list(message.tool_calls);
   let keptCalls = calls.length;
   if (cut !== undefined && "call" in cut) keptCalls = cut.call;
-  else if (cut?.channel === "tool") keptCalls = callAt(calls.map((call) => openAIArguments(call).length), cut.at);
+  else if (cut?.channel === "tool") keptCalls = callAt(calls.map((call) => callArguments(call).length), cut.at);
   else if (cut !== undefined) {
     keptCalls = 0;
     if (cut.channel === "content") message.content = cutContent(message.content, "text", cut.at);
@@ -111,11 +111,6 @@ function callAt(lengths: number[], offset: number): number {
     end += 1;
   }
   return lengths.length;
-}
-
-function openAIArguments(call: unknown): string {
-  const args = record(record(call)?.function)?.arguments;
-  return typeof args === "string" ? args : "";
 }
 
 /**
