@@ -158,7 +158,7 @@ export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): O
   const signed: Array<AnthropicThinkingBlock | AnthropicRedactedThinkingBlock> = [];
   const toolCalls: OpenAIToolCall[] = [];
   for (const block of resp.content) {
-    if (typeof block !== "object" || block === null) continue;
+    if (!isJsonObject(block)) continue;
     if (isBlock<AnthropicToolUseBlock>(block, "tool_use")) {
       toolCalls.push({
         id: toolCallId(block.id),
@@ -199,7 +199,7 @@ export function toOpenAIResponse(body: unknown, ctx: ToOpenAIResponseContext): O
 function asMessage(body: unknown): AnthropicResponse {
   const fields = isJsonObject(body) ? body : {};
   if (!Array.isArray(fields.content) || fields.type === "error") throw notAMessageError(body);
-  const usage = typeof fields.usage === "object" && fields.usage !== null ? fields.usage : {};
+  const usage = isJsonObject(fields.usage) ? fields.usage : {};
   return { ...fields, usage: { input_tokens: 0, output_tokens: 0, ...usage } } as AnthropicResponse;
 }
 
