@@ -38,7 +38,7 @@ import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
 import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
+import { postToUpstream, readUpstreamText, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -380,9 +380,7 @@ async function upstreamNotFound(
   upstream: UpstreamConfig,
   url: string,
 ): Promise<ProxyError> {
-  const reader = response.reader();
-  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
-  const message = upstreamErrorMessage(text, 404).slice(0, 300);
+  const message = upstreamErrorMessage(await readUpstreamText(response), 404).slice(0, 300);
   const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
   return new ProxyError(
     404,

@@ -9,7 +9,7 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Protocol, ProxyError } from "../http/errors.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
-import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
+import { callUpstream, readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 
 /** The protocols on both sides of a request. */
 export interface RequestProtocols {
@@ -87,6 +87,16 @@ export function postToUpstream(
     maxResponseBytes: upstream.maxResponseBytes,
     fetch: ctx.fetch,
   });
+}
+
+/**
+ * The whole body of `response` as text, `""` without a body.
+ *
+ * @throws {ProxyError} 504 or 502 when the body fails before it is complete (see `readBody`)
+ */
+export async function readUpstreamText(response: UpstreamResponse): Promise<string> {
+  const reader = response.reader();
+  return reader ? new TextDecoder().decode(await readBody(reader)) : "";
 }
 
 /** What {@link getFromUpstream} asks. */
