@@ -41,6 +41,19 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
   });
 }
 
+/**
+ * The headers of a `GET /models` to `upstream` (model list, health probe): in the protocol it speaks, preferring
+ * OpenAI, without a content type.
+ *
+ * @throws {ProxyError} 401 when the upstream's `api_key_env` variable was not set at start
+ */
+export function modelListHeaders(upstream: UpstreamConfig, incoming: Headers): Headers {
+  const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
+  const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
+  headers.delete("content-type");
+  return headers;
+}
+
 /** Query parameter names that may carry a credential (`?key=`, `?api_key=`, `?access_token=`…). */
 const CREDENTIAL_PARAM = /key|token|secret|auth|password/i;
 
