@@ -18,7 +18,7 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
+import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, readUpstreamText, upstreamHeaders } from "./upstream_request.ts";
 import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
@@ -91,7 +91,7 @@ async function tokenize(
   req: AnthropicCountTokensRequest,
   request: Request,
 ): Promise<number | undefined> {
-  const url = upstreamRootUrl(upstream.baseUrl, "tokenize");
+  const url = serverRootUrl(upstream.api, "tokenize");
   try {
     const response = await postToUpstream(ctx, upstream, {
       url,
