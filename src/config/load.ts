@@ -251,17 +251,16 @@ function validatorUpstreamEntry(
   if (!validation.enabled || validation.validator_enabled === false || validation.validator_url === undefined) {
     return undefined;
   }
-  const entry: Record<string, unknown> = {
+  // The schema reads an undefined key as absent: unset settings take the upstream defaults.
+  const entry = {
     name: "validator",
     base_url: validation.validator_url,
     timeout_seconds: validation.timeout_seconds ?? DEFAULT_VALIDATOR_TIMEOUT_SECONDS,
+    api_key_env: validation.validator_api_key_env,
+    connect_timeout_seconds: validation.connect_timeout_seconds,
+    supports_openai: validation.supports_openai,
+    supports_anthropic: validation.supports_anthropic,
   };
-  if (validation.validator_api_key_env !== undefined) entry.api_key_env = validation.validator_api_key_env;
-  if (validation.connect_timeout_seconds !== undefined) {
-    entry.connect_timeout_seconds = validation.connect_timeout_seconds;
-  }
-  if (validation.supports_openai !== undefined) entry.supports_openai = validation.supports_openai;
-  if (validation.supports_anthropic !== undefined) entry.supports_anthropic = validation.supports_anthropic;
   return parseUpstreamEntry(entry, (message) => fail(`validation: ${message}`));
 }
 

@@ -17,10 +17,9 @@ import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
-import { readBody } from "../http/upstream_call.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { displayUrl, endpointUrl, upstreamRootUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
+import { postToUpstream, readUpstreamText, upstreamHeaders } from "./upstream_request.ts";
 import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** Handles a count_tokens request. */
@@ -73,8 +72,7 @@ async function passthrough(
     body: text,
     signal: request.signal,
   });
-  const reader = response.reader();
-  const answer = reader ? new TextDecoder().decode(await readBody(reader)) : "";
+  const answer = await readUpstreamText(response);
   if (NO_COUNT_TOKENS.has(response.status)) {
     ctx.logger.log(
       "warn",
@@ -93,7 +91,7 @@ async function tokenize(
   req: AnthropicCountTokensRequest,
   request: Request,
 ): Promise<number | undefined> {
-  const url = upstreamRootUrl(upstream.baseUrl, "tokenize");
+  const url = serverRootUrl(upstream.api, "tokenize");
   try {
     const response = await postToUpstream(ctx, upstream, {
       url,
@@ -101,9 +99,7 @@ async function tokenize(
       body: JSON.stringify({ content: toTokenizeText(req) }),
       signal: request.signal,
     });
-    const reader = response.reader();
-    const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
-    const answer = JSON.parse(text) as { tokens?: unknown };
+    const answer = JSON.parse(await readUpstreamText(response)) as { tokens?: unknown };
     if (response.status >= 300 || !Array.isArray(answer?.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {

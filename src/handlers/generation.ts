@@ -38,7 +38,7 @@ import type { PolicyChange } from "../policy/sampling.ts";
 import { SseEncoderStream } from "../protocols/sse.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
 import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
+import { postToUpstream, readUpstreamText, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -82,7 +82,7 @@ class RequestRecord {
   upstream?: string;
   mode?: "passthrough" | "convert";
   status?: number;
-  /** The upstream URL called, masked for logs; set once the call is made. */
+  /** The upstream URL called, set once the call is made; masked only when a failure's log line shows it. */
   url?: string;
   firstByteMs?: number;
   #cleanups: Array<() => void> = [];
@@ -116,7 +116,7 @@ class RequestRecord {
       `outcome=${outcome}`,
     ];
     const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
-    if (failed && this.url) parts.push(`url=${this.url}`);
+    if (failed && this.url) parts.push(`url=${displayUrl(this.url)}`);
     if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
     const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
     ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
@@ -200,7 +200,7 @@ async function proxyRequest(
   );
   const call = (text: string, signal: AbortSignal) =>
     postToUpstream(ctx, upstream, { url, headers, body: text, signal });
-  record.url = displayUrl(url);
+  record.url = url;
   // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
   // before the answer started, an error event after.
   const ended = AbortSignal.any([request.signal, ctx.drain.streams]);
@@ -380,9 +380,7 @@ async function upstreamNotFound(
   upstream: UpstreamConfig,
   url: string,
 ): Promise<ProxyError> {
-  const reader = response.reader();
-  const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
-  const message = upstreamErrorMessage(text, 404).slice(0, 300);
+  const message = upstreamErrorMessage(await readUpstreamText(response), 404).slice(0, 300);
   const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
   return new ProxyError(
     404,

@@ -16,7 +16,7 @@ import { isJsonObject } from "../protocols/json_object.ts";
 import type { Protocol } from "../http/errors.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
-import { getFromUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { getFromUpstream, modelListHeaders } from "./upstream_request.ts";
 import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** One entry of the model list. */
@@ -107,14 +107,11 @@ export class ModelList {
   }
 
   async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
-    const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
     const url = endpointUrl(upstream.api, "models");
     try {
-      const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
-      headers.delete("content-type");
       const response = await getFromUpstream(this.#ctx, upstream, {
         url,
-        headers,
+        headers: modelListHeaders(upstream, incoming),
         timeoutMs: Math.min(this.#timeoutMs, upstream.responseTimeoutMs),
       });
       const reader = response.reader();

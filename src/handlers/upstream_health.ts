@@ -13,7 +13,7 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { redactSecrets } from "../observability/redact.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
-import { getFromUpstream, upstreamHeaders } from "./upstream_request.ts";
+import { getFromUpstream, modelListHeaders } from "./upstream_request.ts";
 
 /** What the last probe of one upstream found. */
 export interface ProbeResult {
@@ -48,9 +48,7 @@ export async function probeUpstream(
     checkedAt: new Date().toISOString(),
   });
   try {
-    const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
-    const headers = upstreamHeaders(upstream, new Headers(), { client: protocol, upstream: protocol });
-    headers.delete("content-type");
+    const headers = modelListHeaders(upstream, new Headers());
     const response = await getFromUpstream(ctx, upstream, { url: target, headers, ...options });
     await response.reader()?.cancel();
     const { status } = response;

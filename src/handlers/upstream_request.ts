@@ -9,7 +9,7 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { type Protocol, ProxyError } from "../http/errors.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
-import { callUpstream, type UpstreamResponse } from "../http/upstream_call.ts";
+import { callUpstream, readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 
 /** The protocols on both sides of a request. */
 export interface RequestProtocols {
@@ -39,6 +39,19 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
     apiKey: upstream.apiKey,
     extra: upstream.headers,
   });
+}
+
+/**
+ * The headers of a `GET /models` to `upstream` (model list, health probe): in the protocol it speaks, preferring
+ * OpenAI, without a content type.
+ *
+ * @throws {ProxyError} 401 when the upstream's `api_key_env` variable was not set at start
+ */
+export function modelListHeaders(upstream: UpstreamConfig, incoming: Headers): Headers {
+  const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
+  const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
+  headers.delete("content-type");
+  return headers;
 }
 
 /** Query parameter names that may carry a credential (`?key=`, `?api_key=`, `?access_token=`…). */
@@ -87,6 +100,16 @@ export function postToUpstream(
     maxResponseBytes: upstream.maxResponseBytes,
     fetch: ctx.fetch,
   });
+}
+
+/**
+ * The whole body of `response` as text, `""` without a body.
+ *
+ * @throws {ProxyError} 504 or 502 when the body fails before it is complete (see `readBody`)
+ */
+export async function readUpstreamText(response: UpstreamResponse): Promise<string> {
+  const reader = response.reader();
+  return reader ? new TextDecoder().decode(await readBody(reader)) : "";
 }
 
 /** What {@link getFromUpstream} asks. */

@@ -51,14 +51,6 @@ export function endpointUrl(api: ApiRoot, endpoint: string, search = ""): string
 }
 
 /**
- * The URL of an endpoint that servers put at the origin's root rather than under the API version
- * (llama.cpp's `/tokenize`).
- */
-export function upstreamRootUrl(baseUrl: string, endpoint: string): string {
-  return serverRootUrl(apiRoot(baseUrl), endpoint);
-}
-
-/**
  * The URL of `endpoint` at the server's root, i.e. `api`'s root without its version segment (SGLang's
  * `/generate`, llama.cpp's `/tokenize`), with the base URL's query and then the client's `search`; no parsing.
  *
@@ -103,12 +95,12 @@ export function baseUrlProblem(baseUrl: string): string | undefined {
 
 /** The endpoints the proxy calls on an upstream, by name, as display URLs (credentials and query keys masked). */
 export function upstreamEndpoints(
-  upstream: { api: ApiRoot; baseUrl: string; supportsOpenAI: boolean; supportsAnthropic: boolean; tokenize: boolean },
+  upstream: { api: ApiRoot; supportsOpenAI: boolean; supportsAnthropic: boolean; tokenize: boolean },
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (upstream.supportsOpenAI) out.chat = displayUrl(endpointUrl(upstream.api, "chat/completions"));
   if (upstream.supportsAnthropic) out.messages = displayUrl(endpointUrl(upstream.api, "messages"));
   out.models = displayUrl(endpointUrl(upstream.api, "models"));
-  if (upstream.tokenize) out.tokenize = displayUrl(upstreamRootUrl(upstream.baseUrl, "tokenize"));
+  if (upstream.tokenize) out.tokenize = displayUrl(serverRootUrl(upstream.api, "tokenize"));
   return out;
 }

@@ -5,7 +5,6 @@ import {
   displayUrl,
   serverRootUrl,
   upstreamEndpoints,
-  upstreamRootUrl,
   upstreamUrl,
 } from "../../src/routing/upstream_url.ts";
 
@@ -81,7 +80,7 @@ Deno.test("upstreamUrl never doubles and never drops the version segment", () =>
   }
 });
 
-Deno.test("upstreamRootUrl puts an endpoint at the root, below any path prefix", () => {
+Deno.test("serverRootUrl puts an endpoint at the root, below any path prefix", () => {
   const cases: { base: string; want: string }[] = [
     { base: "http://127.0.0.1:8080", want: "http://127.0.0.1:8080/tokenize" },
     { base: "http://127.0.0.1:8080/", want: "http://127.0.0.1:8080/tokenize" },
@@ -92,8 +91,8 @@ Deno.test("upstreamRootUrl puts an endpoint at the root, below any path prefix",
     { base: "http://gpu/v1?key=abc", want: "http://gpu/tokenize?key=abc" },
   ];
   for (const { base, want } of cases) {
-    assert.equal(upstreamRootUrl(base, "tokenize"), want, base);
-    assert.equal(upstreamRootUrl(base, "/tokenize"), want, `${base} with a leading slash`);
+    assert.equal(serverRootUrl(apiRoot(base), "tokenize"), want, base);
+    assert.equal(serverRootUrl(apiRoot(base), "/tokenize"), want, `${base} with a leading slash`);
   }
 });
 
@@ -150,7 +149,7 @@ Deno.test("baseUrlProblem flags a base URL ending in an endpoint path or with a 
 
 Deno.test("upstreamEndpoints lists the URLs the proxy calls, with query keys masked", () => {
   const base = "http://h:8080/v1?key=secret";
-  const upstream = { api: apiRoot(base), baseUrl: base, supportsOpenAI: true, supportsAnthropic: true, tokenize: true };
+  const upstream = { api: apiRoot(base), supportsOpenAI: true, supportsAnthropic: true, tokenize: true };
   assert.deepEqual(upstreamEndpoints(upstream), {
     chat: "http://h:8080/v1/chat/completions?key=***",
     messages: "http://h:8080/v1/messages?key=***",
