@@ -381,7 +381,10 @@ async function upstreamNotFound(
   url: string,
 ): Promise<ProxyError> {
   const message = upstreamErrorMessage(await readUpstreamText(response), 404).slice(0, 300);
-  const endpoint = url.slice(upstream.api.root.length).replace(/\?.*$/, "");
+  // Below the API root for /v1 endpoints; the path at the server root for /generate, /tokenize and /detokenize.
+  const endpoint = url.startsWith(upstream.api.root)
+    ? url.slice(upstream.api.root.length).replace(/\?.*$/, "")
+    : new URL(url).pathname;
   return new ProxyError(
     404,
     "not_found",

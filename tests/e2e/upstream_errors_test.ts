@@ -70,6 +70,16 @@ Deno.test("an upstream 404 on a generation endpoint names the upstream and endpo
   }
 });
 
+Deno.test("an upstream 404 on an endpoint at the server root (/generate) names that path", async () => {
+  await using mock = await startMockUpstream();
+  await using proxy = await startProxy({ upstreams: [{ name: "local", base_url: `${mock.url}?key=secret` }] });
+  const response = await post(`${proxy.url}/generate`, { text: "Hi", sampling_params: {} });
+  assert.equal(response.status, 404);
+  const { error } = await response.json();
+  assert.match(error.message, /^Upstream "local" answered 404 for \/generate: /);
+  assert.doesNotMatch(error.message, /127\.0\.0\.1|secret/);
+});
+
 Deno.test("an unreachable upstream is logged at warn with the URL that was called", async () => {
   const mock = await startMockUpstream();
   const deadUrl = mock.url;
