@@ -31,7 +31,7 @@ import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
 import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
-import { rawPath, requestSegments, routePath } from "./http/request_target.ts";
+import { pathSegments, rawPath, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
 import { DEFAULT_FORWARDED, isForwarded, notForwarded, SERVER_ROOT_ENDPOINTS } from "./routing/forward_paths.ts";
 
@@ -69,15 +69,17 @@ export class App {
 
   /** Handles one request; never throws. */
   readonly handler = async (request: Request): Promise<Response> => {
-    const protocol = clientProtocol(request);
+    const path = rawPath(request.url);
+    const protocol = clientProtocol(path, request.headers);
     let origin: string | undefined;
     try {
+      // `admit` checks that `Host` is `host[:port]`, so the path read from `request.url` is the request target.
       origin = this.#browser.admit(request.headers);
       if (this.context.drain.draining) throw this.context.drain.admission.reason;
       if (origin !== undefined && this.#browser.isPreflight(request)) {
         return this.#browser.preflight(request.headers, origin);
       }
-      return this.#browser.decorate(await this.#route(request, requestSegments(request), protocol), origin);
+      return this.#browser.decorate(await this.#route(request, pathSegments(path), protocol), origin);
     } catch (error) {
       if (error instanceof ProxyError) return this.#browser.decorate(errorResponse(protocol, error), origin);
       this.context.logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
@@ -183,11 +185,10 @@ function modelItemId(segments: readonly string[]): string | undefined {
  * The protocol of error answers: Anthropic on `messages` paths, OpenAI on `chat/completions`, else Anthropic when
  * the client sends `anthropic-version` (as the Anthropic SDK always does).
  */
-function clientProtocol(request: Request): Protocol {
-  const path = rawPath(request.url);
+function clientProtocol(path: string, headers: Headers): Protocol {
   if (/(^|\/)messages(\/|$)/.test(path)) return "anthropic";
   if (/(^|\/)chat\/completions$/.test(path)) return "openai";
-  return request.headers.has("anthropic-version") ? "anthropic" : "openai";
+  return headers.has("anthropic-version") ? "anthropic" : "openai";
 }
 
 /** The `/v1/…` path of a generation route's path (`/chat/completions` and `/messages` are `/v1` endpoints). */

@@ -2,10 +2,11 @@
  * The request target, read before any routing: a well-formed `Host` and a path without tricks.
  *
  * `Deno.serve` builds `request.url` as `http://` + the `Host` header + the raw target, so a `Host` such as
- * `x/v1/models?` would move the path. A `Host` is therefore checked to be `host[:port]` first, which also means the
- * path starts at the first `/` after the authority. The path is then percent-decoded one segment at a time: a
- * malformed escape, a `.` or `..` segment (written plainly or encoded) and an encoded `/` or `\` inside a segment
- * are refused with 400, so no path reaches an upstream other than the one the proxy routed.
+ * `x/v1/models?` would move the path. A `Host` is therefore checked to be `host[:port]` first (by
+ * `browser_guard.ts`, before routing), which also means the path starts at the first `/` after the authority. The
+ * path is then percent-decoded one segment at a time: a malformed escape, a `.` or `..` segment (written plainly or
+ * encoded) and an encoded `/` or `\` inside a segment are refused with 400, so no path reaches an upstream other
+ * than the one the proxy routed.
  *
  * @module
  */
@@ -36,20 +37,6 @@ export function parseHostHeader(value: string): HostHeader {
     hostname: (hasPort ? value.slice(0, colon) : value).toLowerCase(),
     port: hasPort ? value.slice(colon + 1) : "",
   };
-}
-
-/**
- * The decoded path segments of a request: the raw path of `request.url` after the `Host` header is checked.
- *
- * A segment may hold a decoded `/` (a model id such as `Qwen/Qwen3-8B` in `/v1/models/Qwen%2FQwen3-8B`); routes that
- * need a plain path join the segments with {@link routePath}, which refuses it.
- *
- * @throws {ProxyError} 400 for a malformed `Host`, a malformed percent escape or a dot segment
- */
-export function requestSegments(request: Request): string[] {
-  const host = request.headers.get("host");
-  if (host !== null) parseHostHeader(host);
-  return pathSegments(rawPath(request.url));
 }
 
 /**

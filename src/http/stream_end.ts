@@ -80,9 +80,7 @@ export function guardStream(
     const { kind, message } = reason instanceof ProxyError
       ? reason
       : { kind: "api_error" as const, message: "The request was aborted" };
-    out.enqueue(sseErrorEvent(options.protocol, kind, message));
-    out.close();
-    finish("error", reason);
+    fail(out, kind, message, reason);
   };
   // A pending read ends with the cancel and its pull ends the stream; with none (the client is not reading), end now.
   const onStop = () => {
@@ -95,8 +93,9 @@ export function guardStream(
     stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
-  const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, error: Error) => {
-    out.enqueue(sseErrorEvent(options.protocol, kind, error.message));
+  /** Ends the stream with an error event of `kind` and `message`; `onEnd` gets `error`. */
+  const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, message: string, error: unknown) => {
+    out.enqueue(sseErrorEvent(options.protocol, kind, message));
     out.close();
     finish("error", error);
   };
@@ -118,10 +117,7 @@ export function guardStream(
           if (finished) return;
           if (!stop?.aborted) {
             const { kind, message } = streamFailure(error);
-            out.enqueue(sseErrorEvent(options.protocol, kind, message));
-            out.close();
-            finish("error", error);
-            return;
+            return fail(out, kind, message, error);
           }
         } finally {
           reading = false;
@@ -135,7 +131,8 @@ export function guardStream(
           if (events && !events.complete(options.protocol)) {
             // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it
             // cannot run into the error event.
-            return fail(out, "api_error", new Error("Upstream stream ended before the response was complete"));
+            const message = "Upstream stream ended before the response was complete";
+            return fail(out, "api_error", message, new Error(message));
           }
           for (const piece of events?.takePending() ?? []) out.enqueue(piece);
           out.close();
@@ -150,7 +147,7 @@ export function guardStream(
         if (ready === undefined) {
           const error = eventTooLarge(events.maxEventBytes);
           reader.cancel(error).catch(() => {});
-          return fail(out, "api_error", error);
+          return fail(out, "api_error", error.message, error);
         }
         if (ready.length > 0) {
           out.enqueue(ready);

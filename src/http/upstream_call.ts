@@ -333,13 +333,13 @@ function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
+/** How long after the request the connect probe starts (at most a quarter of the connect timeout). */
+const PROBE_DELAY_MS = 50;
+
 /**
  * Tells whether a TCP connection to the URL's host failed to open within `timeoutMs`. A refused connection is not
  * a timeout (fetch reports it itself); an abort of `signal` ends the probe, leaving no timer or connection behind.
  */
-/** How long after the request the connect probe starts (at most a quarter of the connect timeout). */
-const PROBE_DELAY_MS = 50;
-
 async function connectTimedOut(url: URL, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
