@@ -3,23 +3,13 @@
  * (nor the key in its query), and every log line is redacted and escaped.
  */
 
+import { postJson } from "../support/http.ts";
+import { closedPort } from "../support/black_hole.ts";
 import assert from "node:assert/strict";
 import { startProxy } from "../support/proxy_server.ts";
 
 const URL_KEY = "AIzaUrlKeyValue0123456789";
 const API_KEY = "plain-upstream-key-42";
-
-/** A port on 127.0.0.1 that nothing listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-function post(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
 
 Deno.test("an unreachable keyed upstream: client bodies name it, never its URL, port or keys; logs never show the keys", async () => {
   const port = closedPort();
@@ -50,7 +40,7 @@ Deno.test("an unreachable keyed upstream: client bodies name it, never its URL, 
     { path: "/v1/embeddings", body: { model: "m", input: "x" }, anthropic: false },
   ];
   for (const call of calls) {
-    const response = await post(`${proxy.url}${call.path}`, call.body);
+    const response = await postJson(`${proxy.url}${call.path}`, call.body);
     const text = await response.text();
     assert.equal(response.status, 502, `${call.path}: ${text}`);
     const json = JSON.parse(text);
@@ -63,7 +53,7 @@ Deno.test("an unreachable keyed upstream: client bodies name it, never its URL, 
   const models = await fetch(`${proxy.url}/v1/models`);
   assert.equal(models.status, 200);
   await models.body?.cancel();
-  const counted = await post(`${proxy.url}/v1/messages/count_tokens`, {
+  const counted = await postJson(`${proxy.url}/v1/messages/count_tokens`, {
     model: "tok-m",
     messages: [{ role: "user", content: "x" }],
   });
@@ -83,7 +73,7 @@ Deno.test("an unreachable keyed upstream: client bodies name it, never its URL, 
 Deno.test("model names with newlines and terminal escapes are written escaped, one record per line", async () => {
   await using proxy = await startProxy({ upstreams: [{ name: "down", base_url: `http://127.0.0.1:${closedPort()}` }] });
   const model = "evil\n2026-01-01T00:00:00.000Z INFO  [req-9] forged\x1b[2J\u2028";
-  const response = await post(`${proxy.url}/v1/chat/completions`, { model, messages: [] });
+  const response = await postJson(`${proxy.url}/v1/chat/completions`, { model, messages: [] });
   await response.body?.cancel();
   const line = proxy.logs.find((entry) => entry.includes("model=evil"));
   assert.ok(line, proxy.logs.join("\n"));

@@ -3,16 +3,13 @@
  * wrong `base_url`, an upstream that is down.
  */
 
+import { postJson } from "../support/http.ts";
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";
 
 const MESSAGES = { model: "glm-5", max_tokens: 16, messages: [{ role: "user", content: "Hello" }] };
 const CHAT = { model: "local-model", messages: [{ role: "user", content: "Hello" }] };
-
-function post(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
 
 Deno.test("an unset api_key_env answers 401 in the client's shape for that upstream only, naming the variable", async () => {
   await using mock = await startMockUpstream();
@@ -29,16 +26,16 @@ Deno.test("an unset api_key_env answers 401 in the client's shape for that upstr
     ],
     model_upstream_binding: { "glm-*": "zai", "*": "local" },
   });
-  const anthropic = await post(`${proxy.url}/v1/messages`, MESSAGES);
+  const anthropic = await postJson(`${proxy.url}/v1/messages`, MESSAGES);
   assert.equal(anthropic.status, 401);
   const error = await anthropic.json();
   assert.equal(error.type, "error");
   assert.equal(error.error.type, "authentication_error");
   assert.match(error.error.message, /Upstream "zai" has no API key: environment variable ZAI_TEST_UNSET is not set/);
-  const openai = await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, model: "glm-5" });
+  const openai = await postJson(`${proxy.url}/v1/chat/completions`, { ...CHAT, model: "glm-5" });
   assert.equal(openai.status, 401);
   assert.match((await openai.json()).error.message, /ZAI_TEST_UNSET/);
-  const local = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+  const local = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
   assert.equal(local.status, 200);
   await local.body?.cancel();
   assert.deepEqual(mock.requests.map((r) => r.path), ["/v1/chat/completions"], "nothing was sent to zai");
@@ -50,7 +47,7 @@ Deno.test("an upstream 404 on a generation endpoint names the upstream and endpo
     upstreams: [{ name: "local", base_url: `${mock.url}/v1?key=secret-query-key`, supports_anthropic: true }],
   });
   for (const [path, body] of [["/v1/chat/completions", CHAT], ["/v1/messages", MESSAGES]] as const) {
-    const response = await post(`${proxy.url}${path}`, body);
+    const response = await postJson(`${proxy.url}${path}`, body);
     assert.equal(response.status, 404, path);
     const answer = await response.json();
     const error = path === "/v1/messages" ? (assert.equal(answer.type, "error"), answer.error) : answer.error;
@@ -73,7 +70,7 @@ Deno.test("an upstream 404 on a generation endpoint names the upstream and endpo
 Deno.test("an upstream 404 on an endpoint at the server root (/generate) names that path", async () => {
   await using mock = await startMockUpstream();
   await using proxy = await startProxy({ upstreams: [{ name: "local", base_url: `${mock.url}?key=secret` }] });
-  const response = await post(`${proxy.url}/generate`, { text: "Hi", sampling_params: {} });
+  const response = await postJson(`${proxy.url}/generate`, { text: "Hi", sampling_params: {} });
   assert.equal(response.status, 404);
   const { error } = await response.json();
   assert.match(error.message, /^Upstream "local" answered 404 for \/generate: /);
@@ -85,7 +82,7 @@ Deno.test("an unreachable upstream is logged at warn with the URL that was calle
   const deadUrl = mock.url;
   await mock.close();
   await using proxy = await startProxy({ upstreams: [{ name: "local", base_url: deadUrl }] });
-  const response = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+  const response = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
   assert.equal(response.status, 502);
   await response.body?.cancel();
   const line = proxy.logs.find((l) => l.includes("status=502"));
@@ -96,7 +93,7 @@ Deno.test("an unreachable upstream is logged at warn with the URL that was calle
 Deno.test("an upstream 5xx answer is logged at warn with the URL, not as a plain info line", async () => {
   await using mock = await startMockUpstream({ scenario: () => ({ status: 503 }) });
   await using proxy = await startProxy({ upstreams: [{ name: "local", base_url: mock.url }] });
-  const response = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+  const response = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
   assert.equal(response.status, 503);
   await response.body?.cancel();
   const line = proxy.logs.find((l) => l.includes("status=503"));

@@ -3,6 +3,7 @@
  * events that never end, compression bombs, requests that never finish.
  */
 
+import { postJson } from "../support/http.ts";
 import assert from "node:assert/strict";
 import { OpenAI } from "../support/sdk.ts";
 import { blackHole } from "../support/black_hole.ts";
@@ -13,15 +14,6 @@ import { parseSseText, readSse } from "../support/sse.ts";
 
 const CHAT = { model: "mock-model", messages: [{ role: "user", content: "Hello" }] };
 const MESSAGES = { model: "mock-model", max_tokens: 64, messages: [{ role: "user", content: "Hello" }] };
-
-function post(url: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
-}
 
 Deno.test("a client that leaves during a non-streamed read aborts the upstream read while a stream is in flight", async () => {
   // The non-streamed answer starts its body, then stalls: the proxy is reading it when the client leaves.
@@ -42,11 +34,11 @@ Deno.test("a client that leaves during a non-streamed read aborts the upstream r
       scenario: (request) => (request.json as { stream?: boolean }).stream ? inFlight : stalled,
     });
     await using proxy = await startProxy({ upstreams: [{ name: "mock", base_url: mock.url }], ...config });
-    const stream = await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true });
+    const stream = await postJson(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true });
     const reading = stream.body!.getReader();
     await reading.read();
     const client = new AbortController();
-    const answer = post(`${proxy.url}${path}`, body, client.signal);
+    const answer = postJson(`${proxy.url}${path}`, body, { signal: client.signal });
     await mock.waitForRequests(2);
     // Sequencing only (no timing assertion): let the proxy receive the headers and start reading the body.
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -79,7 +71,7 @@ async function withProxy(
 /** Asserts that the one concurrency slot of the model is free again: a plain request gets its answer. */
 async function assertSlotFree(proxy: TestProxy, mock: MockUpstream, next: Scenario = { text: "ok" }): Promise<void> {
   mock.setScenario(() => next);
-  const response = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+  const response = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
   assert.equal(response.status, 200);
   await response.body?.cancel();
 }
@@ -91,14 +83,14 @@ Deno.test("a gzip bomb from a non-streamed upstream gets a 502 in the client's s
     headers: { "content-type": "application/json", "content-encoding": "gzip" },
   };
   await withProxy(scenario, { supports_anthropic: true, max_response_bytes: 1024 * 1024 }, async (proxy, mock) => {
-    const openai = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+    const openai = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
     assert.equal(openai.status, 502);
     assert.deepEqual(
       (await openai.json()).error.message,
       "Upstream response is larger than the limit of 1048576 bytes",
     );
     assert.equal(mock.requests[0].headers["accept-encoding"], "identity");
-    const anthropic = await post(`${proxy.url}/v1/messages`, MESSAGES);
+    const anthropic = await postJson(`${proxy.url}/v1/messages`, MESSAGES);
     assert.equal(anthropic.status, 502);
     const body = await anthropic.json();
     assert.equal(body.type, "error");
@@ -116,7 +108,7 @@ Deno.test("a streamed gzip bomb ends the client's stream with an error event at 
   await withProxy(scenario, { max_response_bytes: 1024 * 1024 }, async (proxy, mock) => {
     // A safety net, not a timing assertion: without the limit the proxy would hold the endless line for minutes.
     const gaveUp = AbortSignal.timeout(30_000);
-    const response = await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }, gaveUp);
+    const response = await postJson(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }, { signal: gaveUp });
     assert.equal(response.status, 200);
     const events = parseSseText(await readCapped(response, 4 * 1024 * 1024));
     assert.match(events.at(-1)?.data ?? "", /"Upstream response is larger than the limit of 1048576 bytes"/);
@@ -151,13 +143,13 @@ Deno.test("an upstream event over max_event_bytes ends the stream with an error 
     { ...ENDLESS_EVENT, hang: { afterChunks: 202 } },
     { max_event_bytes: 16_384 },
     async (proxy, mock) => {
-      const passthrough = await readSse(await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }));
+      const passthrough = await readSse(await postJson(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }));
       assert.equal(passthrough.length, 2);
       const { error } = JSON.parse(passthrough[1].data);
       assert.deepEqual([error.type, error.message], ["server_error", "Upstream sent an SSE event over 16384 bytes"]);
       await mock.waitForAbort(0);
       mock.setScenario(() => ENDLESS_EVENT);
-      const converted = await readSse(await post(`${proxy.url}/v1/messages`, { ...MESSAGES, stream: true }));
+      const converted = await readSse(await postJson(`${proxy.url}/v1/messages`, { ...MESSAGES, stream: true }));
       const last = converted.at(-1);
       assert.equal(last?.event, "error");
       assert.deepEqual(JSON.parse(last?.data ?? "{}").error, {
@@ -173,13 +165,13 @@ Deno.test("an upstream event over max_event_bytes ends the stream with an error 
 Deno.test("max_duration_seconds ends a trickling stream with an error event and a slow answer with a 504", async () => {
   const trickle: Scenario = { text: "tick ".repeat(100), chunks: 100, chunkDelayMs: 50 };
   await withProxy(trickle, { max_duration_seconds: 0.5, timeout_seconds: 60 }, async (proxy, mock) => {
-    const events = await readSse(await post(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }));
+    const events = await readSse(await postJson(`${proxy.url}/v1/chat/completions`, { ...CHAT, stream: true }));
     const { error } = JSON.parse(events.at(-1)?.data ?? "{}");
     assert.equal(error.type, "timeout_error");
     assert.match(error.message, /did not finish within 0\.5 s \(max_duration_seconds\)$/);
     await mock.waitForAbort(0);
     mock.setScenario(() => ({ hang: "before-headers" }));
-    const slow = await post(`${proxy.url}/v1/chat/completions`, CHAT);
+    const slow = await postJson(`${proxy.url}/v1/chat/completions`, CHAT);
     assert.equal(slow.status, 504);
     assert.match((await slow.json()).error.message, /max_duration_seconds/);
     await mock.waitForAbort(1);
@@ -198,7 +190,7 @@ Deno.test("connect_timeout_seconds gives a 504 in the client's shape when the up
       response_timeout_seconds: 0.35,
     }],
   });
-  const response = await post(`${proxy.url}/v1/messages`, MESSAGES);
+  const response = await postJson(`${proxy.url}/v1/messages`, MESSAGES);
   assert.equal(response.status, 504);
   const body = await response.json();
   assert.equal(body.type, "error");
@@ -241,7 +233,7 @@ Deno.test("an upstream count_tokens answer over max_response_bytes gets a 502 in
     headers: { "content-type": "application/json" },
   };
   await withProxy(scenario, { supports_anthropic: true, max_response_bytes: 16_384 }, async (proxy) => {
-    const response = await post(`${proxy.url}/v1/messages/count_tokens`, MESSAGES);
+    const response = await postJson(`${proxy.url}/v1/messages/count_tokens`, MESSAGES);
     assert.equal(response.status, 502);
     const body = await response.json();
     assert.deepEqual(body.error, {

@@ -3,18 +3,11 @@
  * than the cap, a list that never ends. The other upstreams' models are still listed, and nothing is a 500.
  */
 
+import { closedPort } from "../support/black_hole.ts";
 import assert from "node:assert/strict";
 import { ModelList } from "../../src/handlers/models.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startProxy } from "../support/proxy_server.ts";
-
-/** A local port nothing listens on: connections to it are refused. */
-function refusedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 /** The ids of an OpenAI model list answer. */
 async function listedIds(response: Response): Promise<string[]> {
@@ -27,7 +20,7 @@ Deno.test("/v1/models lists the good upstream's models when another refuses conn
   await using garbage = await startMockUpstream({ scenario: () => ({ rawSse: ["<html>Bad gateway</html>"] }) });
   await using proxy = await startProxy({
     upstreams: [
-      { name: "down", base_url: `http://127.0.0.1:${refusedPort()}/v1` },
+      { name: "down", base_url: `http://127.0.0.1:${closedPort()}/v1` },
       { name: "garbage", base_url: garbage.url },
       { name: "good", base_url: good.url },
     ],

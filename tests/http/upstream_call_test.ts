@@ -6,7 +6,7 @@ import {
   UpstreamLimitError,
   UpstreamTimeoutError,
 } from "../../src/http/upstream_call.ts";
-import { blackHole } from "../support/black_hole.ts";
+import { blackHole, closedPort } from "../support/black_hole.ts";
 import { gzipBomb } from "../support/gzip_bomb.ts";
 
 const encoder = new TextEncoder();
@@ -92,14 +92,6 @@ function timeoutError(message: string | RegExp): (error: unknown) => true {
     else assert.match(error.message, message);
     return true;
   };
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 Deno.test("callUpstream sends the request and returns status, headers and body", async () => {

@@ -1,6 +1,7 @@
 /**
- * A local TCP address that never completes a connection: a listener that never accepts, whose backlog is full.
- * Connecting to it hangs like connecting to a silent or black-holed host, without leaving the machine.
+ * Local TCP addresses that fail: a listener that never accepts, whose backlog is full (connecting hangs like
+ * connecting to a silent or black-holed host), and a port nothing listens on (connecting is refused at once);
+ * neither leaves the machine.
  *
  * @module
  */
@@ -43,4 +44,12 @@ export async function blackHole(): Promise<BlackHole> {
     return Promise.resolve();
   };
   return { port, close, [Symbol.asyncDispose]: close };
+}
+
+/** A `127.0.0.1` port that nothing listens on (just freed), so connecting to it is refused. */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
 }
