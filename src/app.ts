@@ -30,7 +30,9 @@ import { handleHealth } from "./handlers/health.ts";
 import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
 import { UpstreamHealth } from "./handlers/upstream_health.ts";
-import { errorResponse, type Protocol, ProxyError } from "./http/errors.ts";
+import { errorResponse, ProxyError } from "./http/errors.ts";
+import type { Dialect } from "./protocols/dialect.ts";
+import { clientDialect, DEFAULT_DIALECT, dialectOfEndpoint } from "./protocols/registry.ts";
 import { pathSegments, rawPath, routePath } from "./http/request_target.ts";
 import type { Logger } from "./observability/logger.ts";
 import { DEFAULT_FORWARDED, isForwarded, notForwarded, SERVER_ROOT_ENDPOINTS } from "./routing/forward_paths.ts";
@@ -70,7 +72,7 @@ export class App {
   /** Handles one request; never throws. */
   readonly handler = async (request: Request): Promise<Response> => {
     const path = rawPath(request.url);
-    const protocol = clientProtocol(path, request.headers);
+    const dialect = clientDialect(path, request.headers);
     let origin: string | undefined;
     try {
       // `admit` checks that `Host` is `host[:port]`, so the path read from `request.url` is the request target.
@@ -79,15 +81,15 @@ export class App {
       if (origin !== undefined && this.#browser.isPreflight(request)) {
         return this.#browser.preflight(request.headers, origin);
       }
-      return this.#browser.decorate(await this.#route(request, pathSegments(path), protocol), origin);
+      return this.#browser.decorate(await this.#route(request, pathSegments(path), dialect), origin);
     } catch (error) {
-      if (error instanceof ProxyError) return this.#browser.decorate(errorResponse(protocol, error), origin);
+      if (error instanceof ProxyError) return this.#browser.decorate(errorResponse(dialect, error), origin);
       this.context.logger.log("error", `Unhandled error: ${error instanceof Error ? error.stack : String(error)}`);
-      return errorResponse(protocol, new ProxyError(500, "api_error", "Internal error"));
+      return errorResponse(dialect, new ProxyError(500, "api_error", "Internal error"));
     }
   };
 
-  async #route(incoming: Request, full: string[], protocol: Protocol): Promise<Response> {
+  async #route(incoming: Request, full: string[], dialect: Dialect): Promise<Response> {
     const below = this.#belowBasePath(full);
     if (below === undefined) throw notFound(rawPath(incoming.url));
     const segments = this.#withoutDoubledV1(below);
@@ -106,11 +108,11 @@ export class App {
       case "health":
         return handleHealth(this.context, this.upstreamHealth, authorized);
       case "models":
-        return Response.json(modelListBody(await this.#models.get(request.headers), protocol));
+        return Response.json(modelListBody(await this.#models.get(request.headers), dialect));
       case "model": {
         const entry = (await this.#models.get(request.headers)).find((model) => model.id === modelId);
         if (!entry) throw new ProxyError(404, "not_found", `Model "${modelId}" is not served by any upstream`);
-        return Response.json(modelBody(entry, protocol));
+        return Response.json(modelBody(entry, dialect));
       }
       case "count_tokens":
         return await handleCountTokens(this.context, request);
@@ -181,16 +183,6 @@ function modelItemId(segments: readonly string[]): string | undefined {
   return segments[at] === "models" && segments.length > at + 1 ? segments.slice(at + 1).join("/") : undefined;
 }
 
-/**
- * The protocol of error answers: Anthropic on `messages` paths, OpenAI on `chat/completions`, else Anthropic when
- * the client sends `anthropic-version` (as the Anthropic SDK always does).
- */
-function clientProtocol(path: string, headers: Headers): Protocol {
-  if (/(^|\/)messages(\/|$)/.test(path)) return "anthropic";
-  if (/(^|\/)chat\/completions$/.test(path)) return "openai";
-  return headers.has("anthropic-version") ? "anthropic" : "openai";
-}
-
 /** The `/v1/…` path of a generation route's path (`/chat/completions` and `/messages` are `/v1` endpoints). */
 function generationPath(path: string): string {
   return path.startsWith("/v1/") ? path : `/v1${path}`;
@@ -199,13 +191,13 @@ function generationPath(path: string): string {
 /** The generation endpoint of a path that matched the generation route. */
 function generationEndpoint(path: string): GenerationEndpoint {
   const endpoint = path.replace(/^\/(v1\/)?/, "");
-  if (endpoint === "chat/completions") return { protocol: "openai", endpoint, convertible: true };
-  if (endpoint === "messages") return { protocol: "anthropic", endpoint, convertible: true };
+  const dialect = dialectOfEndpoint(endpoint);
+  if (dialect !== undefined) return { dialect, endpoint, convertible: true };
   if (endpoint === SGLANG_GENERATE.endpoint) return SGLANG_GENERATE;
   if (SERVER_ROOT_ENDPOINTS.includes(endpoint)) {
-    return { protocol: "openai", endpoint, convertible: false, serverRoot: true, modelOptional: true };
+    return { dialect: DEFAULT_DIALECT, endpoint, convertible: false, serverRoot: true, modelOptional: true };
   }
-  return { protocol: "openai", endpoint, convertible: false };
+  return { dialect: DEFAULT_DIALECT, endpoint, convertible: false };
 }
 
 function notFound(path: string): ProxyError {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { DialectName } from "../protocols/dialect.ts";
 import type { ApiRoot } from "../routing/upstream_url.ts";
 import type { ConfigFile } from "./schema.ts";
 
@@ -36,9 +37,11 @@ export interface UpstreamConfig {
   readonly maxResponseBytes: number;
   /** Largest single SSE event accepted from this upstream. */
   readonly maxEventBytes: number;
-  /** Serves OpenAI Chat Completions. */
+  /** The dialects it serves, in order of preference for conversion (`protocols`, or the legacy booleans). */
+  readonly protocols: readonly DialectName[];
+  /** Serves OpenAI Chat Completions (derived from `protocols`). */
   readonly supportsOpenAI: boolean;
-  /** Serves Anthropic Messages. */
+  /** Serves Anthropic Messages (derived from `protocols`). */
   readonly supportsAnthropic: boolean;
   /** Extra headers for every request to this upstream. */
   readonly headers: Readonly<Record<string, string>>;

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { DIALECT_NAMES } from "../protocols/dialect.ts";
 import { isJsonObject } from "../protocols/json_object.ts";
 import { apiRoot, baseUrlProblem, displayUrl } from "../routing/upstream_url.ts";
 import { join } from "node:path";
@@ -316,6 +317,9 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     const urlProblem = baseUrlProblem(entry.base_url);
     if (urlProblem) warnings.push(`${at}.base_url: ${displayUrl(entry.base_url)} ${urlProblem}`);
     const idleTimeoutMs = entry.timeout_seconds * 1000;
+    // `protocols` wins; the legacy booleans map to the list in the registry's order.
+    const protocols = entry.protocols ??
+      DIALECT_NAMES.filter((name) => name === "openai_chat" ? entry.supports_openai : entry.supports_anthropic);
     return Object.freeze({
       name: entry.name,
       baseUrl: entry.base_url.replace(/\/+$/, ""),
@@ -328,8 +332,9 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
       maxDurationMs: entry.max_duration_seconds * 1000,
       maxResponseBytes: entry.max_response_bytes,
       maxEventBytes: entry.max_event_bytes,
-      supportsOpenAI: entry.supports_openai,
-      supportsAnthropic: entry.supports_anthropic,
+      protocols,
+      supportsOpenAI: protocols.includes("openai_chat"),
+      supportsAnthropic: protocols.includes("anthropic_messages"),
       headers: Object.freeze({ ...entry.headers }),
       reasoningStyle: entry.reasoning_style,
       defaultMaxTokens: entry.default_max_tokens,

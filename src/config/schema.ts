@@ -45,8 +45,11 @@ const upstreamSchema = s.object({
   max_event_bytes: positiveInteger.default(4 * 1024 * 1024).describe(
     "Largest single SSE event accepted from this upstream",
   ),
-  supports_openai: flag.default(true).describe("Upstream serves OpenAI /v1/chat/completions"),
-  supports_anthropic: flag.default(false).describe("Upstream serves Anthropic /v1/messages"),
+  protocols: s.array(s.oneOf(["openai_chat", "anthropic_messages"])).optional().describe(
+    "Protocols the upstream serves, in order of preference for conversion; default from supports_openai / supports_anthropic",
+  ),
+  supports_openai: flag.default(true).describe("Legacy (use protocols): upstream serves OpenAI /v1/chat/completions"),
+  supports_anthropic: flag.default(false).describe("Legacy (use protocols): upstream serves Anthropic /v1/messages"),
   headers: s.record(s.string()).default({}).describe("Extra headers sent on every upstream request"),
   reasoning_style: s.oneOf(["none", "reasoning_effort", "chat_template_kwargs", "thinking_object"]).default("none")
     .describe("How an Anthropic `thinking` switch is told to this OpenAI upstream when converting"),

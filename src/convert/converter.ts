@@ -1,15 +1,15 @@
 /**
  * The conversion seam: what the generation handler needs to serve a client whose protocol the upstream lacks.
  *
- * A {@link Converter} is built per request from the pure per-direction functions and stream classes in
- * `convert/anthropic_openai/` (Anthropic client, OpenAI upstream) and `convert/openai_anthropic/` (OpenAI client,
- * Anthropic upstream).
+ * A {@link Converter} is built per request by a {@link ConverterFactory} from the pure per-direction functions and
+ * stream classes in `convert/anthropic_openai/` (Anthropic client, OpenAI upstream) and `convert/openai_anthropic/`
+ * (OpenAI client, Anthropic upstream). The factories are registered per (client dialect, upstream dialect) pair in
+ * `protocols/registry.ts`.
  *
  * @module
  */
 
 import type { UpstreamConfig } from "../config/config.ts";
-import type { Protocol } from "../http/errors.ts";
 import type { AnthropicRequest } from "../protocols/anthropic.ts";
 import type { OpenAIChatRequest } from "../protocols/openai.ts";
 import type { SseEvent } from "../protocols/sse.ts";
@@ -26,8 +26,6 @@ import { AnthropicToOpenAIStream } from "./openai_anthropic/stream.ts";
 
 /** Converts one request and its response between the client's and the upstream's protocol. */
 export interface Converter {
-  /** The upstream's protocol. */
-  readonly upstreamProtocol: Protocol;
   /** Upstream endpoint relative to the API root, e.g. `chat/completions`. */
   readonly endpoint: string;
   /** The upstream request body. @throws {ProxyError} 400 for input that cannot be converted */
@@ -38,7 +36,12 @@ export interface Converter {
   stream(): TransformStream<SseEvent, SseEvent>;
   /** An upstream error body (status ≥ 400) in the client's shape. */
   error(status: number, text: string): unknown;
+  /** Its stream writes keep-alives of its own whenever the upstream is silent (no keep-alive stage needed). */
+  readonly keepsAlive: boolean;
 }
+
+/** Builds a {@link Converter} for one request to `upstream`. */
+export type ConverterFactory = (upstream: UpstreamConfig, options: ConverterOptions) => Converter;
 
 /** Options of {@link createConverter}. */
 export interface ConverterOptions {
@@ -46,21 +49,17 @@ export interface ConverterOptions {
   model: string;
 }
 
-/** The converter from `client`'s protocol to the other one, which `upstream` speaks. */
-export function createConverter(client: Protocol, upstream: UpstreamConfig, options: ConverterOptions): Converter {
-  return client === "anthropic" ? anthropicToOpenAI(upstream, options) : openAIToAnthropic(upstream, options);
-}
-
 /** Anthropic client, OpenAI upstream. */
-function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
+export function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let stopSequences: string[] | undefined;
   let request: AnthropicRequest | undefined;
   // The prompt's tokens are estimated only when needed: message_start carries them before the upstream reports
   // usage (Claude Code's context meter), and an answer without usage reports them.
   const estimateInputTokens = () => request === undefined ? 0 : estimateAnthropicInputTokens(request);
   return {
-    upstreamProtocol: "openai",
     endpoint: "chat/completions",
+    // OpenAIToAnthropicStream pings on its own whenever it gets no events.
+    keepsAlive: true,
     request(body) {
       const req = body as AnthropicRequest;
       stopSequences = Array.isArray(req.stop_sequences) ? req.stop_sequences : undefined;
@@ -78,12 +77,12 @@ function anthropicToOpenAI(upstream: UpstreamConfig, { model }: ConverterOptions
 }
 
 /** OpenAI client, Anthropic upstream. */
-function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
+export function openAIToAnthropic(upstream: UpstreamConfig, { model }: ConverterOptions): Converter {
   let includeUsage = false;
   let legacyFunctions = false;
   return {
-    upstreamProtocol: "anthropic",
     endpoint: "messages",
+    keepsAlive: false,
     request(body) {
       const req = body as OpenAIChatRequest;
       includeUsage = req.stream_options?.include_usage === true;

@@ -12,11 +12,11 @@
  * @module
  */
 
-import type { Protocol } from "../http/errors.ts";
+import type { GuardDialect } from "../protocols/dialect.ts";
 import { isJsonObject } from "../protocols/json_object.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
-import { type EventFacts, eventFacts } from "./event_text.ts";
+import { anthropicEventFacts, type EventFacts, openAIEventFacts } from "./event_text.ts";
 
 /** An upstream request body. */
 export type Body = Record<string, unknown>;
@@ -27,11 +27,10 @@ export function retryBody(body: Body, sampling: Readonly<Record<string, unknown>
 }
 
 /**
- * Whether the upstream can continue a prefilled assistant message. Anthropic refuses an assistant prefill when
- * extended thinking is on (the turn would have to start with a thinking block).
+ * Whether an Anthropic upstream can continue a prefilled assistant message: it refuses one when extended thinking
+ * is on (the turn would have to start with a thinking block).
  */
-export function canPrefill(protocol: Protocol, body: Body): boolean {
-  if (protocol === "openai") return true;
+export function anthropicCanPrefill(body: Body): boolean {
   const thinking = body.thinking;
   const type = isJsonObject(thinking) ? thinking.type : null;
   return type !== "enabled" && type !== "adaptive";
@@ -54,7 +53,7 @@ export interface Continuation {
  * prefill). Returns `undefined` when there is nothing to prefill.
  */
 export function continuationBody(
-  protocol: Protocol,
+  dialect: Pick<GuardDialect, "prefill">,
   body: Body,
   options: { delivered: string; sampling: Readonly<Record<string, unknown>> },
 ): Continuation | undefined {
@@ -63,7 +62,7 @@ export function continuationBody(
   const merge = last?.role === "assistant" && (typeof last.content === "string" || Array.isArray(last.content));
   let text = options.delivered;
   if (merge && typeof last.content === "string") text = last.content + text;
-  const prefill = protocol === "anthropic" ? text.trimEnd() : text;
+  const prefill = dialect.prefill(text);
   if (prefill.trim() === "") return undefined;
   let message: Record<string, unknown>;
   if (!merge) message = { role: "assistant", content: prefill };
@@ -84,8 +83,6 @@ export interface SplicedEvent {
 
 /** Options of {@link AttemptSplicer}. */
 export interface AttemptSplicerOptions {
-  /** The upstream's protocol. */
-  protocol: Protocol;
   /** What the client has received so far (read when each event is mapped). */
   delivery: Delivery;
   /** This attempt continues the client's text (else it replaces an attempt that sent nothing of the answer). */
@@ -94,52 +91,102 @@ export interface AttemptSplicerOptions {
   trimLeadingWhitespace: boolean;
 }
 
-/** Maps the events of a retry or continuation onto the client's stream; see the module documentation. */
-export class AttemptSplicer {
-  #protocol: Protocol;
-  #delivery: Delivery;
+/**
+ * Maps the events of a retry or continuation onto the client's stream; see the module documentation. Each dialect
+ * maps its own events ({@link OpenAIAttemptSplicer}, {@link AnthropicAttemptSplicer}); its `guard.splicer()` makes
+ * the right one.
+ */
+export abstract class AttemptSplicer {
+  /** What the client has received so far. */
+  protected readonly delivery: Delivery;
   #trimPending: boolean;
-  #chunkId: string | undefined;
-  /** Anthropic continuation: the client's open text block, until the first block of this attempt is mapped. */
-  #clientIndex: number | undefined;
-  #indexOffset = 0;
 
   /** Creates the mapping for one attempt after the first; see {@link AttemptSplicerOptions}. */
   constructor(options: AttemptSplicerOptions) {
-    this.#protocol = options.protocol;
-    this.#delivery = options.delivery;
+    this.delivery = options.delivery;
     this.#trimPending = options.trimLeadingWhitespace;
-    this.#chunkId = options.delivery.chunkId;
-    this.#clientIndex = options.continuation ? options.delivery.openTextIndex : undefined;
   }
 
   /** The events to queue for one upstream event of this attempt (none, the event itself, or rewritten ones). */
   map(event: SseEvent, facts: EventFacts): SplicedEvent[] {
-    if (facts.kind === "start" && this.#delivery.started) return [];
-    return this.#protocol === "openai" ? this.#mapOpenAI(event, facts) : this.#mapAnthropic(event, facts);
+    if (facts.kind === "start" && this.delivery.started) return [];
+    return facts.json === undefined ? [{ event, facts }] : this.mapJson(event, facts, facts.json);
   }
 
-  #mapOpenAI(event: SseEvent, facts: EventFacts): SplicedEvent[] {
-    const json = facts.json;
-    if (json === undefined) return [{ event, facts }];
+  /** Maps one event whose data is a JSON object. */
+  protected abstract mapJson(event: SseEvent, facts: EventFacts, json: Record<string, unknown>): SplicedEvent[];
+
+  /** The facts of an event of this dialect. */
+  protected abstract facts(event: SseEvent): EventFacts;
+
+  /** Whether leading whitespace of the continuation is still to be dropped. */
+  protected get trimPending(): boolean {
+    return this.#trimPending;
+  }
+
+  /** Drops leading whitespace until the first other character of the continuation. */
+  protected trim(text: string): string {
+    if (!this.#trimPending) return text;
+    const kept = text.trimStart();
+    if (kept !== "") this.#trimPending = false;
+    return kept;
+  }
+
+  /** `event` with `json` as its data, and its facts. */
+  protected rebuilt(event: SseEvent, json: Record<string, unknown>): SplicedEvent {
+    const rebuilt: SseEvent = { ...event, data: JSON.stringify(json) };
+    return { event: rebuilt, facts: this.facts(rebuilt) };
+  }
+}
+
+/** OpenAI chunks: a later attempt keeps the chunk `id` the client saw. */
+export class OpenAIAttemptSplicer extends AttemptSplicer {
+  #chunkId: string | undefined;
+
+  /** See {@link AttemptSplicerOptions}. */
+  constructor(options: AttemptSplicerOptions) {
+    super(options);
+    this.#chunkId = options.delivery.chunkId;
+  }
+
+  protected facts(event: SseEvent): EventFacts {
+    return openAIEventFacts(event);
+  }
+
+  protected mapJson(event: SseEvent, facts: EventFacts, json: Record<string, unknown>): SplicedEvent[] {
     let changed = false;
     if (this.#chunkId !== undefined && json.id !== undefined && json.id !== this.#chunkId) {
       json.id = this.#chunkId;
       changed = true;
     }
-    if (this.#trimPending && facts.text.content !== "") {
+    if (this.trimPending && facts.text.content !== "") {
       const delta = firstChoiceDelta(json);
       if (delta !== undefined) {
-        delta.content = this.#trim(facts.text.content);
+        delta.content = this.trim(facts.text.content);
         changed = true;
       }
     }
-    return changed ? [this.#rebuilt(event, json)] : [{ event, facts }];
+    return changed ? [this.rebuilt(event, json)] : [{ event, facts }];
+  }
+}
+
+/** Anthropic events: a continuation's blocks move onto the client's open text block. */
+export class AnthropicAttemptSplicer extends AttemptSplicer {
+  /** Continuation: the client's open text block, until the first block of this attempt is mapped. */
+  #clientIndex: number | undefined;
+  #indexOffset = 0;
+
+  /** See {@link AttemptSplicerOptions}. */
+  constructor(options: AttemptSplicerOptions) {
+    super(options);
+    this.#clientIndex = options.continuation ? options.delivery.openTextIndex : undefined;
   }
 
-  #mapAnthropic(event: SseEvent, facts: EventFacts): SplicedEvent[] {
-    const json = facts.json;
-    if (json === undefined) return [{ event, facts }];
+  protected facts(event: SseEvent): EventFacts {
+    return anthropicEventFacts(event);
+  }
+
+  protected mapJson(event: SseEvent, facts: EventFacts, json: Record<string, unknown>): SplicedEvent[] {
     const out: SplicedEvent[] = [];
     const clientIndex = this.#clientIndex;
     if (clientIndex !== undefined && facts.index !== undefined && facts.kind === "block_start") {
@@ -147,10 +194,10 @@ export class AttemptSplicer {
       if (facts.blockType === "text") {
         // The client's text block is open: the continuation's text block flows into it.
         this.#indexOffset = clientIndex - facts.index;
-        const text = this.#trim(facts.text.content);
+        const text = this.trim(facts.text.content);
         if (text === "") return [];
         const delta = { type: "content_block_delta", index: clientIndex, delta: { type: "text_delta", text } };
-        return [this.#rebuilt({ event: "content_block_delta", data: "" }, delta)];
+        return [this.rebuilt({ event: "content_block_delta", data: "" }, delta)];
       }
       out.push(this.#closeClientBlock(clientIndex));
       this.#indexOffset = clientIndex + 1 - facts.index;
@@ -163,30 +210,17 @@ export class AttemptSplicer {
       json.index = facts.index + this.#indexOffset;
       changed = true;
     }
-    if (this.#trimPending && facts.text.content !== "" && facts.kind === "block_delta") {
+    if (this.trimPending && facts.text.content !== "" && facts.kind === "block_delta") {
       const delta = json.delta as Record<string, unknown>;
-      delta.text = this.#trim(facts.text.content);
+      delta.text = this.trim(facts.text.content);
       changed = true;
     }
-    out.push(changed ? this.#rebuilt(event, json) : { event, facts });
+    out.push(changed ? this.rebuilt(event, json) : { event, facts });
     return out;
   }
 
-  /** Drops leading whitespace until the first other character of the continuation. */
-  #trim(text: string): string {
-    if (!this.#trimPending) return text;
-    const kept = text.trimStart();
-    if (kept !== "") this.#trimPending = false;
-    return kept;
-  }
-
   #closeClientBlock(index: number): SplicedEvent {
-    return this.#rebuilt({ event: "content_block_stop", data: "" }, { type: "content_block_stop", index });
-  }
-
-  #rebuilt(event: SseEvent, json: Record<string, unknown>): SplicedEvent {
-    const rebuilt: SseEvent = { ...event, data: JSON.stringify(json) };
-    return { event: rebuilt, facts: eventFacts(this.#protocol, rebuilt) };
+    return this.rebuilt({ event: "content_block_stop", data: "" }, { type: "content_block_stop", index });
   }
 }
 

@@ -8,12 +8,22 @@
  */
 
 import { textTokenWeight } from "../convert/count_tokens.ts";
-import type { Protocol } from "../http/errors.ts";
 import { CHANNELS, type EventFacts, isContentBearing } from "./event_text.ts";
+
+/** What a dialect's stream shape means for a delivery (its `guard.delivery`). */
+export interface DeliveryRules {
+  /**
+   * Content text sits in numbered content blocks (Anthropic): a continuation can extend only a single text block
+   * that is still open.
+   */
+  readonly textInBlocks: boolean;
+  /** Chunks carry `id`, `created` and `model` (OpenAI), which the chunks the proxy writes repeat. */
+  readonly chunkHead: boolean;
+}
 
 /** Everything sent to the client so far, across attempts. */
 export class Delivery {
-  #protocol: Protocol;
+  #rules: DeliveryRules;
   #text = "";
   #other = false;
   #content = false;
@@ -25,9 +35,9 @@ export class Delivery {
   #chunkHead: Record<string, unknown> | undefined;
   #outputWeight = 0;
 
-  /** Starts with nothing delivered, for a stream in the upstream's `protocol`. */
-  constructor(protocol: Protocol) {
-    this.#protocol = protocol;
+  /** Starts with nothing delivered, for a stream of a dialect with these `rules`. */
+  constructor(rules: DeliveryRules) {
+    this.#rules = rules;
   }
 
   /** Content text sent so far (the text a continuation prefills). */
@@ -81,7 +91,7 @@ export class Delivery {
    */
   get continuable(): boolean {
     if (this.#text === "" || this.#other) return false;
-    return this.#protocol === "openai" || (this.#textBlocks === 1 && this.#openTextIndex !== undefined);
+    return !this.#rules.textInBlocks || (this.#textBlocks === 1 && this.#openTextIndex !== undefined);
   }
 
   /** Records one event sent to the client. */
@@ -112,7 +122,7 @@ export class Delivery {
         this.#ended = true;
         break;
     }
-    if (this.#protocol === "openai" && this.#chunkHead === undefined && typeof facts.json?.id === "string") {
+    if (this.#rules.chunkHead && this.#chunkHead === undefined && typeof facts.json?.id === "string") {
       this.#started = true;
       const { id, created, model } = facts.json;
       this.#chunkHead = { id, created, model };

@@ -11,7 +11,6 @@
  * @module
  */
 
-import type { Protocol } from "../http/errors.ts";
 import { isJsonObject } from "../protocols/json_object.ts";
 import { contentParts } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
@@ -70,11 +69,6 @@ export interface EventFacts {
   json?: Record<string, unknown>;
 }
 
-/** Reads the facts of one upstream event of `protocol`. Never throws. */
-export function eventFacts(protocol: Protocol, event: SseEvent): EventFacts {
-  return protocol === "openai" ? openAIFacts(event) : anthropicFacts(event);
-}
-
 /** Whether an event carries anything of the answer itself (text, a tool call, a content block). */
 export function isContentBearing(facts: EventFacts): boolean {
   return facts.tool || facts.text.content !== "" || facts.text.reasoning !== "" || facts.text.tool !== "" ||
@@ -97,37 +91,48 @@ export interface AnswerText {
   toolCalls: ToolCallText[];
 }
 
-/** Reads the text of a non-streamed answer body of `protocol` (OpenAI `chat.completion`, Anthropic `message`). */
-export function answerText(protocol: Protocol, body: unknown): AnswerText {
+/** Reads the text of a non-streamed OpenAI `chat.completion` body. */
+export function openAIAnswerText(body: unknown): AnswerText {
   const text = emptyText();
   const toolCalls: ToolCallText[] = [];
-  const add = (channel: Channel, piece: unknown) => {
-    if (typeof piece === "string" && piece !== "") text[channel] += piece;
-  };
-  if (protocol === "openai") {
-    const message = record(firstChoice(body)?.message);
-    const { content, reasoning } = openAIText(message);
-    add("content", content);
-    add("reasoning", reasoning);
-    for (const call of list(message?.tool_calls)) {
-      toolCalls.push({ name: String(record(record(call)?.function)?.name ?? ""), args: callArguments(call) });
-    }
-  } else {
-    for (const block of list(record(body)?.content)) {
-      const fields = record(block);
-      if (fields?.type === "text") add("content", fields.text);
-      else if (fields?.type === "thinking") add("reasoning", fields.thinking);
-      else if (fields?.type === "tool_use") {
-        toolCalls.push({ name: String(fields.name ?? ""), args: fields.input ?? {} });
-      }
+  const message = record(firstChoice(body)?.message);
+  const { content, reasoning } = openAIText(message);
+  addText(text, "content", content);
+  addText(text, "reasoning", reasoning);
+  for (const call of list(message?.tool_calls)) {
+    toolCalls.push({ name: String(record(record(call)?.function)?.name ?? ""), args: callArguments(call) });
+  }
+  return withToolText(text, toolCalls);
+}
+
+/** Reads the text of a non-streamed Anthropic `message` body. */
+export function anthropicAnswerText(body: unknown): AnswerText {
+  const text = emptyText();
+  const toolCalls: ToolCallText[] = [];
+  for (const block of list(record(body)?.content)) {
+    const fields = record(block);
+    if (fields?.type === "text") addText(text, "content", fields.text);
+    else if (fields?.type === "thinking") addText(text, "reasoning", fields.thinking);
+    else if (fields?.type === "tool_use") {
+      toolCalls.push({ name: String(fields.name ?? ""), args: fields.input ?? {} });
     }
   }
+  return withToolText(text, toolCalls);
+}
+
+function addText(text: Record<Channel, string>, channel: Channel, piece: unknown): void {
+  if (typeof piece === "string" && piece !== "") text[channel] += piece;
+}
+
+/** The answer with its tool arguments as the tool channel's text, several calls joined by newlines. */
+function withToolText(text: Record<Channel, string>, toolCalls: ToolCallText[]): AnswerText {
   text.tool = toolCalls.map((call) => typeof call.args === "string" ? call.args : JSON.stringify(call.args))
     .join("\n");
   return { text, toolCalls };
 }
 
-function openAIFacts(event: SseEvent): EventFacts {
+/** Reads the facts of one OpenAI chat completion chunk. Never throws. */
+export function openAIEventFacts(event: SseEvent): EventFacts {
   const facts: EventFacts = { kind: "other", text: emptyText(), tool: false };
   if (event.data.trim() === "[DONE]") return { ...facts, kind: "done" };
   const json = parseObject(event.data);
@@ -165,7 +170,8 @@ function openAIText(message: Record<string, unknown> | undefined): { content: st
   return { content, reasoning };
 }
 
-function anthropicFacts(event: SseEvent): EventFacts {
+/** Reads the facts of one Anthropic Messages event. Never throws. */
+export function anthropicEventFacts(event: SseEvent): EventFacts {
   const facts: EventFacts = { kind: "other", text: emptyText(), tool: false };
   const json = parseObject(event.data);
   if (json === undefined) return facts;

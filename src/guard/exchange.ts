@@ -8,7 +8,8 @@
 
 import type { StreamOutcome } from "../http/stream_end.ts";
 import type { Converter } from "../convert/converter.ts";
-import { type Protocol, ProxyError } from "../http/errors.ts";
+import { ProxyError } from "../http/errors.ts";
+import type { Dialect } from "../protocols/dialect.ts";
 import type { UpstreamResponse } from "../http/upstream_call.ts";
 import type { GarbageGuard } from "./garbage_guard.ts";
 import { GARBAGE_HEADER } from "./length_cut.ts";
@@ -26,10 +27,10 @@ export interface ExchangeOptions {
   model: string;
   /** The upstream's name. */
   upstream: string;
-  /** The client's protocol. */
-  clientProtocol: Protocol;
-  /** The upstream's protocol (the guard reads and re-sends in this one). */
-  upstreamProtocol: Protocol;
+  /** The client's dialect. */
+  clientDialect: Dialect;
+  /** The upstream's dialect (the guard reads and re-sends in this one). */
+  upstreamDialect: Dialect;
   /** Converts the upstream's answer for the client, when the protocols differ. */
   converter: Converter | undefined;
   /** The upstream request body as first sent (after conversion and policy). */

@@ -15,7 +15,7 @@
  */
 
 import type { ChunkReader, UpstreamResponse } from "../http/upstream_call.ts";
-import { answerText, carriesData, type Channel, CHANNELS } from "./event_text.ts";
+import { carriesData, type Channel, CHANNELS } from "./event_text.ts";
 import {
   backoff,
   consultValidator,
@@ -26,7 +26,7 @@ import {
   exhaustedError,
   exhaustedMessage,
 } from "./exchange.ts";
-import { type AnswerCut, cutAnswer, GARBAGE_HEADER } from "./length_cut.ts";
+import { type AnswerCut, GARBAGE_HEADER } from "./length_cut.ts";
 import { retryBody } from "./continuation.ts";
 import { LoopDetector } from "./loop_detector.ts";
 import { ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
@@ -88,7 +88,7 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
     if (exhausted) {
       guard.counters.exhausted(model);
       if (guard.settings.onExhausted === "error") throw exhaustedError(exhaustedMessage(finding.description, attempt));
-      const cut = cutAnswer(options.upstreamProtocol, parsed as Record<string, unknown>, finding.cut);
+      const cut = options.upstreamDialect.guard.cutAnswer(parsed as Record<string, unknown>, finding.cut);
       const headers = new Headers(upstream.headers);
       headers.set(GARBAGE_HEADER, "exhausted");
       return replayResponse({ ...upstream, headers }, new TextEncoder().encode(JSON.stringify(cut)));
@@ -108,8 +108,8 @@ const GIVE_UP = {
 
 /** Looks for garbage in a parsed answer; see the module documentation. */
 async function inspect(parsed: unknown, options: ExchangeOptions): Promise<Finding | undefined> {
-  const { guard, upstreamProtocol, signal } = options;
-  const answer = answerText(upstreamProtocol, parsed);
+  const { guard, upstreamDialect, signal } = options;
+  const answer = upstreamDialect.guard.answerText(parsed);
   if (guard.settings.localDetection) {
     for (const channel of CHANNELS) {
       const text = answer.text[channel];

@@ -2,8 +2,8 @@
  * A guarded stream: the upstream's events are held back until the loop detectors release them, a loop is cut
  * before the client receives its repeats, and the answer is retried or continued in the same client stream.
  *
- * Pipeline: upstream bytes → `TextDecoderStream` → `EventSourceParserStream` → {@link GuardedStreamSource} (in
- * the upstream's protocol) → the converter, if any → `SseEncoderStream` → keep-alives → `guardStream` → client.
+ * Pipeline (`pipeline/response_pipeline.ts`): upstream bytes → decode → {@link GuardedStreamSource} (in the
+ * upstream's dialect) → the converter, if any → encode → keep-alives → end guard → client.
  *
  * One attempt, decision by decision:
  * 1. Each event's text goes to its channel's detector (see `hold_back_queue.ts`); released events go on.
@@ -21,30 +21,24 @@
  * 5. At the upstream's end the detectors finish and the rest is released. An upstream that ends without its
  *    final event gets an error event (passthrough; a converter reports that itself).
  *
- * Errors are sent in-band, as an upstream-protocol error event that the converter (if any) translates: Anthropic
- * clients get `api_error`, OpenAI clients an error chunk with code `garbage_detected`. The response headers went
+ * Errors are neutral (kind, message, code) and sent in-band as the upstream dialect's error event
+ * (`Dialect.errorEvent`), which the converter (if any) translates, so its stream ends in its own grammar: Anthropic
+ * clients get an `api_error` event with `error.code: "garbage_detected"`, OpenAI clients an error chunk of type
+ * `server_error` with code `garbage_detected`. The response headers went
  * out with the first attempt, so a stream carries no `x-sampling-proxy-garbage` header: its finish reason and the
  * incident's log line tell.
  *
  * @module
  */
 
-import {
-  anthropicErrorBody,
-  type ErrorKind,
-  errorKindForStatus,
-  openaiErrorBody,
-  ProxyError,
-  upstreamErrorMessage,
-} from "../http/errors.ts";
-import { clientResponseHeaders } from "../http/headers.ts";
-import { SseParserStream } from "../http/sse_parser.ts";
-import { guardStream, streamFailure } from "../http/stream_end.ts";
+import { type ErrorKind, errorKindForStatus, upstreamErrorMessage } from "../http/errors.ts";
+import { streamFailure } from "../http/stream_end.ts";
 import { readAll, type UpstreamResponse } from "../http/upstream_call.ts";
-import { SseEncoderStream, type SseEvent } from "../protocols/sse.ts";
-import { AttemptSplicer, canPrefill, continuationBody, retryBody } from "./continuation.ts";
+import { decodeEvents, eventStream, eventStreamHeaders, isEventStream } from "../pipeline/response_pipeline.ts";
+import type { SseEvent } from "../protocols/sse.ts";
+import { type AttemptSplicer, continuationBody, retryBody } from "./continuation.ts";
 import { Delivery } from "./delivery.ts";
-import { type Channel, type EventFacts, eventFacts, record } from "./event_text.ts";
+import { type Channel, type EventFacts, record } from "./event_text.ts";
 import {
   backoff,
   consultValidator,
@@ -57,11 +51,9 @@ import {
   NO_RETRY,
   type ValidatorOutcome,
 } from "./exchange.ts";
-import { lengthCutEvents } from "./length_cut.ts";
 import { HoldBackQueue } from "./hold_back_queue.ts";
-import { StreamedToolCalls } from "./streamed_tool_calls.ts";
+import type { StreamedToolCalls } from "./streamed_tool_calls.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
-import { KeepAliveStream } from "./keep_alive.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import { countWords } from "./text_stats.ts";
 import { countOf } from "../observability/wording.ts";
@@ -147,7 +139,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   /** Starts guarding `first`, the first attempt's streamed response. */
   constructor(first: UpstreamResponse, options: ExchangeOptions) {
     this.#options = options;
-    this.#delivery = new Delivery(options.upstreamProtocol);
+    this.#delivery = new Delivery(options.upstreamDialect.guard.delivery);
     this.#signal = AbortSignal.any([options.signal, this.#cancel.signal]);
     this.#attempt = this.#newAttempt(1, first, undefined);
   }
@@ -179,10 +171,8 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
         attempt.pendingRead = undefined;
         if (wake.result.done) return await this.#upstreamEnded(attempt);
         return await this.#onEvent(attempt, wake.result.value);
-      case "read_failed": {
-        const { kind, message } = streamFailure(wake.error);
-        return this.#terminate(kind, message);
-      }
+      case "read_failed":
+        return this.#terminate(streamFailure(wake.error));
       case "check":
         attempt.suspicions.delete(wake.channel);
         return await this.#onCheck(attempt, wake);
@@ -218,7 +208,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   }
 
   async #onEvent(attempt: Attempt, event: SseEvent): Promise<void> {
-    const facts = eventFacts(this.#options.upstreamProtocol, event);
+    const facts = this.#options.upstreamDialect.guard.eventFacts(event);
     const items = attempt.splicer ? attempt.splicer.map(event, facts) : [{ event, facts }];
     for (const item of items) {
       // Checked before the event is queued, so the event that completes a repeated call never goes out.
@@ -299,7 +289,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     this.#release(attempt);
     this.#stop(attempt, undefined);
     if (!this.#delivery.ended && this.#options.converter === undefined) {
-      return this.#terminate("api_error", "Upstream stream ended before the response was complete");
+      return this.#terminate({ kind: "api_error", message: "Upstream stream ended before the response was complete" });
     }
     this.#close();
   }
@@ -355,7 +345,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     });
     if (this.#closed) return;
     if (plan.kind === "stop" || plan.kind === "cut") guard.counters.exhausted(model);
-    if (plan.kind === "stop") return this.#terminate("api_error", plan.message, GARBAGE_CODE);
+    if (plan.kind === "stop") return this.#terminate({ kind: "api_error", message: plan.message, code: GARBAGE_CODE });
     if (plan.kind === "cut") return this.#endAsLengthCut();
     if (plan.kind === "retry") guard.counters.retry(model);
     else guard.counters.continuation(model);
@@ -363,7 +353,7 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   }
 
   #plan(failed: number, finding: Finding): Plan {
-    const { guard, upstreamProtocol, body, retrySampling } = this.#options;
+    const { guard, upstreamDialect, body, retrySampling } = this.#options;
     const next = `attempt ${failed + 1} of ${guard.attempts}`;
     if (failed >= guard.attempts) {
       return this.#giveUp(exhaustedMessage(finding.description, failed), `gave up after ${countOf(failed, "attempt")}`);
@@ -371,8 +361,8 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     if (!this.#delivery.contentSent) {
       return { kind: "retry", body: retryBody(body, retrySampling), outcome: `retrying (${next})` };
     }
-    const continuation = this.#delivery.continuable && canPrefill(upstreamProtocol, body)
-      ? continuationBody(upstreamProtocol, body, {
+    const continuation = this.#delivery.continuable && upstreamDialect.guard.canPrefill(body)
+      ? continuationBody(upstreamDialect.guard, body, {
         delivered: this.#delivery.text,
         sampling: retrySampling,
       })
@@ -402,10 +392,10 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
 
   /** Ends the client's stream as a length cut after what it already has (see `length_cut.ts`). */
   #endAsLengthCut(): void {
-    const { upstreamProtocol, converter, body } = this.#options;
+    const { upstreamDialect: { guard }, converter, body } = this.#options;
     const includeUsage = converter === undefined && record(body.stream_options)?.include_usage === true;
-    for (const event of lengthCutEvents(upstreamProtocol, this.#delivery, { includeUsage, body })) {
-      this.#deliver(event, eventFacts(upstreamProtocol, event));
+    for (const event of guard.lengthCutEvents(this.#delivery, { includeUsage, body })) {
+      this.#deliver(event, guard.eventFacts(event));
     }
     this.#close();
   }
@@ -419,25 +409,22 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
       response = await send(JSON.stringify(plan.body), this.#signal);
     } catch (error) {
       if (this.#signal.aborted) return this.#close();
-      if (error instanceof ProxyError) return this.#terminate(error.kind, error.message);
-      const { kind, message } = streamFailure(error);
-      return this.#terminate(kind, message);
+      return this.#terminate(streamFailure(error));
     }
     if (this.#closed) return response.abort(this.#signal.reason);
     if (response.status >= 300 || response.body === null || !isEventStream(response.headers)) {
       const text = await readText(response);
-      return this.#terminate(
-        response.status >= 300 ? errorKindForStatus(response.status) : "api_error",
-        response.status >= 300
+      return this.#terminate({
+        kind: response.status >= 300 ? errorKindForStatus(response.status) : "api_error",
+        message: response.status >= 300
           ? `Retry failed: ${upstreamErrorMessage(text, response.status)}`
           : "Retry failed: the upstream did not answer with an event stream",
-      );
+      });
     }
     this.#attempt = this.#newAttempt(
       number,
       response,
-      new AttemptSplicer({
-        protocol: this.#options.upstreamProtocol,
+      this.#options.upstreamDialect.guard.splicer({
         delivery: this.#delivery,
         continuation: plan.kind === "continue",
         trimLeadingWhitespace: plan.kind === "continue" && plan.trimmed,
@@ -448,13 +435,12 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
   #newAttempt(number: number, upstream: UpstreamResponse, splicer: AttemptSplicer | undefined): Attempt {
     const { settings } = this.#options.guard;
     const body = upstream.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-    const events = new SseParserStream(this.#options.maxEventBytes ?? Infinity);
     return {
       number,
       upstream,
-      reader: body.pipeThrough(new TextDecoderStream()).pipeThrough(events).getReader(),
+      reader: decodeEvents(body, this.#options.maxEventBytes ?? Infinity).getReader(),
       queue: new HoldBackQueue({ detect: settings.localDetection, holdBackChars: settings.holdBackChars }),
-      toolCalls: new StreamedToolCalls(this.#options.upstreamProtocol),
+      toolCalls: this.#options.upstreamDialect.guard.toolCalls(),
       splicer,
       checks: new AbortController(),
       pendingRead: undefined,
@@ -478,13 +464,16 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     attempt.reader.cancel(reason).catch(() => {});
   }
 
-  /** Ends the client's stream with an error event in the upstream's protocol (the converter translates it). */
-  #terminate(kind: ErrorKind, message: string, code?: string): void {
+  /**
+   * Ends the client's stream with a neutral error, as the upstream dialect's error event (the converter, if any,
+   * translates it into the client's).
+   */
+  #terminate(error: { kind: ErrorKind; message: string; code?: string }): void {
     if (this.#closed) return;
-    this.#stop(this.#attempt, new Error(message));
-    this.#out?.enqueue(errorEvent(this.#options, { kind, message, code }));
+    this.#stop(this.#attempt, new Error(error.message));
+    this.#out?.enqueue(this.#options.upstreamDialect.errorEvent(error));
     this.#emitted++;
-    this.#options.onEnd("error", new Error(message));
+    this.#options.onEnd("error", new Error(error.message));
     this.#close();
   }
 
@@ -505,31 +494,6 @@ export function suspicionGrace(period: number): number {
   return Math.min(4096, Math.max(512, 8 * period));
 }
 
-/**
- * An upstream-protocol error event that reaches the client in its own protocol: as is in passthrough, and
- * through the converter otherwise (OpenAI → Anthropic keeps an Anthropic `type`; Anthropic → OpenAI turns an
- * unknown type into the OpenAI `code`, which carries `code` across).
- */
-function errorEvent(
-  options: ExchangeOptions,
-  error: { kind: ErrorKind; message: string; code?: string },
-): SseEvent {
-  const { upstreamProtocol, clientProtocol } = options;
-  const anthropicType = anthropicErrorBody(error.kind, error.message).error.type;
-  if (upstreamProtocol === "anthropic") {
-    const type = clientProtocol === "openai" && error.code !== undefined ? error.code : anthropicType;
-    return { event: "error", data: JSON.stringify({ type: "error", error: { type, message: error.message } }) };
-  }
-  if (clientProtocol === "anthropic") {
-    return { data: JSON.stringify({ error: { message: error.message, type: anthropicType } }) };
-  }
-  return { data: JSON.stringify(openaiErrorBody(error.kind, error.message, error.code)) };
-}
-
-function isEventStream(headers: Headers): boolean {
-  return (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
-}
-
 async function readText(response: UpstreamResponse): Promise<string> {
   const reader = response.reader();
   if (reader === null) return "";
@@ -545,8 +509,8 @@ async function readText(response: UpstreamResponse): Promise<string> {
  * module documentation.
  */
 export function guardedStreamResponse(first: UpstreamResponse, options: ExchangeOptions): Response {
-  const { converter, clientProtocol, guard } = options;
-  // The source ends the request itself when it sends an error event; `guardStream` would then report "complete".
+  const { converter, clientDialect, guard } = options;
+  // The source ends the request itself when it sends an error event; the end guard would then report "complete".
   let ended = false;
   const onEnd: ExchangeOptions["onEnd"] = (outcome, error) => {
     if (ended) return;
@@ -554,18 +518,12 @@ export function guardedStreamResponse(first: UpstreamResponse, options: Exchange
     options.onEnd(outcome, error);
   };
   const source = new GuardedStreamSource(first, { ...options, onEnd });
-  let events = new ReadableStream<SseEvent>(source, { highWaterMark: 0 });
-  if (converter !== undefined) events = events.pipeThrough(converter.stream());
-  let bytes = events.pipeThrough(new SseEncoderStream());
-  // The OpenAI → Anthropic converter pings on its own whenever it gets no events.
-  if (!(converter !== undefined && clientProtocol === "anthropic")) {
-    bytes = bytes.pipeThrough(new KeepAliveStream(clientProtocol, guard.settings.keepAliveMs));
-  }
-  const headers = clientResponseHeaders(first.headers);
-  headers.set("content-type", "text/event-stream; charset=utf-8");
-  headers.set("cache-control", "no-cache");
-  return new Response(guardStream(bytes, { protocol: clientProtocol, onEnd, stop: options.stop }), {
-    status: first.status,
-    headers,
+  const events = new ReadableStream<SseEvent>(source, { highWaterMark: 0 });
+  const body = eventStream(events, {
+    client: clientDialect,
+    converter,
+    keepAliveMs: guard.settings.keepAliveMs,
+    end: { onEnd, stop: options.stop },
   });
+  return new Response(body, { status: first.status, headers: eventStreamHeaders(first.headers) });
 }

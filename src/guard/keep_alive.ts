@@ -5,30 +5,27 @@
  * @module
  */
 
-import type { Protocol } from "../http/errors.ts";
-import { SSE_KEEPALIVE_COMMENT } from "../protocols/sse.ts";
-
-const ANTHROPIC_PING = new TextEncoder().encode('event: ping\ndata: {"type":"ping"}\n\n');
+import type { Dialect } from "../protocols/dialect.ts";
 
 /**
- * Re-emits encoded SSE bytes and, after `intervalMs` without output, writes a keep-alive: an Anthropic `ping`
- * event for Anthropic clients once the stream has begun (a `ping` before `message_start` would break the
- * grammar), else an SSE comment (`: keep-alive`), which every SSE parser ignores.
+ * Re-emits encoded SSE bytes and, after `intervalMs` without output, writes the client dialect's keep-alive
+ * (`Dialect.keepAlive`): an Anthropic `ping` event once the stream has begun (a `ping` before `message_start`
+ * would break the grammar), else an SSE comment (`: keep-alive`), which every SSE parser ignores.
  *
  * @example
  * ```ts ignore
- * const bytes = events.pipeThrough(new SseEncoderStream()).pipeThrough(new KeepAliveStream("openai", 10_000));
+ * const bytes = events.pipeThrough(new SseEncoderStream()).pipeThrough(new KeepAliveStream(OPENAI_CHAT, 10_000));
  * ```
  */
 export class KeepAliveStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** Creates the stage for a client speaking `protocol`. */
-  constructor(protocol: Protocol, intervalMs: number) {
+  /** Creates the stage for a client speaking `dialect`. */
+  constructor(dialect: Dialect, intervalMs: number) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let begun = false;
     const arm = (controller: TransformStreamDefaultController<Uint8Array>) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        controller.enqueue(protocol === "anthropic" && begun ? ANTHROPIC_PING : SSE_KEEPALIVE_COMMENT);
+        controller.enqueue(dialect.keepAlive(begun));
         arm(controller);
       }, intervalMs);
     };

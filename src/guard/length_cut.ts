@@ -5,14 +5,18 @@
  * that was cut short, which none of them retries, unlike an `overloaded_error` / 529, which every one of them does.
  *
  * Both forms are written in the upstream's protocol, before any conversion:
- * - {@link cutAnswer}: a whole (non-streamed) answer body, cut at the loop start.
- * - {@link lengthCutEvents}: the events that end a stream whose client has everything before the loop start.
+ * - {@link cutOpenAIAnswer}, {@link cutAnthropicAnswer}: a whole (non-streamed) answer body, cut at the loop start.
+ * - {@link openAILengthCutEvents}, {@link anthropicLengthCutEvents}: the events that end a stream whose client has
+ *   everything before the loop start.
+
+ *
+ * Each dialect (`protocols/openai_chat.ts`, `protocols/anthropic_messages.ts`) offers its pair as `guard.cutAnswer`
+ * and `guard.lengthCutEvents`.
  *
  * @module
  */
 
 import { textTokenWeight } from "../convert/count_tokens.ts";
-import type { Protocol } from "../http/errors.ts";
 import { type ContentPart, readContentPart, withPartText } from "../protocols/openai_content.ts";
 import type { SseEvent } from "../protocols/sse.ts";
 import type { Delivery } from "./delivery.ts";
@@ -28,19 +32,11 @@ export const GARBAGE_HEADER = "x-sampling-proxy-garbage";
 export type AnswerCut = { channel: Channel; at: number } | { channel: "tool"; call: number };
 
 /**
- * A copy of a whole answer body of `protocol` ending at `cut` (everything after it is dropped; a tool call or a
- * signed thinking block the cut falls into is dropped whole, since a part of one is unusable), marked as a length
- * cut. Without a cut only the finish reason changes. Usage is kept: the tokens were generated.
+ * A copy of a whole OpenAI answer body ending at `cut` (everything after it is dropped; a tool call the cut falls
+ * into is dropped whole, since a part of one is unusable), marked as a length cut. Without a cut only the finish
+ * reason changes. Usage is kept: the tokens were generated.
  */
-export function cutAnswer(
-  protocol: Protocol,
-  body: Record<string, unknown>,
-  cut: AnswerCut | undefined,
-): Record<string, unknown> {
-  return protocol === "openai" ? cutOpenAI(body, cut) : cutAnthropic(body, cut);
-}
-
-function cutOpenAI(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
+export function cutOpenAIAnswer(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
   const choices = list(body.choices);
   const at = choices.findIndex((choice) => (record(choice)?.index ?? 0) === 0);
   const choice = record(choices[at]);
@@ -72,7 +68,8 @@ function cutOpenAI(body: Record<string, unknown>, cut: AnswerCut | undefined): R
   return { ...body, choices: out };
 }
 
-function cutAnthropic(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
+/** {@link cutOpenAIAnswer} for an Anthropic answer body (a signed thinking block the cut falls into goes whole). */
+export function cutAnthropicAnswer(body: Record<string, unknown>, cut: AnswerCut | undefined): Record<string, unknown> {
   const kept: unknown[] = [];
   const offsets: Record<Channel, number> = { content: 0, reasoning: 0, tool: 0 };
   let calls = 0;
@@ -135,7 +132,7 @@ function cutContent(content: unknown, kind: ContentPart["kind"], at: number): un
   return kept;
 }
 
-/** What {@link lengthCutEvents} needs besides the delivery. */
+/** What the length-cut events need besides the delivery. */
 export interface LengthCutOptions {
   /** OpenAI: send a usage chunk (the client asked for `stream_options.include_usage` and no converter counts). */
   includeUsage: boolean;
@@ -144,24 +141,27 @@ export interface LengthCutOptions {
 }
 
 /**
- * The events that end a stream as a length cut, after what `delivery` says the client has: Anthropic closes the
- * open blocks and sends `message_delta` (`stop_reason: "max_tokens"`, estimated output tokens) and
- * `message_stop`; OpenAI sends a `finish_reason: "length"` chunk, a usage chunk when asked for (estimated), and
- * `[DONE]`.
+ * The events that end an Anthropic stream as a length cut, after what `delivery` says the client has: the open
+ * blocks close, then `message_delta` (`stop_reason: "max_tokens"`, estimated output tokens) and `message_stop`.
  */
-export function lengthCutEvents(protocol: Protocol, delivery: Delivery, options: LengthCutOptions): SseEvent[] {
+export function anthropicLengthCutEvents(delivery: Delivery, _options: LengthCutOptions): SseEvent[] {
+  return [
+    ...delivery.openBlocks.map((index) => anthropicEvent({ type: "content_block_stop", index })),
+    anthropicEvent({
+      type: "message_delta",
+      delta: { stop_reason: "max_tokens", stop_sequence: null },
+      usage: { output_tokens: Math.ceil(delivery.outputWeight) },
+    }),
+    anthropicEvent({ type: "message_stop" }),
+  ];
+}
+
+/**
+ * The events that end an OpenAI stream as a length cut: a `finish_reason: "length"` chunk, a usage chunk when asked
+ * for (estimated), and `[DONE]`.
+ */
+export function openAILengthCutEvents(delivery: Delivery, options: LengthCutOptions): SseEvent[] {
   const outputTokens = Math.ceil(delivery.outputWeight);
-  if (protocol === "anthropic") {
-    return [
-      ...delivery.openBlocks.map((index) => anthropicEvent({ type: "content_block_stop", index })),
-      anthropicEvent({
-        type: "message_delta",
-        delta: { stop_reason: "max_tokens", stop_sequence: null },
-        usage: { output_tokens: outputTokens },
-      }),
-      anthropicEvent({ type: "message_stop" }),
-    ];
-  }
   const head = { ...delivery.chunkHead, object: "chat.completion.chunk" };
   const events: SseEvent[] = [
     { data: JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, finish_reason: "length" }] }) },

@@ -15,47 +15,66 @@
  * @module
  */
 
-import type { Protocol } from "../http/errors.ts";
 import type { EventFacts } from "./event_text.ts";
 import { type ToolCallLoopVerdict, ToolCallRepeatDetector } from "./tool_call_repeat_detector.ts";
 
-interface OpenCall {
+/** A tool call being assembled. */
+export interface OpenCall {
+  /** The tool's name. */
   name: string;
+  /** The argument text so far. */
   args: string;
 }
 
-/** Assembles one streamed answer's tool calls; one instance per attempt. */
-export class StreamedToolCalls {
-  #protocol: Protocol;
+/**
+ * Assembles one streamed answer's tool calls; one instance per attempt. Each dialect reads its own events
+ * ({@link AnthropicToolCalls}, {@link OpenAIToolCalls}); the dialect's `guard.toolCalls()` makes the right one.
+ */
+export abstract class StreamedToolCalls {
   #detector = new ToolCallRepeatDetector();
-  #open = new Map<string, OpenCall>();
-  #keyByIndex = new Map<number, string>();
-  #latest: string | undefined;
-
-  constructor(protocol: Protocol) {
-    this.#protocol = protocol;
-  }
+  /** The calls still open, by key. */
+  protected readonly open: Map<string, OpenCall> = new Map();
 
   /** Reads one event; returns a verdict when it completes the repeated call that makes a loop. */
   push(facts: EventFacts): ToolCallLoopVerdict | null {
-    if (facts.json === undefined) return null;
-    return this.#protocol === "anthropic" ? this.#anthropic(facts) : this.#openai(facts.json);
+    return facts.json === undefined ? null : this.read(facts, facts.json);
   }
 
   /** The stream ended: every call still open is complete. */
   finish(): ToolCallLoopVerdict | null {
-    return this.#completeAll(() => true);
+    return this.completeAll(() => true);
   }
 
-  #anthropic(facts: EventFacts): ToolCallLoopVerdict | null {
-    const json = facts.json!;
+  /** Reads one event whose data is a JSON object. */
+  protected abstract read(facts: EventFacts, json: Record<string, unknown>): ToolCallLoopVerdict | null;
+
+  /** Completes every open call that is `ready`; the first verdict wins. */
+  protected completeAll(ready: (call: OpenCall) => boolean): ToolCallLoopVerdict | null {
+    let verdict: ToolCallLoopVerdict | null = null;
+    for (const [key, call] of this.open) {
+      if (!ready(call)) continue;
+      this.open.delete(key);
+      verdict ??= this.record(call);
+    }
+    return verdict;
+  }
+
+  /** Feeds one complete call to the repeat detector. */
+  protected record(call: OpenCall): ToolCallLoopVerdict | null {
+    return this.#detector.record(call.name, call.args.trim() === "" ? "{}" : call.args);
+  }
+}
+
+/** Anthropic Messages: a call is complete at its `content_block_stop`. */
+export class AnthropicToolCalls extends StreamedToolCalls {
+  protected read(facts: EventFacts, json: Record<string, unknown>): ToolCallLoopVerdict | null {
     const key = `block:${facts.index}`;
     if (json.type === "content_block_start" && facts.blockType === "tool_use") {
       const block = json.content_block as { name?: unknown };
-      this.#open.set(key, { name: typeof block.name === "string" ? block.name : "", args: "" });
+      this.open.set(key, { name: typeof block.name === "string" ? block.name : "", args: "" });
       return null;
     }
-    const call = this.#open.get(key);
+    const call = this.open.get(key);
     if (call === undefined) return null;
     if (json.type === "content_block_delta") {
       const delta = json.delta as { type?: unknown; partial_json?: unknown };
@@ -63,11 +82,17 @@ export class StreamedToolCalls {
       return null;
     }
     if (json.type !== "content_block_stop") return null;
-    this.#open.delete(key);
-    return this.#record(call);
+    this.open.delete(key);
+    return this.record(call);
   }
+}
 
-  #openai(json: Record<string, unknown>): ToolCallLoopVerdict | null {
+/** OpenAI Chat: calls are matched by `id`, `index` or the latest call (see the module documentation). */
+export class OpenAIToolCalls extends StreamedToolCalls {
+  #keyByIndex = new Map<number, string>();
+  #latest: string | undefined;
+
+  protected read(_facts: EventFacts, json: Record<string, unknown>): ToolCallLoopVerdict | null {
     const choice = (json.choices as Array<Record<string, unknown>> | undefined)?.[0];
     if (choice === undefined) return null;
     const delta = choice.delta as { tool_calls?: unknown } | undefined;
@@ -76,7 +101,7 @@ export class StreamedToolCalls {
       const verdict = this.#fragment(fragment as Record<string, unknown>);
       if (verdict) return verdict;
     }
-    return choice.finish_reason ? this.#completeAll(() => true) : null;
+    return choice.finish_reason ? this.completeAll(() => true) : null;
   }
 
   #fragment(fragment: Record<string, unknown>): ToolCallLoopVerdict | null {
@@ -87,31 +112,17 @@ export class StreamedToolCalls {
     if (index !== undefined) this.#keyByIndex.set(index, key);
     const fn = fragment.function as { name?: unknown; arguments?: unknown } | undefined;
     let verdict: ToolCallLoopVerdict | null = null;
-    let call = this.#open.get(key);
+    let call = this.open.get(key);
     if (call === undefined) {
       // A new call: the calls before it whose arguments are already whole JSON are complete.
-      verdict = this.#completeAll(({ args }) => isJson(args));
+      verdict = this.completeAll(({ args }) => isJson(args));
       call = { name: "", args: "" };
-      this.#open.set(key, call);
+      this.open.set(key, call);
     }
     if (typeof fn?.name === "string" && fn.name !== "") call.name = fn.name;
     if (typeof fn?.arguments === "string") call.args += fn.arguments;
     this.#latest = key;
     return verdict;
-  }
-
-  #completeAll(ready: (call: OpenCall) => boolean): ToolCallLoopVerdict | null {
-    let verdict: ToolCallLoopVerdict | null = null;
-    for (const [key, call] of this.#open) {
-      if (!ready(call)) continue;
-      this.#open.delete(key);
-      verdict ??= this.#record(call);
-    }
-    return verdict;
-  }
-
-  #record(call: OpenCall): ToolCallLoopVerdict | null {
-    return this.#detector.record(call.name, call.args.trim() === "" ? "{}" : call.args);
   }
 }
 

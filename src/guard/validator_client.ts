@@ -15,6 +15,8 @@
  * @module
  */
 
+import { ANTHROPIC_MESSAGES } from "../protocols/anthropic_messages.ts";
+import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import { postToUpstream, upstreamHeaders } from "../handlers/upstream_request.ts";
 import { ProxyError } from "../http/errors.ts";
@@ -121,12 +123,12 @@ export function createValidator(options: ValidatorOptions): Validator {
       `Cannot create a validator: confidenceThreshold must be from 0 to 1: received ${confidenceThreshold}`,
     );
   }
-  const anthropic = upstream.supportsAnthropic;
-  const protocol = anthropic ? "anthropic" : "openai";
+  const anthropic = upstream.protocols.includes("anthropic_messages");
+  const dialect = anthropic ? ANTHROPIC_MESSAGES : OPENAI_CHAT;
   const url = endpointUrl(upstream.api, anthropic ? "messages" : "chat/completions");
   const headers = upstreamHeaders(upstream, new Headers({ accept: "text/event-stream" }), {
-    client: protocol,
-    upstream: protocol,
+    client: dialect,
+    upstream: dialect,
   });
 
   return {

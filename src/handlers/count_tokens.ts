@@ -10,6 +10,8 @@
  * @module
  */
 
+import { ANTHROPIC_MESSAGES } from "../protocols/anthropic_messages.ts";
+import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from "../convert/count_tokens.ts";
@@ -35,7 +37,7 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     }
     const { upstream } = ctx.router.route(model);
     // (1) The upstream counts.
-    if (upstream.supportsAnthropic) {
+    if (upstream.protocols.includes("anthropic_messages")) {
       // Anthropic rejects thinking blocks the proxy signed, here as in generation.
       const text = dropProxyThinkingFromRequest(body.text, body.json) ? JSON.stringify(body.json) : body.text;
       const counted = await passthrough(ctx, request, upstream, text);
@@ -50,7 +52,7 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     // (3) Local estimate.
     return Response.json({ input_tokens: estimateAnthropicInputTokens(req) });
   } catch (error) {
-    if (error instanceof ProxyError) return errorResponse("anthropic", error);
+    if (error instanceof ProxyError) return errorResponse(ANTHROPIC_MESSAGES, error);
     throw error;
   }
 }
@@ -68,7 +70,7 @@ async function passthrough(
   const url = endpointUrl(upstream.api, "messages/count_tokens");
   const response = await postToUpstream(ctx, upstream, {
     url,
-    headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "anthropic" }),
+    headers: upstreamHeaders(upstream, request.headers, { client: ANTHROPIC_MESSAGES, upstream: ANTHROPIC_MESSAGES }),
     body: text,
     signal: request.signal,
   });
@@ -95,7 +97,7 @@ async function tokenize(
   try {
     const response = await postToUpstream(ctx, upstream, {
       url,
-      headers: upstreamHeaders(upstream, request.headers, { client: "anthropic", upstream: "openai" }),
+      headers: upstreamHeaders(upstream, request.headers, { client: ANTHROPIC_MESSAGES, upstream: OPENAI_CHAT }),
       body: JSON.stringify({ content: toTokenizeText(req) }),
       signal: request.signal,
     });

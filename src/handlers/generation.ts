@@ -5,14 +5,16 @@
  * 1. Read and validate the body (size cap, JSON object, `model`; optional on SGLang's `/generate`).
  * 2. Route the model to an upstream (a body without `model` by the `*` binding); refuse a path that upstream does
  *    not forward (`routing/forward_paths.ts`).
- * 3. Plan: passthrough when the upstream speaks the client's protocol, else convert the body.
+ * 3. Plan: passthrough when the upstream speaks the client's dialect, else the registered converter
+ *    (`protocols/registry.ts`) to a dialect it speaks.
  * 4. Policy: sampling defaults / forced / stripped keys, rename, clamp — on the upstream's body (inside
  *    `sampling_params` for SGLang's `/generate`).
  * 5. Admit: a concurrency slot (bounded queue), then the throttle's pause; both abort with the client.
  * 6. Call the upstream with the client's abort signal and the upstream's timeouts. With garbage detection on, a
  *    chat completions or messages answer goes through the guard (`src/guard/`): streams are held back, cut, and
  *    retried or continued within the one client stream; whole answers are checked and retried before step 7.
- * 7. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams.
+ * 7. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams (streams
+ *    assembled by `pipeline/response_pipeline.ts`).
  * 8. Finish once, when the body ends (complete, failed or cancelled): release the slot, record the end for the
  *    throttle, write the request's log line.
  *
@@ -22,28 +24,37 @@
 import { AdmissionError } from "../admission/errors.ts";
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import { type Converter, createConverter } from "../convert/converter.ts";
+import type { Converter } from "../convert/converter.ts";
 import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
-import { errorResponse, type Protocol, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
+import { errorResponse, ProxyError, upstreamErrorMessage } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
-import { SseParserStream } from "../http/sse_parser.ts";
-import { guardStream, type GuardStreamOptions, type StreamOutcome } from "../http/stream_end.ts";
+import type { StreamOutcome } from "../http/stream_end.ts";
 import type { ExchangeOptions } from "../guard/exchange.ts";
 import { vetAnswer } from "../guard/guarded_answer.ts";
 import { guardedStreamResponse } from "../guard/guarded_stream.ts";
 import { readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 import { applyNestedPolicy, UNNAMED_MODEL } from "../policy/nested_sampling.ts";
 import type { PolicyChange } from "../policy/sampling.ts";
-import { SseEncoderStream } from "../protocols/sse.ts";
+import {
+  decodeEvents,
+  eventStream,
+  eventStreamHeaders,
+  isEventStream,
+  passthroughStream,
+  type StreamEnd,
+} from "../pipeline/response_pipeline.ts";
+import type { Dialect } from "../protocols/dialect.ts";
+import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
+import { canServe, converterFor } from "../protocols/registry.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
 import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
 import { postToUpstream, readUpstreamText, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
-  /** The protocol the client speaks on this endpoint. */
-  protocol: Protocol;
+  /** The dialect the client speaks on this endpoint. */
+  dialect: Dialect;
   /** The endpoint relative to the API root, e.g. `chat/completions`, `messages`, `embeddings`. */
   endpoint: string;
   /** Chat completions or messages: the endpoints that can be converted. */
@@ -59,12 +70,9 @@ export interface GenerationEndpoint {
   modelOptional?: boolean;
 }
 
-/** How a response body reports its end, and the signal that ends it early when the proxy stops. */
-type StreamEnd = Pick<GuardStreamOptions, "onEnd" | "stop"> & { maxEventBytes: number };
-
 /** SGLang's native `POST /generate`: at the server root, sampling keys in `sampling_params`, `model` optional. */
 export const SGLANG_GENERATE: GenerationEndpoint = {
-  protocol: "openai",
+  dialect: OPENAI_CHAT,
   endpoint: "generate",
   convertible: false,
   serverRoot: true,
@@ -76,7 +84,7 @@ export const SGLANG_GENERATE: GenerationEndpoint = {
 class RequestRecord {
   readonly id: string;
   readonly started = performance.now();
-  readonly protocol: Protocol;
+  readonly dialect: Dialect;
   model?: string;
   upstreamModel?: string;
   upstream?: string;
@@ -88,9 +96,9 @@ class RequestRecord {
   #cleanups: Array<() => void> = [];
   #finished = false;
 
-  constructor(id: string, protocol: Protocol) {
+  constructor(id: string, dialect: Dialect) {
     this.id = id;
-    this.protocol = protocol;
+    this.dialect = dialect;
   }
 
   /** Registers work for the finish (slot release, throttle end), run in reverse order. */
@@ -105,7 +113,7 @@ class RequestRecord {
     for (const cleanup of this.#cleanups) cleanup();
     const total = performance.now() - this.started;
     const parts = [
-      this.protocol,
+      this.dialect.label,
       `model=${this.model ?? "-"}`,
       ...(this.upstreamModel && this.upstreamModel !== this.model ? [`upstream_model=${this.upstreamModel}`] : []),
       `upstream=${this.upstream ?? "-"}`,
@@ -132,7 +140,7 @@ export async function handleGeneration(
   request: Request,
   endpoint: GenerationEndpoint,
 ): Promise<Response> {
-  const record = new RequestRecord(ctx.nextRequestId(), endpoint.protocol);
+  const record = new RequestRecord(ctx.nextRequestId(), endpoint.dialect);
   try {
     const response = await proxyRequest(ctx, request, endpoint, record);
     record.firstByteMs = performance.now() - record.started;
@@ -145,7 +153,7 @@ export async function handleGeneration(
       ctx.logger.log("error", `Unexpected failure: ${error instanceof Error ? error.stack : String(error)}`, record.id);
     }
     record.finish(ctx, request.signal.aborted ? "cancelled" : "error", proxyError.message);
-    return errorResponse(endpoint.protocol, proxyError);
+    return errorResponse(endpoint.dialect, proxyError);
   }
 }
 
@@ -169,26 +177,26 @@ async function proxyRequest(
   const path = `/v1/${endpoint.endpoint}`;
   if (!isForwarded(path, upstream.forwardPaths)) throw notForwarded(path);
   // (3) Plan.
-  const converter = plan(upstream, endpoint, model);
+  const { converter, upstreamDialect } = plan(ctx, upstream, endpoint, model);
   record.mode = converter ? "convert" : "passthrough";
-  const upstreamProtocol = converter?.upstreamProtocol ?? endpoint.protocol;
   const converted = converter ? converter.request(body.json) : body.json;
   // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
-  const droppedThinking = upstreamProtocol === "anthropic" && endpoint.convertible &&
+  const droppedThinking = upstreamDialect.name === "anthropic_messages" && endpoint.convertible &&
     dropProxyThinkingFromRequest(body.text, converted);
   // (4) Policy.
-  const policyContext = { clientProtocol: endpoint.protocol, upstreamProtocol };
+  const upstreamProtocol = wireProtocol(upstreamDialect);
+  const policyContext = { clientProtocol: wireProtocol(endpoint.dialect), upstreamProtocol };
   const policy = endpoint.samplingParamsKey === undefined
     ? ctx.policy.apply(converted, policyContext)
     : applyNestedPolicy(ctx.policy, converted, { key: endpoint.samplingParamsKey, context: policyContext });
   logChanges(ctx, record, policy.changes);
   const upstreamModel = typeof policy.body.model === "string" ? policy.body.model : model;
   record.upstreamModel = upstreamModel;
-  if (upstreamProtocol === "anthropic") keepThinkingBudgetBelowMaxTokens(policy.body);
+  if (upstreamDialect.name === "anthropic_messages") keepThinkingBudgetBelowMaxTokens(policy.body);
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.protocol, upstream: upstreamProtocol });
+  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.dialect, upstream: upstreamDialect });
   // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
   await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
@@ -222,8 +230,8 @@ async function proxyRequest(
       requestId: record.id,
       model,
       upstream: upstream.name,
-      clientProtocol: endpoint.protocol,
-      upstreamProtocol,
+      clientDialect: endpoint.dialect,
+      upstreamDialect,
       converter,
       body: policy.body,
       retrySampling: ctx.retrySampling(model, upstreamProtocol),
@@ -243,22 +251,37 @@ async function proxyRequest(
   // (7) Answer.
   const end: StreamEnd = { onEnd, stop: ended, maxEventBytes: upstream.maxEventBytes };
   return converter
-    ? await convertedResponse(upstreamResponse, converter, endpoint.protocol, end)
+    ? await convertedResponse(upstreamResponse, converter, endpoint.dialect, end)
     : await passthroughResponse(upstreamResponse, endpoint, end);
 }
 
-/** (3) Passthrough (undefined) when the upstream speaks the client's protocol, else the converter. */
-function plan(upstream: UpstreamConfig, endpoint: GenerationEndpoint, model: string): Converter | undefined {
-  const speaks = endpoint.protocol === "openai" ? upstream.supportsOpenAI : upstream.supportsAnthropic;
-  if (speaks) return undefined;
+/**
+ * (3) Passthrough (no converter) when the upstream speaks the client's dialect, else the registered converter to
+ * the first dialect it speaks that has one.
+ */
+function plan(
+  ctx: ProxyContext,
+  upstream: UpstreamConfig,
+  endpoint: GenerationEndpoint,
+  model: string,
+): { converter: Converter | undefined; upstreamDialect: Dialect } {
+  const client = endpoint.dialect;
+  if (upstream.protocols.includes(client.name)) return { converter: undefined, upstreamDialect: client };
   if (!endpoint.convertible) {
     throw new ProxyError(
       400,
       "invalid_request",
-      `Upstream "${upstream.name}" does not serve OpenAI endpoints such as /v1/${endpoint.endpoint}`,
+      `Upstream "${upstream.name}" does not serve ${client.name} endpoints such as /v1/${endpoint.endpoint}`,
     );
   }
-  return createConverter(endpoint.protocol, upstream, { model });
+  const servedElsewhere = ctx.config.upstreams.some((other) => other !== upstream && canServe(client, other.protocols));
+  const { dialect, create } = converterFor(client, upstream.protocols, { upstream: upstream.name, servedElsewhere });
+  return { converter: create(upstream, { model }), upstreamDialect: dialect };
+}
+
+/** The sampling policy's two-valued protocol word for a dialect (`policy/sampling.ts`). */
+function wireProtocol(dialect: Dialect): "openai" | "anthropic" {
+  return dialect.label === "anthropic" ? "anthropic" : "openai";
 }
 
 /** (4) Debug lines for what the policy did, and from which rule; info lines with `enable_override_logs`. */
@@ -300,10 +323,6 @@ async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, reco
   record.onFinish(() => ctx.throttle.finished(model));
 }
 
-function isEventStream(headers: Headers): boolean {
-  return (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
-}
-
 /**
  * (7) Passthrough: the upstream's bytes, unparsed, with an error event appended if the stream fails. Only chat
  * completions and messages streams are checked for their final event; others (Responses, completions) have their
@@ -327,7 +346,7 @@ async function passthroughResponse(
   }
   headers.set("cache-control", "no-cache");
   const sse = endpoint.convertible;
-  return new Response(guardStream(reader, { protocol: endpoint.protocol, ...end, sse }), {
+  return new Response(passthroughStream(reader, endpoint.dialect, { ...end, sse }), {
     status: upstream.status,
     headers,
   });
@@ -337,23 +356,17 @@ async function passthroughResponse(
 async function convertedResponse(
   upstream: UpstreamResponse,
   converter: Converter,
-  protocol: Protocol,
+  client: Dialect,
   end: StreamEnd,
 ): Promise<Response> {
   const { onEnd } = end;
-  const headers = clientResponseHeaders(upstream.headers);
-  headers.delete("content-type");
   const stream = upstream.status < 300 && isEventStream(upstream.headers) ? upstream.body : null;
   if (stream) {
-    const events = stream
-      .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new SseParserStream(end.maxEventBytes))
-      .pipeThrough(converter.stream())
-      .pipeThrough(new SseEncoderStream());
-    headers.set("content-type", "text/event-stream; charset=utf-8");
-    headers.set("cache-control", "no-cache");
-    return new Response(guardStream(events, { protocol, ...end }), { status: upstream.status, headers });
+    const body = eventStream(decodeEvents(stream, end.maxEventBytes), { client, converter, end });
+    return new Response(body, { status: upstream.status, headers: eventStreamHeaders(upstream.headers) });
   }
+  const headers = clientResponseHeaders(upstream.headers);
+  headers.delete("content-type");
   const reader = upstream.reader();
   const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
   if (upstream.status >= 300 || reader === null) {

@@ -13,7 +13,7 @@
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { isJsonObject } from "../protocols/json_object.ts";
-import type { Protocol } from "../http/errors.ts";
+import type { Dialect } from "../protocols/dialect.ts";
 import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
 import { getFromUpstream, modelListHeaders } from "./upstream_request.ts";
@@ -37,8 +37,8 @@ export interface AnthropicModelEntry {
 }
 
 /** One model in the client's protocol shape. */
-export function modelBody(entry: ModelEntry, protocol: Protocol): ModelEntry | AnthropicModelEntry {
-  if (protocol === "openai") return entry;
+export function modelBody(entry: ModelEntry, dialect: Dialect): ModelEntry | AnthropicModelEntry {
+  if (dialect.name === "openai_chat") return entry;
   return {
     type: "model",
     id: entry.id,
@@ -48,9 +48,9 @@ export function modelBody(entry: ModelEntry, protocol: Protocol): ModelEntry | A
 }
 
 /** The model list in the client's protocol shape. */
-export function modelListBody(models: readonly ModelEntry[], protocol: Protocol): Record<string, unknown> {
-  const data = models.map((entry) => modelBody(entry, protocol));
-  if (protocol === "openai") return { object: "list", data };
+export function modelListBody(models: readonly ModelEntry[], dialect: Dialect): Record<string, unknown> {
+  const data = models.map((entry) => modelBody(entry, dialect));
+  if (dialect.name === "openai_chat") return { object: "list", data };
   return { data, has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null };
 }
 

@@ -7,16 +7,18 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import { type Protocol, ProxyError } from "../http/errors.ts";
+import { ProxyError } from "../http/errors.ts";
+import type { Dialect } from "../protocols/dialect.ts";
+import { DIALECTS } from "../protocols/registry.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
 import { callUpstream, readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 
 /** The protocols on both sides of a request. */
 export interface RequestProtocols {
-  /** The protocol the client spoke. */
-  client: Protocol;
-  /** The protocol of the upstream request. */
-  upstream: Protocol;
+  /** The dialect the client spoke. */
+  client: Dialect;
+  /** The dialect of the upstream request. */
+  upstream: Dialect;
 }
 
 /**
@@ -34,8 +36,8 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
     );
   }
   return upstreamRequestHeaders(incoming, {
-    clientProtocol: protocols.client,
-    upstreamProtocol: protocols.upstream,
+    client: protocols.client,
+    upstream: protocols.upstream,
     apiKey: upstream.apiKey,
     extra: upstream.headers,
   });
@@ -48,8 +50,8 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
  * @throws {ProxyError} 401 when the upstream's `api_key_env` variable was not set at start
  */
 export function modelListHeaders(upstream: UpstreamConfig, incoming: Headers): Headers {
-  const protocol = upstream.supportsOpenAI ? "openai" : "anthropic";
-  const headers = upstreamHeaders(upstream, incoming, { client: protocol, upstream: protocol });
+  const dialect = DIALECTS[upstream.protocols[0]];
+  const headers = upstreamHeaders(upstream, incoming, { client: dialect, upstream: dialect });
   headers.delete("content-type");
   return headers;
 }

@@ -1,17 +1,16 @@
 /**
  * The proxy's one domain error, and its rendering in each client protocol's error shape.
  *
- * Whoever rejects a request throws a {@link ProxyError}; the handler renders it once, in the shape the client
- * speaks: OpenAI `{"error":{…}}` or Anthropic `{"type":"error","error":{…}}`.
+ * Whoever rejects a request throws a {@link ProxyError}; the handler renders it once, in the shape of the client's
+ * dialect (`protocols/dialect.ts`): OpenAI `{"error":{…}}` or Anthropic `{"type":"error","error":{…}}`. The
+ * per-protocol type tables are here, beside the kinds they map.
  *
  * @module
  */
 
 import type { AnthropicErrorBody, AnthropicErrorType } from "../protocols/anthropic.ts";
+import type { Dialect } from "../protocols/dialect.ts";
 import type { OpenAIErrorBody } from "../protocols/openai.ts";
-
-/** The protocol a client speaks, or an upstream accepts. */
-export type Protocol = "openai" | "anthropic";
 
 /** What went wrong, independent of protocol; each kind has one Anthropic type and one OpenAI type. */
 export type ErrorKind =
@@ -140,15 +139,9 @@ export function openaiErrorBody(kind: ErrorKind, message: string, code?: string)
   return { error: { message, type: OPENAI_TYPES[kind], param: null, code: code ?? null } };
 }
 
-/** Builds the error body of `protocol`. */
-export function errorBody(protocol: Protocol, kind: ErrorKind, message: string, code?: string): unknown {
-  return protocol === "anthropic" ? anthropicErrorBody(kind, message) : openaiErrorBody(kind, message, code);
-}
-
-/** Renders a {@link ProxyError} as a JSON response in the client's protocol shape. */
-export function errorResponse(protocol: Protocol, error: ProxyError): Response {
-  const body = errorBody(protocol, error.kind, error.message, error.code);
-  return Response.json(body, { status: error.status, headers: error.headers });
+/** Renders a {@link ProxyError} as a JSON response in the shape of the client's `dialect`. */
+export function errorResponse(dialect: Dialect, error: ProxyError): Response {
+  return Response.json(dialect.errorBody(error), { status: error.status, headers: error.headers });
 }
 
 /** The message of a parsed error body of either protocol: `error` as a string, `error.message`, or `message`. */

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Protocol } from "./errors.ts";
+import type { Dialect } from "../protocols/dialect.ts";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -46,10 +46,10 @@ const CREDENTIAL_HEADERS = new Set([
 
 /** Options of {@link upstreamRequestHeaders}. */
 export interface UpstreamHeaderOptions {
-  /** The protocol of the upstream request body. */
-  upstreamProtocol: Protocol;
-  /** The protocol the client spoke. */
-  clientProtocol: Protocol;
+  /** The dialect of the upstream request body. */
+  upstream: Dialect;
+  /** The dialect the client spoke. */
+  client: Dialect;
   /** The upstream's own key; replaces the client's credentials. */
   apiKey?: string;
   /** Extra headers configured for the upstream; they win over the client's. */
@@ -62,40 +62,19 @@ export function upstreamRequestHeaders(incoming: Headers, options: UpstreamHeade
   const named = new Set(
     (incoming.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase()).filter(Boolean),
   );
-  const converting = options.clientProtocol !== options.upstreamProtocol;
+  const converting = options.client !== options.upstream;
   for (const [name, value] of incoming) {
     if (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("proxy-")) continue;
     if (converting && name.startsWith("anthropic-")) continue;
     if (options.apiKey !== undefined && (CREDENTIAL_HEADERS.has(name) || name.startsWith("x-forwarded-"))) continue;
     out.set(name, value);
   }
-  if (converting) moveCredentials(out, options.upstreamProtocol);
-  if (options.apiKey !== undefined) {
-    if (options.upstreamProtocol === "anthropic") out.set("x-api-key", options.apiKey);
-    else out.set("authorization", `Bearer ${options.apiKey}`);
-  }
-  if (options.upstreamProtocol === "anthropic" && !out.has("anthropic-version")) {
-    out.set("anthropic-version", "2023-06-01");
-  }
+  if (converting) options.upstream.auth.adoptCredentials(out);
+  options.upstream.auth.setCredentials(out, options.apiKey);
   out.set("content-type", "application/json");
   for (const [name, value] of Object.entries(options.extra ?? {})) out.set(name, value);
   out.set("accept-encoding", "identity");
   return out;
-}
-
-/** Carries the client's key over to the header the upstream's protocol expects. */
-function moveCredentials(headers: Headers, upstream: Protocol): void {
-  if (upstream === "openai") {
-    const key = headers.get("x-api-key");
-    headers.delete("x-api-key");
-    if (key !== null && !headers.has("authorization")) headers.set("authorization", `Bearer ${key}`);
-  } else {
-    const auth = headers.get("authorization");
-    if (auth !== null && !headers.has("x-api-key")) {
-      headers.delete("authorization");
-      headers.set("x-api-key", auth.replace(/^Bearer\s+/i, ""));
-    }
-  }
 }
 
 const PASSED_BACK =

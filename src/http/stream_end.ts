@@ -1,7 +1,8 @@
 /**
  * The end of a response stream, made explicit: the client always learns how it ended.
  *
- * {@link guardStream} re-emits a stream of bytes and, when the source errors (dropped connection, idle timeout)
+ * {@link endGuard} (the last stage of every response pipeline, `pipeline/response_pipeline.ts`; not to be confused
+ * with the garbage guard of `guard/`) re-emits a stream of bytes and, when the source errors (dropped connection, idle timeout)
  * or ends without its protocol's final event, appends an SSE error event in the client's protocol instead of
  * ending cleanly. It calls `onEnd` exactly once, when the body completed, failed or was cancelled by the client,
  * which is where concurrency slots are released and the request's log line is written.
@@ -15,25 +16,26 @@
  */
 
 import { concatBytes } from "./bytes.ts";
-import { errorBody, type ErrorKind, type Protocol, ProxyError } from "./errors.ts";
+import { ProxyError } from "./errors.ts";
 import { eventTooLarge } from "./sse_parser.ts";
 import { type ChunkReader, UpstreamLimitError } from "./upstream_call.ts";
-import { isFinalEvent, lastSseEvent } from "../protocols/final_event.ts";
+import type { Dialect, DialectError } from "../protocols/dialect.ts";
+import { lastSseEvent } from "../protocols/final_event.ts";
 import { formatSse } from "../protocols/sse.ts";
 import { upstreamFailureReason } from "./upstream_failure.ts";
 
 /** How a response body ended. */
 export type StreamOutcome = "complete" | "error" | "cancelled";
 
-/** Options of {@link guardStream}. */
-export interface GuardStreamOptions {
-  /** The client's protocol, for the error event's shape. */
-  protocol: Protocol;
+/** Options of {@link endGuard}. */
+export interface EndGuardOptions {
+  /** The client's dialect, for the error event's shape and (SSE) the final-event test. */
+  dialect: Dialect;
   /** Called once when the body ends. */
   onEnd: (outcome: StreamOutcome, error?: unknown) => void;
   /**
    * Bytes are SSE to be checked without parsing: hold back an unterminated trailing event and require the
-   * protocol's final event as the last one (see `protocols/final_event.ts`).
+   * dialect's final event as the last one (see `protocols/final_event.ts`).
    * @default false
    */
   sse?: boolean;
@@ -48,14 +50,18 @@ export interface GuardStreamOptions {
 
 const encoder = new TextEncoder();
 
-/** Encodes an SSE error event for `protocol` (Anthropic `event: error`, OpenAI `data: {"error":…}`). */
-export function sseErrorEvent(protocol: Protocol, kind: ErrorKind, message: string): Uint8Array {
-  const data = JSON.stringify(errorBody(protocol, kind, message));
-  return encoder.encode(formatSse(protocol === "anthropic" ? { event: "error", data } : { data }));
+/** Encodes the SSE error event of `dialect` (Anthropic `event: error`, OpenAI `data: {"error":…}`). */
+export function sseErrorEvent(dialect: Dialect, error: DialectError): Uint8Array {
+  return encoder.encode(formatSse(dialect.errorEvent(error)));
 }
 
-/** The error kind and message for a stream that failed with `error`. */
-export function streamFailure(error: unknown): { kind: ErrorKind; message: string } {
+/**
+ * The error for a stream that failed with `error`: a {@link ProxyError} as it is (a stage such as the garbage guard
+ * ended the stream with a neutral error for the client's dialect to render), else a timeout, a size limit or the
+ * upstream's failure.
+ */
+export function streamFailure(error: unknown): DialectError {
+  if (error instanceof ProxyError) return error;
   if (error instanceof Error && error.name === "UpstreamTimeoutError") {
     return { kind: "timeout", message: error.message };
   }
@@ -64,9 +70,9 @@ export function streamFailure(error: unknown): { kind: ErrorKind; message: strin
 }
 
 /** Re-emits `source`, ending it with an error event on failure; see the module doc. */
-export function guardStream(
+export function endGuard(
   source: ReadableStream<Uint8Array> | ChunkReader,
-  options: GuardStreamOptions,
+  options: EndGuardOptions,
 ): ReadableStream<Uint8Array> {
   const reader = source instanceof ReadableStream ? source.getReader() : source;
   const events = options.sse ? new EventTracker(options.maxEventBytes ?? Infinity) : undefined;
@@ -77,10 +83,11 @@ export function guardStream(
   /** Ends the stream for `stop`; the partial event held back (if any) is dropped, not run into the error event. */
   const endStopped = (out: ReadableStreamDefaultController<Uint8Array>) => {
     const reason: unknown = stop?.reason;
-    const { kind, message } = reason instanceof ProxyError
-      ? reason
-      : { kind: "api_error" as const, message: "The request was aborted" };
-    fail(out, kind, message, reason);
+    fail(
+      out,
+      reason instanceof ProxyError ? reason : { kind: "api_error", message: "The request was aborted" },
+      reason,
+    );
   };
   // A pending read ends with the cancel and its pull ends the stream; with none (the client is not reading), end now.
   const onStop = () => {
@@ -93,9 +100,9 @@ export function guardStream(
     stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
-  /** Ends the stream with an error event of `kind` and `message`; `onEnd` gets `error`. */
-  const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, message: string, error: unknown) => {
-    out.enqueue(sseErrorEvent(options.protocol, kind, message));
+  /** Ends the stream with the error event of `failure`; `onEnd` gets `error`. */
+  const fail = (out: ReadableStreamDefaultController<Uint8Array>, failure: DialectError, error: unknown) => {
+    out.enqueue(sseErrorEvent(options.dialect, failure));
     out.close();
     finish("error", error);
   };
@@ -115,10 +122,7 @@ export function guardStream(
           }
         } catch (error) {
           if (finished) return;
-          if (!stop?.aborted) {
-            const { kind, message } = streamFailure(error);
-            return fail(out, kind, message, error);
-          }
+          if (!stop?.aborted) return fail(out, streamFailure(error), error);
         } finally {
           reading = false;
         }
@@ -128,11 +132,11 @@ export function guardStream(
           return;
         }
         if (chunk.done) {
-          if (events && !events.complete(options.protocol)) {
+          if (events && !events.complete(options.dialect)) {
             // The unterminated event is dropped, as an SSE parser drops it at the end of the stream, so that it
             // cannot run into the error event.
             const message = "Upstream stream ended before the response was complete";
-            return fail(out, "api_error", message, new Error(message));
+            return fail(out, { kind: "api_error", message }, new Error(message));
           }
           for (const piece of events?.takePending() ?? []) out.enqueue(piece);
           out.close();
@@ -147,7 +151,7 @@ export function guardStream(
         if (ready === undefined) {
           const error = eventTooLarge(events.maxEventBytes);
           reader.cancel(error).catch(() => {});
-          return fail(out, "api_error", error.message, error);
+          return fail(out, { kind: "api_error", message: error.message }, error);
         }
         if (ready.length > 0) {
           out.enqueue(ready);
@@ -215,12 +219,12 @@ class EventTracker {
     return pending;
   }
 
-  /** Whether the stream so far ends with its protocol's final event (an unterminated last event counts). */
-  complete(protocol: Protocol): boolean {
+  /** Whether the stream so far ends with its dialect's final event (an unterminated last event counts). */
+  complete(dialect: Dialect): boolean {
     const pending = concatBytes(this.#pending);
     const last = isComment(pending, 0, pending.length) ? this.#last : pending;
     const event = last && lastSseEvent(decoder.decode(last));
-    return event !== undefined && isFinalEvent(protocol, event);
+    return event !== undefined && dialect.isFinalEvent(event);
   }
 
   /** The byte at `index` of `chunk`, where negative indices reach back before the chunk. */

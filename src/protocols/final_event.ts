@@ -10,28 +10,38 @@
  */
 
 import { createParser } from "eventsource-parser";
-import type { Protocol } from "../http/errors.ts";
 import { isJsonObject } from "./json_object.ts";
 import type { SseEvent } from "./sse.ts";
 
-/** Whether `event`, the last event of a `protocol` stream, ends it as complete (or as an explicit error). */
-export function isFinalEvent(protocol: Protocol, event: SseEvent): boolean {
+/** Whether `event`, the last event of an OpenAI Chat stream, ends it as complete (or as an explicit error). */
+export function isOpenAIFinalEvent(event: SseEvent): boolean {
   const data = event.data.trim();
-  if (protocol === "openai" && data === "[DONE]") return true;
-  if (event.event === "error") return true;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return false;
-  }
-  if (!isJsonObject(value)) return false;
-  if (protocol === "anthropic") return value.type === "message_stop" || value.type === "error";
+  if (data === "[DONE]") return true;
+  const value = eventObject(event, data);
+  if (value === true || value === undefined) return value === true;
   if (value.error !== undefined && value.error !== null) return true;
   const choices = value.choices;
   if (!Array.isArray(choices)) return false;
   if (choices.length === 0) return value.usage !== undefined && value.usage !== null;
   return choices.some((choice) => typeof choice?.finish_reason === "string");
+}
+
+/** Whether `event`, the last event of an Anthropic Messages stream, ends it: `message_stop` or an error. */
+export function isAnthropicFinalEvent(event: SseEvent): boolean {
+  const value = eventObject(event, event.data.trim());
+  if (value === true || value === undefined) return value === true;
+  return value.type === "message_stop" || value.type === "error";
+}
+
+/** `true` for an `event: error`, else the event's data as a JSON object, or `undefined` when it is none. */
+function eventObject(event: SseEvent, data: string): Record<string, unknown> | true | undefined {
+  if (event.event === "error") return true;
+  try {
+    const value: unknown = JSON.parse(data);
+    return isJsonObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last event of raw SSE text, an unterminated one included; comments and empty events are skipped. */

@@ -1,5 +1,7 @@
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
-import { answerText, eventFacts, isContentBearing } from "../../src/guard/event_text.ts";
+import { isContentBearing } from "../../src/guard/event_text.ts";
 
 function openAIChunk(delta: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { data: JSON.stringify({ id: "c1", choices: [{ index: 0, delta, finish_reason: null }], ...extra }) };
@@ -10,12 +12,11 @@ function anthropicEvent(data: Record<string, unknown> & { type: string }) {
 }
 
 Deno.test("eventFacts reads OpenAI content, reasoning and tool arguments", () => {
-  const content = eventFacts("openai", openAIChunk({ content: "Hi" }));
+  const content = OPENAI_CHAT.guard.eventFacts(openAIChunk({ content: "Hi" }));
   assert.deepEqual([content.kind, content.text], ["chunk", { content: "Hi", reasoning: "", tool: "" }]);
-  assert.equal(eventFacts("openai", openAIChunk({ reasoning_content: "Hmm" })).text.reasoning, "Hmm");
-  assert.equal(eventFacts("openai", openAIChunk({ reasoning: "Hmm" })).text.reasoning, "Hmm");
-  const tools = eventFacts(
-    "openai",
+  assert.equal(OPENAI_CHAT.guard.eventFacts(openAIChunk({ reasoning_content: "Hmm" })).text.reasoning, "Hmm");
+  assert.equal(OPENAI_CHAT.guard.eventFacts(openAIChunk({ reasoning: "Hmm" })).text.reasoning, "Hmm");
+  const tools = OPENAI_CHAT.guard.eventFacts(
     openAIChunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":' } }, { index: 1, function: {} }] }),
   );
   assert.equal(tools.kind, "chunk");
@@ -24,20 +25,22 @@ Deno.test("eventFacts reads OpenAI content, reasoning and tool arguments", () =>
 });
 
 Deno.test("eventFacts tells the OpenAI role chunk, the finish chunk, [DONE] and errors apart", () => {
-  assert.equal(eventFacts("openai", openAIChunk({ role: "assistant", content: "" })).kind, "start");
+  assert.equal(OPENAI_CHAT.guard.eventFacts(openAIChunk({ role: "assistant", content: "" })).kind, "start");
   const finish = { data: JSON.stringify({ id: "c1", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }) };
-  assert.equal(eventFacts("openai", finish).kind, "tail");
-  assert.equal(eventFacts("openai", { data: JSON.stringify({ id: "c1", choices: [], usage: {} }) }).kind, "tail");
-  assert.equal(eventFacts("openai", { data: "[DONE]" }).kind, "done");
-  assert.equal(eventFacts("openai", { data: '{"error":{"message":"boom"}}' }).kind, "error");
-  assert.equal(eventFacts("openai", { data: "not json" }).kind, "other");
+  assert.equal(OPENAI_CHAT.guard.eventFacts(finish).kind, "tail");
+  assert.equal(
+    OPENAI_CHAT.guard.eventFacts({ data: JSON.stringify({ id: "c1", choices: [], usage: {} }) }).kind,
+    "tail",
+  );
+  assert.equal(OPENAI_CHAT.guard.eventFacts({ data: "[DONE]" }).kind, "done");
+  assert.equal(OPENAI_CHAT.guard.eventFacts({ data: '{"error":{"message":"boom"}}' }).kind, "error");
+  assert.equal(OPENAI_CHAT.guard.eventFacts({ data: "not json" }).kind, "other");
   // vLLM's `tool_calls: []` beside text is text only.
-  assert.equal(eventFacts("openai", openAIChunk({ content: "x", tool_calls: [] })).tool, false);
+  assert.equal(OPENAI_CHAT.guard.eventFacts(openAIChunk({ content: "x", tool_calls: [] })).tool, false);
 });
 
 Deno.test("eventFacts reads Anthropic deltas and block starts with their index", () => {
-  const text = eventFacts(
-    "anthropic",
+  const text = ANTHROPIC_MESSAGES.guard.eventFacts(
     anthropicEvent({ type: "content_block_delta", index: 2, delta: { type: "text_delta", text: "Hi" } }),
   );
   assert.deepEqual([text.kind, text.index, text.text.content], ["block_delta", 2, "Hi"]);
@@ -46,15 +49,14 @@ Deno.test("eventFacts reads Anthropic deltas and block starts with their index",
     index: 0,
     delta: { type: "thinking_delta", thinking: "Hm" },
   });
-  assert.equal(eventFacts("anthropic", thinking).text.reasoning, "Hm");
+  assert.equal(ANTHROPIC_MESSAGES.guard.eventFacts(thinking).text.reasoning, "Hm");
   const json = anthropicEvent({
     type: "content_block_delta",
     index: 1,
     delta: { type: "input_json_delta", partial_json: "{" },
   });
-  assert.equal(eventFacts("anthropic", json).text.tool, "{");
-  const start = eventFacts(
-    "anthropic",
+  assert.equal(ANTHROPIC_MESSAGES.guard.eventFacts(json).text.tool, "{");
+  const start = ANTHROPIC_MESSAGES.guard.eventFacts(
     anthropicEvent({ type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "t", name: "x" } }),
   );
   assert.deepEqual([start.kind, start.blockType, start.tool], ["block_start", "tool_use", true]);
@@ -63,26 +65,29 @@ Deno.test("eventFacts reads Anthropic deltas and block starts with their index",
     index: 0,
     content_block: { type: "text", text: "Hey" },
   });
-  assert.equal(eventFacts("anthropic", withText).text.content, "Hey");
+  assert.equal(ANTHROPIC_MESSAGES.guard.eventFacts(withText).text.content, "Hey");
 });
 
 Deno.test("eventFacts tells the Anthropic message events apart", () => {
   const kinds = ["message_start", "ping", "content_block_stop", "message_delta", "message_stop", "error", "unknown"]
-    .map((type) => eventFacts("anthropic", anthropicEvent({ type, index: 0 })).kind);
+    .map((type) => ANTHROPIC_MESSAGES.guard.eventFacts(anthropicEvent({ type, index: 0 })).kind);
   assert.deepEqual(kinds, ["start", "ping", "block_stop", "tail", "done", "error", "other"]);
-  assert.equal(eventFacts("anthropic", { data: "{" }).kind, "other");
+  assert.equal(ANTHROPIC_MESSAGES.guard.eventFacts({ data: "{" }).kind, "other");
 });
 
 Deno.test("isContentBearing is true for text, tool calls and blocks, false for the stream's frame", () => {
-  assert.equal(isContentBearing(eventFacts("openai", openAIChunk({ content: "x" }))), true);
-  assert.equal(isContentBearing(eventFacts("openai", openAIChunk({ tool_calls: [{ index: 0, id: "c" }] }))), true);
-  assert.equal(isContentBearing(eventFacts("openai", openAIChunk({ role: "assistant" }))), false);
+  assert.equal(isContentBearing(OPENAI_CHAT.guard.eventFacts(openAIChunk({ content: "x" }))), true);
   assert.equal(
-    isContentBearing(eventFacts("anthropic", anthropicEvent({ type: "content_block_stop", index: 0 }))),
+    isContentBearing(OPENAI_CHAT.guard.eventFacts(openAIChunk({ tool_calls: [{ index: 0, id: "c" }] }))),
     true,
   );
-  assert.equal(isContentBearing(eventFacts("anthropic", anthropicEvent({ type: "message_start" }))), false);
-  assert.equal(isContentBearing(eventFacts("anthropic", anthropicEvent({ type: "ping" }))), false);
+  assert.equal(isContentBearing(OPENAI_CHAT.guard.eventFacts(openAIChunk({ role: "assistant" }))), false);
+  assert.equal(
+    isContentBearing(ANTHROPIC_MESSAGES.guard.eventFacts(anthropicEvent({ type: "content_block_stop", index: 0 }))),
+    true,
+  );
+  assert.equal(isContentBearing(ANTHROPIC_MESSAGES.guard.eventFacts(anthropicEvent({ type: "message_start" }))), false);
+  assert.equal(isContentBearing(ANTHROPIC_MESSAGES.guard.eventFacts(anthropicEvent({ type: "ping" }))), false);
 });
 
 Deno.test("answerText reads an OpenAI answer's channels and tool calls", () => {
@@ -96,12 +101,12 @@ Deno.test("answerText reads an OpenAI answer's channels and tool calls", () => {
       },
     }],
   };
-  assert.deepEqual(answerText("openai", body), {
+  assert.deepEqual(OPENAI_CHAT.guard.answerText(body), {
     text: { content: "Answer", reasoning: "Thought", tool: '{}\n{"x":1}' },
     toolCalls: [{ name: "a", args: "{}" }, { name: "b", args: '{"x":1}' }],
   });
   const parts = { choices: [{ message: { content: [{ type: "text", text: "A" }, { type: "text", text: "B" }] } }] };
-  assert.equal(answerText("openai", parts).text.content, "AB");
+  assert.equal(OPENAI_CHAT.guard.answerText(parts).text.content, "AB");
 });
 
 Deno.test("answerText reads an Anthropic answer's blocks", () => {
@@ -112,11 +117,11 @@ Deno.test("answerText reads an Anthropic answer's blocks", () => {
       { type: "tool_use", id: "t", name: "read", input: { path: "a" } },
     ],
   };
-  assert.deepEqual(answerText("anthropic", body), {
+  assert.deepEqual(ANTHROPIC_MESSAGES.guard.answerText(body), {
     text: { content: "Answer", reasoning: "Thought", tool: '{"path":"a"}' },
     toolCalls: [{ name: "read", args: { path: "a" } }],
   });
-  assert.deepEqual(answerText("anthropic", null).text, { content: "", reasoning: "", tool: "" });
+  assert.deepEqual(ANTHROPIC_MESSAGES.guard.answerText(null).text, { content: "", reasoning: "", tool: "" });
 });
 
 /** Mistral's reasoning models: content as an array of a thinking part (itself text parts) and text parts. */
@@ -128,9 +133,9 @@ const MISTRAL_PARTS = [
 ];
 
 Deno.test("eventFacts reads array content parts: text as content, thinking as reasoning", () => {
-  const facts = eventFacts("openai", openAIChunk({ content: MISTRAL_PARTS }));
+  const facts = OPENAI_CHAT.guard.eventFacts(openAIChunk({ content: MISTRAL_PARTS }));
   assert.deepEqual([facts.kind, facts.text], ["chunk", { content: "Hello there", reasoning: "Plan it.", tool: "" }]);
-  const thinking = eventFacts("openai", openAIChunk({ content: [{ type: "reasoning", reasoning: "Hm" }] }));
+  const thinking = OPENAI_CHAT.guard.eventFacts(openAIChunk({ content: [{ type: "reasoning", reasoning: "Hm" }] }));
   assert.deepEqual([thinking.kind, thinking.text.reasoning], ["chunk", "Hm"]);
 });
 
@@ -138,5 +143,9 @@ Deno.test("answerText reads array content parts of a whole OpenAI answer, after 
   const body = {
     choices: [{ index: 0, message: { role: "assistant", reasoning_content: "First. ", content: MISTRAL_PARTS } }],
   };
-  assert.deepEqual(answerText("openai", body).text, { content: "Hello there", reasoning: "First. Plan it.", tool: "" });
+  assert.deepEqual(OPENAI_CHAT.guard.answerText(body).text, {
+    content: "Hello there",
+    reasoning: "First. Plan it.",
+    tool: "",
+  });
 });

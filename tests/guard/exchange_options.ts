@@ -5,6 +5,7 @@
  * @module
  */
 
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
 import type { LoggingConfig } from "../../src/config/config.ts";
 import type { ExchangeOptions } from "../../src/guard/exchange.ts";
 import type { GarbageGuard } from "../../src/guard/garbage_guard.ts";
@@ -24,8 +25,8 @@ export function exchangeOptions(guard: GarbageGuard, overrides: Partial<Exchange
     requestId: "req-1",
     model: "m",
     upstream: "u",
-    clientProtocol: "openai",
-    upstreamProtocol: "openai",
+    clientDialect: OPENAI_CHAT,
+    upstreamDialect: OPENAI_CHAT,
     converter: undefined,
     body: {},
     retrySampling: guard.settings.retrySampling,

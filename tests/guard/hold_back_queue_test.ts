@@ -1,5 +1,7 @@
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
+import type { Dialect } from "../../src/protocols/dialect.ts";
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
 import assert from "node:assert/strict";
-import { eventFacts } from "../../src/guard/event_text.ts";
 import { type ChannelVerdict, HoldBackQueue } from "../../src/guard/hold_back_queue.ts";
 import type { SseEvent } from "../../src/protocols/sse.ts";
 
@@ -16,8 +18,8 @@ function textDelta(index: number, text: string): SseEvent {
 }
 
 /** Pushes OpenAI events and returns the verdicts raised. */
-function pushAll(queue: HoldBackQueue, events: SseEvent[], protocol: "openai" | "anthropic" = "openai") {
-  return events.flatMap((event) => queue.push(event, eventFacts(protocol, event)));
+function pushAll(queue: HoldBackQueue, events: SseEvent[], dialect: Dialect = OPENAI_CHAT) {
+  return events.flatMap((event) => queue.push(event, dialect.guard.eventFacts(event)));
 }
 
 /** The `data` of released events. */
@@ -51,11 +53,11 @@ Deno.test("HoldBackQueue keeps events without text behind held text", () => {
 Deno.test("HoldBackQueue opens an Anthropic block only together with its first releasable delta", () => {
   const queue = new HoldBackQueue({ holdBackChars: 8 });
   const start = anthropic({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
-  pushAll(queue, [anthropic({ type: "message_start", message: {} }), start], "anthropic");
+  pushAll(queue, [anthropic({ type: "message_start", message: {} }), start], ANTHROPIC_MESSAGES);
   assert.deepEqual(released(queue).map((data) => JSON.parse(data).type), ["message_start"]);
-  pushAll(queue, [textDelta(0, "Hello")], "anthropic");
+  pushAll(queue, [textDelta(0, "Hello")], ANTHROPIC_MESSAGES);
   assert.deepEqual(released(queue), []);
-  pushAll(queue, [textDelta(0, " world, how are you?")], "anthropic");
+  pushAll(queue, [textDelta(0, " world, how are you?")], ANTHROPIC_MESSAGES);
   assert.deepEqual(released(queue).map((data) => JSON.parse(data).type), [
     "content_block_start",
     "content_block_delta",
@@ -67,7 +69,7 @@ Deno.test("HoldBackQueue releases an empty Anthropic block when its stop arrives
   pushAll(queue, [
     anthropic({ type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "t", name: "x" } }),
     anthropic({ type: "content_block_stop", index: 0 }),
-  ], "anthropic");
+  ], ANTHROPIC_MESSAGES);
   assert.equal(released(queue).length, 2);
 });
 
@@ -80,7 +82,7 @@ Deno.test("HoldBackQueue does not count an empty first delta as the content a to
   });
   const json = (partial_json: string) =>
     anthropic({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } });
-  pushAll(queue, [start, json(""), json('{"path":"a.ts"}')], "anthropic");
+  pushAll(queue, [start, json(""), json('{"path":"a.ts"}')], ANTHROPIC_MESSAGES);
   assert.deepEqual(released(queue), [], "the block waits for its held arguments, not for the empty delta");
   queue.finish();
   assert.equal(released(queue).length, 3);
@@ -90,9 +92,9 @@ Deno.test("HoldBackQueue opens an OpenAI tool call only together with its first 
   const queue = new HoldBackQueue({ holdBackChars: 16 });
   const opening = chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "Read" } }] });
   const args = (text: string) => chunk({ tool_calls: [{ index: 0, function: { arguments: text } }] });
-  pushAll(queue, [chunk({ role: "assistant", content: null }), opening, args('{"pa')], "openai");
+  pushAll(queue, [chunk({ role: "assistant", content: null }), opening, args('{"pa')], OPENAI_CHAT);
   assert.equal(released(queue).length, 1, "only the role chunk: the call's opening waits for its arguments");
-  pushAll(queue, [args('th":"a very long path that passes the hold-back window"}')], "openai");
+  pushAll(queue, [args('th":"a very long path that passes the hold-back window"}')], OPENAI_CHAT);
   assert.equal(released(queue).length, 2, "the opening goes out with its first arguments");
 });
 

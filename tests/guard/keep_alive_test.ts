@@ -1,3 +1,6 @@
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
+import type { Dialect } from "../../src/protocols/dialect.ts";
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
 import assert from "node:assert/strict";
 import { KeepAliveStream } from "../../src/guard/keep_alive.ts";
 
@@ -5,8 +8,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Writes `chunks` into a keep-alive stage, then waits for one keep-alive, then ends; returns the text out. */
-async function run(protocol: "openai" | "anthropic", chunks: string[]): Promise<string[]> {
-  const stage = new KeepAliveStream(protocol, 5);
+async function run(dialect: Dialect, chunks: string[]): Promise<string[]> {
+  const stage = new KeepAliveStream(dialect, 5);
   const writer = stage.writable.getWriter();
   const reader = stage.readable.getReader();
   const out: string[] = [];
@@ -23,20 +26,20 @@ async function run(protocol: "openai" | "anthropic", chunks: string[]): Promise<
 }
 
 Deno.test("KeepAliveStream passes bytes through and sends an SSE comment to OpenAI clients after silence", async () => {
-  assert.deepEqual(await run("openai", ["data: {}\n\n"]), ["data: {}\n\n", ": keep-alive\n\n"]);
+  assert.deepEqual(await run(OPENAI_CHAT, ["data: {}\n\n"]), ["data: {}\n\n", ": keep-alive\n\n"]);
 });
 
 Deno.test("KeepAliveStream sends Anthropic clients a ping once the stream has begun", async () => {
-  const out = await run("anthropic", ['event: message_start\ndata: {"type":"message_start"}\n\n']);
+  const out = await run(ANTHROPIC_MESSAGES, ['event: message_start\ndata: {"type":"message_start"}\n\n']);
   assert.equal(out[1], 'event: ping\ndata: {"type":"ping"}\n\n');
 });
 
 Deno.test("KeepAliveStream sends a comment, not a ping, before an Anthropic stream has begun", async () => {
-  assert.deepEqual(await run("anthropic", []), [": keep-alive\n\n"]);
+  assert.deepEqual(await run(ANTHROPIC_MESSAGES, []), [": keep-alive\n\n"]);
 });
 
 Deno.test("KeepAliveStream stops its timer when the reader cancels", async () => {
-  const stage = new KeepAliveStream("openai", 5);
+  const stage = new KeepAliveStream(OPENAI_CHAT, 5);
   await stage.readable.cancel();
   await stage.writable.close().catch(() => {});
 });

@@ -1,7 +1,8 @@
+import type { Dialect } from "../../src/protocols/dialect.ts";
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
 import { Delivery } from "../../src/guard/delivery.ts";
-import { eventFacts } from "../../src/guard/event_text.ts";
-import { cutAnswer, lengthCutEvents } from "../../src/guard/length_cut.ts";
 import type { SseEvent } from "../../src/protocols/sse.ts";
 
 function openAIAnswer(message: Record<string, unknown>): Record<string, unknown> {
@@ -16,7 +17,7 @@ const call = (args: string) => ({ id: "x", type: "function", function: { name: "
 
 Deno.test("cutAnswer ends OpenAI content at the offset, drops later tool calls and keeps usage", () => {
   const body = openAIAnswer({ content: "abcdefgh", reasoning_content: "think", tool_calls: [call("{}")] });
-  const cut = cutAnswer("openai", body, { channel: "content", at: 3 });
+  const cut = OPENAI_CHAT.guard.cutAnswer(body, { channel: "content", at: 3 });
   assert.deepEqual(cut.choices, [{
     index: 0,
     message: { role: "assistant", content: "abc", reasoning_content: "think" },
@@ -26,7 +27,7 @@ Deno.test("cutAnswer ends OpenAI content at the offset, drops later tool calls a
 });
 
 Deno.test("cutAnswer ends OpenAI reasoning at the offset and drops the content after it", () => {
-  const cut = cutAnswer("openai", openAIAnswer({ content: "answer", reasoning: "wait wait" }), {
+  const cut = OPENAI_CHAT.guard.cutAnswer(openAIAnswer({ content: "answer", reasoning: "wait wait" }), {
     channel: "reasoning",
     at: 5,
   });
@@ -41,18 +42,23 @@ Deno.test("cutAnswer drops OpenAI tool calls from the cut on, by offset or by ca
   const body = openAIAnswer({ content: null, tool_calls: [call('{"a":1}'), call('{"b":2}'), call('{"b":2}')] });
   const message = (answer: Record<string, unknown>) =>
     (answer.choices as Record<string, Record<string, unknown>>[])[0].message;
-  assert.equal((message(cutAnswer("openai", body, { channel: "tool", at: 10 })).tool_calls as unknown[]).length, 1);
-  assert.equal((message(cutAnswer("openai", body, { channel: "tool", call: 2 })).tool_calls as unknown[]).length, 2);
-  assert.equal(message(cutAnswer("openai", body, { channel: "tool", at: 0 })).tool_calls, undefined);
+  assert.equal(
+    (message(OPENAI_CHAT.guard.cutAnswer(body, { channel: "tool", at: 10 })).tool_calls as unknown[]).length,
+    1,
+  );
+  assert.equal(
+    (message(OPENAI_CHAT.guard.cutAnswer(body, { channel: "tool", call: 2 })).tool_calls as unknown[]).length,
+    2,
+  );
+  assert.equal(message(OPENAI_CHAT.guard.cutAnswer(body, { channel: "tool", at: 0 })).tool_calls, undefined);
 });
 
 Deno.test("cutAnswer without a cut only marks an answer as a length cut", () => {
   const body = openAIAnswer({ content: "all of it" });
-  const cut = cutAnswer("openai", body, undefined);
+  const cut = OPENAI_CHAT.guard.cutAnswer(body, undefined);
   assert.equal((cut.choices as Record<string, unknown>[])[0].finish_reason, "length");
   assert.deepEqual((cut.choices as Record<string, unknown>[])[0].message, { role: "assistant", content: "all of it" });
-  const anthropic = cutAnswer(
-    "anthropic",
+  const anthropic = ANTHROPIC_MESSAGES.guard.cutAnswer(
     { content: [{ type: "text", text: "x" }], stop_reason: "end_turn" },
     undefined,
   );
@@ -75,24 +81,33 @@ Deno.test("cutAnswer ends Anthropic text across blocks, and drops a thinking or 
     stop_reason: "end_turn",
     usage: { input_tokens: 5, output_tokens: 50 },
   };
-  const text = cutAnswer("anthropic", body, { channel: "content", at: 5 });
+  const text = ANTHROPIC_MESSAGES.guard.cutAnswer(body, { channel: "content", at: 5 });
   assert.deepEqual(text.content, [body.content[0], body.content[1], body.content[2], { type: "text", text: "de" }]);
   assert.equal(text.stop_reason, "max_tokens");
   assert.deepEqual(text.usage, body.usage);
-  assert.deepEqual(cutAnswer("anthropic", body, { channel: "reasoning", at: 4 }).content, []);
-  assert.deepEqual(cutAnswer("anthropic", body, { channel: "tool", at: 2 }).content, body.content.slice(0, 2));
-  assert.deepEqual(cutAnswer("anthropic", body, { channel: "tool", call: 0 }).content, body.content.slice(0, 2));
-  assert.deepEqual(cutAnswer("anthropic", body, { channel: "content", at: 3 }).content, body.content.slice(0, 3));
+  assert.deepEqual(ANTHROPIC_MESSAGES.guard.cutAnswer(body, { channel: "reasoning", at: 4 }).content, []);
+  assert.deepEqual(
+    ANTHROPIC_MESSAGES.guard.cutAnswer(body, { channel: "tool", at: 2 }).content,
+    body.content.slice(0, 2),
+  );
+  assert.deepEqual(
+    ANTHROPIC_MESSAGES.guard.cutAnswer(body, { channel: "tool", call: 0 }).content,
+    body.content.slice(0, 2),
+  );
+  assert.deepEqual(
+    ANTHROPIC_MESSAGES.guard.cutAnswer(body, { channel: "content", at: 3 }).content,
+    body.content.slice(0, 3),
+  );
 });
 
-function delivered(protocol: "openai" | "anthropic", events: SseEvent[]): Delivery {
-  const delivery = new Delivery(protocol);
-  for (const event of events) delivery.record(eventFacts(protocol, event));
+function delivered(dialect: Dialect, events: SseEvent[]): Delivery {
+  const delivery = new Delivery(dialect.guard.delivery);
+  for (const event of events) delivery.record(dialect.guard.eventFacts(event));
   return delivery;
 }
 
 Deno.test("lengthCutEvents closes the open Anthropic block and ends with max_tokens and the output estimate", () => {
-  const delivery = delivered("anthropic", [
+  const delivery = delivered(ANTHROPIC_MESSAGES, [
     { event: "message_start", data: JSON.stringify({ type: "message_start", message: { id: "m" } }) },
     {
       event: "content_block_start",
@@ -107,7 +122,7 @@ Deno.test("lengthCutEvents closes the open Anthropic block and ends with max_tok
       }),
     },
   ]);
-  const events = lengthCutEvents("anthropic", delivery, { includeUsage: false, body: {} });
+  const events = ANTHROPIC_MESSAGES.guard.lengthCutEvents(delivery, { includeUsage: false, body: {} });
   assert.deepEqual(events.map((event) => JSON.parse(event.data)), [
     { type: "content_block_stop", index: 0 },
     {
@@ -122,11 +137,11 @@ Deno.test("lengthCutEvents closes the open Anthropic block and ends with max_tok
 
 Deno.test("lengthCutEvents ends an OpenAI stream with finish_reason length, usage when asked, and [DONE]", () => {
   const chunk = { id: "c1", object: "chat.completion.chunk", created: 7, model: "m" };
-  const delivery = delivered("openai", [
+  const delivery = delivered(OPENAI_CHAT, [
     { data: JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { content: "hello there" } }] }) },
   ]);
   const body = { messages: [{ role: "user", content: "Explain the loader" }] };
-  const events = lengthCutEvents("openai", delivery, { includeUsage: true, body });
+  const events = OPENAI_CHAT.guard.lengthCutEvents(delivery, { includeUsage: true, body });
   assert.equal(events.length, 3);
   assert.deepEqual(JSON.parse(events[0].data), {
     ...chunk,
@@ -137,7 +152,7 @@ Deno.test("lengthCutEvents ends an OpenAI stream with finish_reason length, usag
   assert.ok(usage.usage.prompt_tokens > 0 && usage.usage.completion_tokens > 0);
   assert.equal(usage.usage.total_tokens, usage.usage.prompt_tokens + usage.usage.completion_tokens);
   assert.equal(events[2].data, "[DONE]");
-  assert.equal(lengthCutEvents("openai", delivery, { includeUsage: false, body }).length, 2);
+  assert.equal(OPENAI_CHAT.guard.lengthCutEvents(delivery, { includeUsage: false, body }).length, 2);
 });
 
 /** Array content (Mistral): a thinking part given as text parts, then text parts. */
@@ -148,7 +163,7 @@ const PARTS = [
 ];
 
 Deno.test("cutAnswer cuts array content in its text parts and keeps the thinking part before it", () => {
-  const cut = cutAnswer("openai", openAIAnswer({ content: PARTS }), { channel: "content", at: 5 });
+  const cut = OPENAI_CHAT.guard.cutAnswer(openAIAnswer({ content: PARTS }), { channel: "content", at: 5 });
   assert.deepEqual((cut.choices as Record<string, Record<string, unknown>>[])[0].message.content, [
     PARTS[0],
     PARTS[1],
@@ -159,7 +174,10 @@ Deno.test("cutAnswer cuts array content in its text parts and keeps the thinking
 Deno.test("cutAnswer cuts the reasoning of array content after the reasoning field, in the part's shape", () => {
   const body = openAIAnswer({ reasoning_content: "Think. ", content: PARTS });
   const message = (at: number) =>
-    (cutAnswer("openai", body, { channel: "reasoning", at }).choices as Record<string, Record<string, unknown>>[])[0]
+    (OPENAI_CHAT.guard.cutAnswer(body, { channel: "reasoning", at }).choices as Record<
+      string,
+      Record<string, unknown>
+    >[])[0]
       .message;
   assert.deepEqual(message(7 + 10), {
     role: "assistant",

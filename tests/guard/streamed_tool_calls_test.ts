@@ -1,17 +1,17 @@
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
-import { eventFacts } from "../../src/guard/event_text.ts";
-import { StreamedToolCalls } from "../../src/guard/streamed_tool_calls.ts";
 import type { ToolCallLoopVerdict } from "../../src/guard/tool_call_repeat_detector.ts";
 
 /** Feeds OpenAI chunks (their `delta.tool_calls`, then an optional finish) and returns the first verdict. */
 function openai(fragments: unknown[][], finish = true): { verdict: ToolCallLoopVerdict | null; at: number } {
-  const calls = new StreamedToolCalls("openai");
+  const calls = OPENAI_CHAT.guard.toolCalls();
   const chunks = fragments.map((tool_calls) => ({
     choices: [{ index: 0, delta: { tool_calls }, finish_reason: null as string | null }],
   }));
   if (finish) chunks.push({ choices: [{ index: 0, delta: { tool_calls: [] }, finish_reason: "tool_calls" }] });
   for (const [at, chunk] of chunks.entries()) {
-    const verdict = calls.push(eventFacts("openai", { data: JSON.stringify(chunk) }));
+    const verdict = calls.push(OPENAI_CHAT.guard.eventFacts({ data: JSON.stringify(chunk) }));
     if (verdict) return { verdict, at };
   }
   return { verdict: calls.finish(), at: chunks.length };
@@ -82,10 +82,12 @@ Deno.test("StreamedToolCalls tells calls apart by id when the index is always 0 
 });
 
 Deno.test("StreamedToolCalls records Anthropic tool_use blocks at their stop", () => {
-  const calls = new StreamedToolCalls("anthropic");
+  const calls = ANTHROPIC_MESSAGES.guard.toolCalls();
   const verdicts: (ToolCallLoopVerdict | null)[] = [];
   const push = (event: string, data: Record<string, unknown>) =>
-    verdicts.push(calls.push(eventFacts("anthropic", { event, data: JSON.stringify({ type: event, ...data }) })));
+    verdicts.push(
+      calls.push(ANTHROPIC_MESSAGES.guard.eventFacts({ event, data: JSON.stringify({ type: event, ...data }) })),
+    );
   for (const index of [0, 1, 2]) {
     push("content_block_start", {
       index,

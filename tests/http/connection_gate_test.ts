@@ -3,6 +3,7 @@
  * configured values) and what they must not cut.
  */
 
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
 import { readJsonBody } from "../../src/http/body.ts";
 import { BodyBudget } from "../../src/http/body_budget.ts";
@@ -43,7 +44,7 @@ async function echo(request: Request): Promise<Response> {
     const body = await readJsonBody(request, LIMITS);
     return Response.json({ model: body.json.model });
   } catch (error) {
-    if (error instanceof ProxyError) return errorResponse("anthropic", error);
+    if (error instanceof ProxyError) return errorResponse(ANTHROPIC_MESSAGES, error);
     throw error;
   }
 }

@@ -1,7 +1,8 @@
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
 import {
   anthropicErrorBody,
-  errorBody,
   type ErrorKind,
   errorKindForStatus,
   errorResponse,
@@ -44,8 +45,11 @@ Deno.test("openaiErrorBody builds the OpenAI shape for every kind", () => {
 });
 
 Deno.test("errorBody picks the shape of the protocol", () => {
-  assert.deepEqual(errorBody("anthropic", "timeout", "m"), anthropicErrorBody("timeout", "m"));
-  assert.deepEqual(errorBody("openai", "timeout", "m", "c"), openaiErrorBody("timeout", "m", "c"));
+  assert.deepEqual(ANTHROPIC_MESSAGES.errorBody({ kind: "timeout", message: "m" }), anthropicErrorBody("timeout", "m"));
+  assert.deepEqual(
+    OPENAI_CHAT.errorBody({ kind: "timeout", message: "m", code: "c" }),
+    openaiErrorBody("timeout", "m", "c"),
+  );
 });
 
 Deno.test("errorKindForStatus maps HTTP statuses to kinds", () => {
@@ -95,7 +99,7 @@ Deno.test("errorResponse renders a ProxyError as JSON in the client's shape with
     headers: { "retry-after": "2" },
     code: "queue_full",
   });
-  const anthropic = errorResponse("anthropic", error);
+  const anthropic = errorResponse(ANTHROPIC_MESSAGES, error);
   assert.equal(anthropic.status, 429);
   assert.equal(anthropic.headers.get("retry-after"), "2");
   assert.match(anthropic.headers.get("content-type") ?? "", /^application\/json/);
@@ -103,7 +107,7 @@ Deno.test("errorResponse renders a ProxyError as JSON in the client's shape with
     type: "error",
     error: { type: "rate_limit_error", message: "Queue is full" },
   });
-  const openai = errorResponse("openai", error);
+  const openai = errorResponse(OPENAI_CHAT, error);
   assert.deepEqual(await openai.json(), {
     error: { message: "Queue is full", type: "rate_limit_error", param: null, code: "queue_full" },
   });

@@ -1,3 +1,5 @@
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
 import { clientResponseHeaders, type UpstreamHeaderOptions, upstreamRequestHeaders } from "../../src/http/headers.ts";
 
@@ -8,10 +10,10 @@ function plain(headers: Headers): Record<string, string> {
 
 /** The encoding every upstream request asks for: the proxy reads bodies and never lets `fetch` inflate them. */
 const IDENTITY = { "accept-encoding": "identity" };
-const OPENAI_PASSTHROUGH: UpstreamHeaderOptions = { clientProtocol: "openai", upstreamProtocol: "openai" };
-const ANTHROPIC_PASSTHROUGH: UpstreamHeaderOptions = { clientProtocol: "anthropic", upstreamProtocol: "anthropic" };
-const ANTHROPIC_TO_OPENAI: UpstreamHeaderOptions = { clientProtocol: "anthropic", upstreamProtocol: "openai" };
-const OPENAI_TO_ANTHROPIC: UpstreamHeaderOptions = { clientProtocol: "openai", upstreamProtocol: "anthropic" };
+const OPENAI_PASSTHROUGH: UpstreamHeaderOptions = { client: OPENAI_CHAT, upstream: OPENAI_CHAT };
+const ANTHROPIC_PASSTHROUGH: UpstreamHeaderOptions = { client: ANTHROPIC_MESSAGES, upstream: ANTHROPIC_MESSAGES };
+const ANTHROPIC_TO_OPENAI: UpstreamHeaderOptions = { client: ANTHROPIC_MESSAGES, upstream: OPENAI_CHAT };
+const OPENAI_TO_ANTHROPIC: UpstreamHeaderOptions = { client: OPENAI_CHAT, upstream: ANTHROPIC_MESSAGES };
 
 Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host headers and asks for identity", () => {
   const incoming = new Headers({

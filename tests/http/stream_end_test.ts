@@ -1,8 +1,11 @@
+import type { Dialect } from "../../src/protocols/dialect.ts";
+import { OPENAI_CHAT } from "../../src/protocols/openai_chat.ts";
+import { ANTHROPIC_MESSAGES } from "../../src/protocols/anthropic_messages.ts";
 import assert from "node:assert/strict";
-import { type Protocol, ProxyError } from "../../src/http/errors.ts";
+import { ProxyError } from "../../src/http/errors.ts";
 import {
-  guardStream,
-  type GuardStreamOptions,
+  endGuard,
+  type EndGuardOptions,
   sseErrorEvent,
   streamFailure,
   type StreamOutcome,
@@ -52,9 +55,9 @@ function source(chunks: (string | Uint8Array)[], error?: unknown): ReadableStrea
 }
 
 /** Guards `input` and records every `onEnd` call. */
-function guard(input: ReadableStream<Uint8Array>, options: Omit<GuardStreamOptions, "onEnd">) {
+function guard(input: ReadableStream<Uint8Array>, options: Omit<EndGuardOptions, "onEnd">) {
   const ends: { outcome: StreamOutcome; error?: unknown }[] = [];
-  const stream = guardStream(input, { ...options, onEnd: (outcome, error) => ends.push({ outcome, error }) });
+  const stream = endGuard(input, { ...options, onEnd: (outcome, error) => ends.push({ outcome, error }) });
   return { stream, ends };
 }
 
@@ -70,67 +73,70 @@ function splitAt(text: string, cuts: number[]): Uint8Array[] {
   return edges.slice(1).map((end, i) => bytes.slice(edges[i], end));
 }
 
-Deno.test("guardStream passes bytes through unchanged and reports completion once", async () => {
+Deno.test("endGuard passes bytes through unchanged and reports completion once", async () => {
   const binary = new Uint8Array([0, 255, 10, 10, 13, 0xf0, 0x9f]);
-  const { stream, ends } = guard(source(['{"id":"x",', binary, "}"]), { protocol: "openai" });
+  const { stream, ends } = guard(source(['{"id":"x",', binary, "}"]), { dialect: OPENAI_CHAT });
   const out = await readBytes(stream);
   assert.deepEqual(out, new Uint8Array([...encoder.encode('{"id":"x",'), ...binary, ...encoder.encode("}")]));
   assert.deepEqual(ends, [{ outcome: "complete", error: undefined }]);
 });
 
-Deno.test("guardStream passes a complete SSE stream through unchanged in each protocol", async () => {
-  const cases: { protocol: Protocol; text: string }[] = [
-    { protocol: "openai", text: OPENAI_STREAM },
-    { protocol: "anthropic", text: ANTHROPIC_STREAM },
-    { protocol: "openai", text: OPENAI_STREAM.replaceAll("\n", "\r\n") },
-    { protocol: "anthropic", text: ANTHROPIC_STREAM.replaceAll("\n", "\r") },
-    { protocol: "openai", text: OPENAI_STREAM.replace(/\n\n$/, "\n") },
-    { protocol: "openai", text: OPENAI_STREAM.replace(/\n\n$/, "") },
-    { protocol: "openai", text: OPENAI_STREAM.replace("data: [DONE]", "data:[DONE]") },
-    { protocol: "anthropic", text: ANTHROPIC_STREAM.replace('{"type":"message_stop"}', '{"type": "message_stop"}') },
+Deno.test("endGuard passes a complete SSE stream through unchanged in each protocol", async () => {
+  const cases: { dialect: Dialect; text: string }[] = [
+    { dialect: OPENAI_CHAT, text: OPENAI_STREAM },
+    { dialect: ANTHROPIC_MESSAGES, text: ANTHROPIC_STREAM },
+    { dialect: OPENAI_CHAT, text: OPENAI_STREAM.replaceAll("\n", "\r\n") },
+    { dialect: ANTHROPIC_MESSAGES, text: ANTHROPIC_STREAM.replaceAll("\n", "\r") },
+    { dialect: OPENAI_CHAT, text: OPENAI_STREAM.replace(/\n\n$/, "\n") },
+    { dialect: OPENAI_CHAT, text: OPENAI_STREAM.replace(/\n\n$/, "") },
+    { dialect: OPENAI_CHAT, text: OPENAI_STREAM.replace("data: [DONE]", "data:[DONE]") },
+    {
+      dialect: ANTHROPIC_MESSAGES,
+      text: ANTHROPIC_STREAM.replace('{"type":"message_stop"}', '{"type": "message_stop"}'),
+    },
   ];
-  for (const [i, { protocol, text }] of cases.entries()) {
-    const { stream, ends } = guard(source([text]), { protocol, sse: true });
+  for (const [i, { dialect, text }] of cases.entries()) {
+    const { stream, ends } = guard(source([text]), { dialect, sse: true });
     assert.equal(decoder.decode(await readBytes(stream)), text, `case ${i}`);
     assert.deepEqual(ends.map((end) => end.outcome), ["complete"], `case ${i}`);
   }
 });
 
-Deno.test("guardStream ends a failing source with an error event in the client's shape", async () => {
-  const cases: { protocol: Protocol; sse: boolean; text: string; want: string }[] = [
+Deno.test("endGuard ends a failing source with an error event in the client's shape", async () => {
+  const cases: { dialect: Dialect; sse: boolean; text: string; want: string }[] = [
     {
-      protocol: "openai",
+      dialect: OPENAI_CHAT,
       sse: true,
       text: OPENAI_INCOMPLETE,
       want: 'data: {"error":{"message":"Upstream stream failed: connection reset","type":"server_error","param":null,' +
         '"code":null}}\n\n',
     },
     {
-      protocol: "anthropic",
+      dialect: ANTHROPIC_MESSAGES,
       sse: true,
       text: ANTHROPIC_INCOMPLETE,
       want: 'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream stream failed: ' +
         'connection reset"}}\n\n',
     },
     {
-      protocol: "anthropic",
+      dialect: ANTHROPIC_MESSAGES,
       sse: false,
       text: ANTHROPIC_INCOMPLETE,
       want: 'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream stream failed: ' +
         'connection reset"}}\n\n',
     },
   ];
-  for (const { protocol, sse, text, want } of cases) {
+  for (const { dialect, sse, text, want } of cases) {
     const failure = new Error("connection reset\nat somewhere");
-    const { stream, ends } = guard(source([text], failure), { protocol, sse });
-    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${protocol} sse=${sse}`);
-    assert.deepEqual(ends, [{ outcome: "error", error: failure }], `${protocol} sse=${sse}`);
+    const { stream, ends } = guard(source([text], failure), { dialect, sse });
+    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${dialect} sse=${sse}`);
+    assert.deepEqual(ends, [{ outcome: "error", error: failure }], `${dialect} sse=${sse}`);
   }
 });
 
-Deno.test("guardStream reports an idle upstream as a timeout error event", async () => {
+Deno.test("endGuard reports an idle upstream as a timeout error event", async () => {
   const failure = new UpstreamTimeoutError("Upstream sent nothing for 1000 ms");
-  const { stream, ends } = guard(source([ANTHROPIC_INCOMPLETE], failure), { protocol: "anthropic", sse: true });
+  const { stream, ends } = guard(source([ANTHROPIC_INCOMPLETE], failure), { dialect: ANTHROPIC_MESSAGES, sse: true });
   const events = parseSseText(decoder.decode(await readBytes(stream)));
   assert.deepEqual(events.at(-1), {
     event: "error",
@@ -139,39 +145,39 @@ Deno.test("guardStream reports an idle upstream as a timeout error event", async
   assert.deepEqual(ends.map((end) => end.outcome), ["error"]);
 });
 
-Deno.test("guardStream adds an error event when an SSE stream ends without its final event", async () => {
-  const cases: { protocol: Protocol; text: string; want: string }[] = [
-    { protocol: "openai", text: OPENAI_INCOMPLETE, want: OPENAI_TRUNCATED_EVENT },
-    { protocol: "anthropic", text: ANTHROPIC_INCOMPLETE, want: ANTHROPIC_TRUNCATED_EVENT },
-    { protocol: "openai", text: "", want: OPENAI_TRUNCATED_EVENT },
-    { protocol: "openai", text: 'data: {"note":"data: [DONE]"}\n\n', want: OPENAI_TRUNCATED_EVENT },
+Deno.test("endGuard adds an error event when an SSE stream ends without its final event", async () => {
+  const cases: { dialect: Dialect; text: string; want: string }[] = [
+    { dialect: OPENAI_CHAT, text: OPENAI_INCOMPLETE, want: OPENAI_TRUNCATED_EVENT },
+    { dialect: ANTHROPIC_MESSAGES, text: ANTHROPIC_INCOMPLETE, want: ANTHROPIC_TRUNCATED_EVENT },
+    { dialect: OPENAI_CHAT, text: "", want: OPENAI_TRUNCATED_EVENT },
+    { dialect: OPENAI_CHAT, text: 'data: {"note":"data: [DONE]"}\n\n', want: OPENAI_TRUNCATED_EVENT },
   ];
-  for (const { protocol, text, want } of cases) {
-    const { stream, ends } = guard(source([text]), { protocol, sse: true });
-    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${protocol} ${JSON.stringify(text)}`);
+  for (const { dialect, text, want } of cases) {
+    const { stream, ends } = guard(source([text]), { dialect, sse: true });
+    assert.equal(decoder.decode(await readBytes(stream)), text + want, `${dialect} ${JSON.stringify(text)}`);
     assert.equal(ends.length, 1);
     assert.equal(ends[0].outcome, "error");
     assert.match(String(ends[0].error), /ended before the response was complete/);
   }
 });
 
-Deno.test("guardStream accepts an upstream error event as the end of an Anthropic stream", async () => {
+Deno.test("endGuard accepts an upstream error event as the end of an Anthropic stream", async () => {
   const text = ANTHROPIC_INCOMPLETE +
     'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
-  const { stream, ends } = guard(source([text]), { protocol: "anthropic", sse: true });
+  const { stream, ends } = guard(source([text]), { dialect: ANTHROPIC_MESSAGES, sse: true });
   assert.equal(decoder.decode(await readBytes(stream)), text);
   assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
 });
 
-Deno.test("guardStream does not require a final event when sse is off", async () => {
-  const { stream, ends } = guard(source([OPENAI_INCOMPLETE]), { protocol: "openai" });
+Deno.test("endGuard does not require a final event when sse is off", async () => {
+  const { stream, ends } = guard(source([OPENAI_INCOMPLETE]), { dialect: OPENAI_CHAT });
   assert.equal(decoder.decode(await readBytes(stream)), OPENAI_INCOMPLETE);
   assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
 });
 
-Deno.test("guardStream holds back an unterminated trailing event until its blank line arrives", async () => {
+Deno.test("endGuard holds back an unterminated trailing event until its blank line arrives", async () => {
   const { stream } = guard(source(['data: {"a":1}\n\ndata: {"b"', ":2}\n\n", "data: [DONE]\n\n"]), {
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     sse: true,
   });
   const reader = stream.getReader();
@@ -181,7 +187,7 @@ Deno.test("guardStream holds back an unterminated trailing event until its blank
   assert.equal((await reader.read()).done, true);
 });
 
-Deno.test("guardStream never mixes an unterminated trailing event with the error event", async () => {
+Deno.test("endGuard never mixes an unterminated trailing event with the error event", async () => {
   const partial = 'data: {"choices":[{"delta":{"content":"tru';
   const cases: { name: string; error?: Error; tail: string }[] = [
     { name: "source error", error: new Error("reset"), tail: partial },
@@ -189,7 +195,7 @@ Deno.test("guardStream never mixes an unterminated trailing event with the error
     { name: "clean end inside an event's lines", tail: 'data: {"x":1}\n' },
   ];
   for (const { name, error, tail } of cases) {
-    const { stream, ends } = guard(source([OPENAI_INCOMPLETE, tail], error), { protocol: "openai", sse: true });
+    const { stream, ends } = guard(source([OPENAI_INCOMPLETE, tail], error), { dialect: OPENAI_CHAT, sse: true });
     const text = decoder.decode(await readBytes(stream));
     const events = parseSseText(text);
     assert.deepEqual(events.slice(0, -1), parseSseText(OPENAI_INCOMPLETE), name);
@@ -199,33 +205,33 @@ Deno.test("guardStream never mixes an unterminated trailing event with the error
   }
 });
 
-Deno.test("guardStream gives identical output when a complete stream is split at every byte", async () => {
+Deno.test("endGuard gives identical output when a complete stream is split at every byte", async () => {
   const streams = [
-    ["openai", OPENAI_STREAM],
-    ["anthropic", ANTHROPIC_STREAM],
-    ["openai", OPENAI_STREAM.replaceAll("\n", "\r\n")],
-    ["anthropic", ANTHROPIC_STREAM.replaceAll("\n", "\r")],
+    [OPENAI_CHAT, OPENAI_STREAM],
+    [ANTHROPIC_MESSAGES, ANTHROPIC_STREAM],
+    [OPENAI_CHAT, OPENAI_STREAM.replaceAll("\n", "\r\n")],
+    [ANTHROPIC_MESSAGES, ANTHROPIC_STREAM.replaceAll("\n", "\r")],
   ] as const;
-  for (const [protocol, text] of streams) {
+  for (const [dialect, text] of streams) {
     const length = encoder.encode(text).length;
     const splits = [[...Array(length - 1).keys()].map((i) => i + 1)];
     for (let cut = 1; cut < length; cut++) splits.push([cut]);
     for (const cuts of splits) {
-      const { stream, ends } = guard(source(splitAt(text, cuts)), { protocol, sse: true });
+      const { stream, ends } = guard(source(splitAt(text, cuts)), { dialect, sse: true });
       const out = decoder.decode(await readBytes(stream));
-      assert.equal(out, text, `${protocol} cut at ${cuts.length > 1 ? "every byte" : cuts[0]}`);
+      assert.equal(out, text, `${dialect} cut at ${cuts.length > 1 ? "every byte" : cuts[0]}`);
       assert.deepEqual(ends.map((end) => end.outcome), ["complete"]);
     }
   }
 });
 
-Deno.test("guardStream ends a truncated stream split at every byte with whole events and one error event", async () => {
+Deno.test("endGuard ends a truncated stream split at every byte with whole events and one error event", async () => {
   const text = OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"c"}}]}\n\n';
   const length = encoder.encode(text).length;
   for (let end = 1; end < length; end++) {
     const truncated = decoder.decode(encoder.encode(text).slice(0, end));
     const cuts = [...Array(end - 1).keys()].map((i) => i + 1);
-    const { stream, ends } = guard(source(splitAt(truncated, cuts)), { protocol: "openai", sse: true });
+    const { stream, ends } = guard(source(splitAt(truncated, cuts)), { dialect: OPENAI_CHAT, sse: true });
     const events = parseSseText(decoder.decode(await readBytes(stream)));
     const whole = parseSseText(truncated.slice(0, truncated.lastIndexOf("\n\n") + 2));
     assert.deepEqual(events, [...whole, ...parseSseText(OPENAI_TRUNCATED_EVENT)], `truncated at byte ${end}`);
@@ -234,91 +240,101 @@ Deno.test("guardStream ends a truncated stream split at every byte with whole ev
 });
 
 /** How streams end: complete ones must pass unchanged, truncated ones get one error event (issue 10 item 3). */
-const ENDINGS: { name: string; protocol: Protocol; text: string; complete: boolean }[] = [
-  { name: "comment after message_stop", protocol: "anthropic", text: ANTHROPIC_STREAM + ": done\n\n", complete: true },
+const ENDINGS: { name: string; dialect: Dialect; text: string; complete: boolean }[] = [
+  {
+    name: "comment after message_stop",
+    dialect: ANTHROPIC_MESSAGES,
+    text: ANTHROPIC_STREAM + ": done\n\n",
+    complete: true,
+  },
   {
     name: "data before event in message_stop",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE + 'data: {"type":"message_stop"}\nevent: message_stop\n\n',
     complete: true,
   },
   {
     name: "extra fields in message_stop",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE +
       'event: message_stop\ndata: {"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":5}}\n\n',
     complete: true,
   },
   {
     name: "message_stop without a trailing blank line",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE + 'event: message_stop\ndata: {"type":"message_stop"}\n',
     complete: true,
   },
-  { name: "[DONE] then a comment", protocol: "openai", text: OPENAI_STREAM + ": keep-alive\n\n", complete: true },
+  { name: "[DONE] then a comment", dialect: OPENAI_CHAT, text: OPENAI_STREAM + ": keep-alive\n\n", complete: true },
   {
     name: "finish_reason and usage without [DONE]",
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     text: OPENAI_STREAM.replace("data: [DONE]\n\n", "") +
       'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n',
     complete: true,
   },
   {
     name: "finish_reason without [DONE]",
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     text: OPENAI_STREAM.replace("data: [DONE]\n\n", ""),
     complete: true,
   },
-  { name: "OpenAI error chunk", protocol: "openai", text: OPENAI_INCOMPLETE + OPENAI_TRUNCATED_EVENT, complete: true },
-  { name: "OpenAI content last", protocol: "openai", text: OPENAI_INCOMPLETE, complete: false },
+  {
+    name: "OpenAI error chunk",
+    dialect: OPENAI_CHAT,
+    text: OPENAI_INCOMPLETE + OPENAI_TRUNCATED_EVENT,
+    complete: true,
+  },
+  { name: "OpenAI content last", dialect: OPENAI_CHAT, text: OPENAI_INCOMPLETE, complete: false },
   {
     name: "OpenAI comment after content",
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     text: OPENAI_INCOMPLETE + ": keep-alive\n\n: still here\n\n",
     complete: false,
   },
   {
     name: "[DONE] inside a content delta",
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     text: OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"data: [DONE]"}}]}\n\n',
     complete: false,
   },
   {
     name: "usage on a content chunk (continuous usage stats)",
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     text: OPENAI_INCOMPLETE + 'data: {"choices":[{"delta":{"content":"c"}}],"usage":{"completion_tokens":3}}\n\n',
     complete: false,
   },
   {
     name: "Anthropic message_delta last",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE + 'event: message_delta\ndata: {"type":"message_delta","delta":{}}\n\n',
     complete: false,
   },
   {
     name: "Anthropic comment after message_start",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE + ": x\n\n",
     complete: false,
   },
   {
     name: "message_stop as text in a delta",
-    protocol: "anthropic",
+    dialect: ANTHROPIC_MESSAGES,
     text: ANTHROPIC_INCOMPLETE +
       'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"{\\"type\\":\\"message_stop\\"}"}}\n\n',
     complete: false,
   },
 ];
 
-Deno.test("guardStream decides completeness from the last event, however the stream is split", async () => {
-  for (const { name, protocol, text, complete } of ENDINGS) {
+Deno.test("endGuard decides completeness from the last event, however the stream is split", async () => {
+  for (const { name, dialect, text, complete } of ENDINGS) {
     const length = encoder.encode(text).length;
     const splits = [[], [...Array(length - 1).keys()].map((i) => i + 1)];
     for (let cut = 1; cut < length; cut++) splits.push([cut]);
     for (const cuts of splits) {
-      const { stream, ends } = guard(source(splitAt(text, cuts)), { protocol, sse: true });
+      const { stream, ends } = guard(source(splitAt(text, cuts)), { dialect, sse: true });
       const out = decoder.decode(await readBytes(stream));
-      const error = protocol === "openai" ? OPENAI_TRUNCATED_EVENT : ANTHROPIC_TRUNCATED_EVENT;
+      const error = dialect === OPENAI_CHAT ? OPENAI_TRUNCATED_EVENT : ANTHROPIC_TRUNCATED_EVENT;
       const whole = text.slice(0, text.lastIndexOf("\n\n") + 2);
       assert.equal(out, complete ? text : whole + error, `${name}, cuts ${cuts.length > 1 ? "everywhere" : cuts}`);
       assert.deepEqual(ends.map((end) => end.outcome), [complete ? "complete" : "error"], name);
@@ -326,8 +342,8 @@ Deno.test("guardStream decides completeness from the last event, however the str
   }
 });
 
-Deno.test("guardStream ends the stream with an error event when one event outgrows maxEventBytes", async () => {
-  for (const protocol of ["openai", "anthropic"] as const) {
+Deno.test("endGuard ends the stream with an error event when one event outgrows maxEventBytes", async () => {
+  for (const dialect of [OPENAI_CHAT, ANTHROPIC_MESSAGES] as const) {
     let cancelled: unknown;
     let pulls = 0;
     const input = new ReadableStream<Uint8Array>({
@@ -340,23 +356,23 @@ Deno.test("guardStream ends the stream with an error event when one event outgro
         cancelled = reason;
       },
     });
-    const { stream, ends } = guard(input, { protocol, sse: true, maxEventBytes: 10_000 });
+    const { stream, ends } = guard(input, { dialect, sse: true, maxEventBytes: 10_000 });
     const events = parseSseText(decoder.decode(await readBytes(stream)));
     assert.deepEqual(events[0], { data: '{"a":1}' });
     assert.equal(events.length, 2);
     const { error } = JSON.parse(events[1].data);
     assert.equal(error.message, "Upstream sent an SSE event over 10000 bytes");
-    assert.equal(error.type, protocol === "openai" ? "server_error" : "api_error");
+    assert.equal(error.type, dialect === OPENAI_CHAT ? "server_error" : "api_error");
     assert.ok(cancelled instanceof UpstreamLimitError);
     assert.deepEqual(ends.map((end) => end.outcome), ["error"]);
   }
 });
 
-Deno.test("guardStream passes many events of any total size under maxEventBytes", async () => {
+Deno.test("endGuard passes many events of any total size under maxEventBytes", async () => {
   const event = 'data: {"choices":[{"delta":{"content":"abc"}}]}\n\n';
   const text = event.repeat(500) + "data: [DONE]\n\n";
   const { stream, ends } = guard(source(splitAt(text, [7, 20_000])), {
-    protocol: "openai",
+    dialect: OPENAI_CHAT,
     sse: true,
     maxEventBytes: 100,
   });
@@ -378,9 +394,9 @@ function stalledSource(first: string): { input: ReadableStream<Uint8Array>; stat
   return { input, state };
 }
 
-Deno.test("guardStream reports a cancel once and cancels the source", async () => {
+Deno.test("endGuard reports a cancel once and cancels the source", async () => {
   const { input, state } = stalledSource("data: 1\n\n");
-  const { stream, ends } = guard(input, { protocol: "openai", sse: true });
+  const { stream, ends } = guard(input, { dialect: OPENAI_CHAT, sse: true });
   const reader = stream.getReader();
   await reader.read();
   const pending = reader.read();
@@ -392,19 +408,19 @@ Deno.test("guardStream reports a cancel once and cancels the source", async () =
   assert.equal(ends.length, 1);
 });
 
-Deno.test("guardStream reports a cancel before the first read", async () => {
-  const { stream, ends } = guard(source(["data: 1\n\n"]), { protocol: "anthropic" });
+Deno.test("endGuard reports a cancel before the first read", async () => {
+  const { stream, ends } = guard(source(["data: 1\n\n"]), { dialect: ANTHROPIC_MESSAGES });
   await stream.cancel();
   assert.deepEqual(ends.map((end) => end.outcome), ["cancelled"]);
 });
 
 Deno.test("sseErrorEvent encodes an error event in each protocol's shape", () => {
   assert.equal(
-    decoder.decode(sseErrorEvent("anthropic", "overloaded", "Busy")),
+    decoder.decode(sseErrorEvent(ANTHROPIC_MESSAGES, { kind: "overloaded", message: "Busy" })),
     'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Busy"}}\n\n',
   );
   assert.equal(
-    decoder.decode(sseErrorEvent("openai", "rate_limit", "Busy")),
+    decoder.decode(sseErrorEvent(OPENAI_CHAT, { kind: "rate_limit", message: "Busy" })),
     'data: {"error":{"message":"Busy","type":"rate_limit_error","param":null,"code":null}}\n\n',
   );
 });
@@ -425,12 +441,12 @@ Deno.test("streamFailure maps an idle timeout to timeout and anything else to an
   });
 });
 
-Deno.test("guardStream ends at stop with the reason's error event, drops a held-back partial event, once", async () => {
+Deno.test("endGuard ends at stop with the reason's error event, drops a held-back partial event, once", async () => {
   const stop = new AbortController();
   const { input, state } = stalledSource('event: message_start\ndata: {"type":"message_start"}\n\nevent: con');
   const outcomes: StreamOutcome[] = [];
-  const stream = guardStream(input, {
-    protocol: "anthropic",
+  const stream = endGuard(input, {
+    dialect: ANTHROPIC_MESSAGES,
     sse: true,
     stop: stop.signal,
     onEnd: (outcome) => outcomes.push(outcome),
@@ -452,11 +468,11 @@ Deno.test("guardStream ends at stop with the reason's error event, drops a held-
   assert.equal(state.cancelled, reason);
 });
 
-Deno.test("guardStream ends at stop even while the client is not reading", async () => {
+Deno.test("endGuard ends at stop even while the client is not reading", async () => {
   const stop = new AbortController();
   const outcomes: StreamOutcome[] = [];
-  const stream = guardStream(new ReadableStream<Uint8Array>(), {
-    protocol: "openai",
+  const stream = endGuard(new ReadableStream<Uint8Array>(), {
+    dialect: OPENAI_CHAT,
     stop: stop.signal,
     onEnd: (outcome) => outcomes.push(outcome),
   });

@@ -24,7 +24,7 @@
 
 import type { AnthropicStreamEvent, AnthropicUsage } from "../../protocols/anthropic.ts";
 import type { OpenAIChatChunk, OpenAIFinishReason, OpenAIToolCallDelta, OpenAIUsage } from "../../protocols/openai.ts";
-import { isFinalEvent } from "../../protocols/final_event.ts";
+import { isOpenAIFinalEvent } from "../../protocols/final_event.ts";
 import { jsonSse, type SseEvent } from "../../protocols/sse.ts";
 import { anthropicErrorBody } from "../../http/errors.ts";
 import { textTokenWeight } from "../count_tokens.ts";
@@ -126,7 +126,7 @@ class StreamConverter {
   /** Handles the end of the upstream stream. */
   end(): void {
     if (this.#done) return;
-    if (this.#last === undefined || !isFinalEvent("openai", this.#last)) {
+    if (this.#last === undefined || !isOpenAIFinalEvent(this.#last)) {
       return this.#fail({ type: "error", error: anthropicErrorBody("api_error", INCOMPLETE_STREAM_MESSAGE).error });
     }
     this.#complete(false);

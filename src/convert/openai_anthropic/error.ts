@@ -21,6 +21,8 @@ export interface AnthropicErrorObject {
   type: string;
   /** The human-readable message, passed on unchanged. */
   message: string;
+  /** A machine-readable code (the proxy's own errors, e.g. `garbage_detected`). */
+  code?: unknown;
 }
 
 /** OpenAI `type` and `code` for each Anthropic error type. */
@@ -41,7 +43,8 @@ const OPENAI_ERRORS: Record<string, { type: string; code: string | null }> = {
 /**
  * Converts an Anthropic error object into an OpenAI error body, keeping the upstream message.
  *
- * Unknown Anthropic types become `server_error` with the Anthropic type as `code`, so nothing is lost.
+ * Unknown Anthropic types become `server_error` with the Anthropic type as `code`, so nothing is lost; an
+ * `error.code` (the proxy's own errors carry one, e.g. `garbage_detected`) is the OpenAI `code`.
  *
  * @example
  * ```ts
@@ -51,7 +54,8 @@ const OPENAI_ERRORS: Record<string, { type: string; code: string | null }> = {
  */
 export function anthropicErrorToOpenAI(error: AnthropicErrorObject): OpenAIErrorBody {
   const mapped = OPENAI_ERRORS[error.type] ?? { type: "server_error", code: error.type };
-  return { error: { message: error.message, type: mapped.type, param: null, code: mapped.code } };
+  const code = typeof error.code === "string" ? error.code : mapped.code;
+  return { error: { message: error.message, type: mapped.type, param: null, code } };
 }
 
 /**
