@@ -133,6 +133,7 @@ Deno.test("loadConfig uses the built-in defaults when no path is given and no co
       maxDurationMs: 1_800_000,
       maxResponseBytes: 64 * 1024 * 1024,
       maxEventBytes: 4 * 1024 * 1024,
+      protocols: ["openai_chat"],
       supportsOpenAI: true,
       supportsAnthropic: false,
       headers: {},
@@ -734,4 +735,30 @@ Deno.test("parseConfig rejects an unset auth.keys_env, a missing auth.keys_file 
       JSON.stringify(auth),
     );
   }
+});
+
+Deno.test("upstream protocols: the list is taken in order, the legacy booleans map to it", () => {
+  const { config } = parse({
+    upstreams: [
+      { name: "both", base_url: "http://127.0.0.1:8000/v1", protocols: ["anthropic_messages", "openai_chat"] },
+      { name: "legacy", base_url: "http://127.0.0.1:8001/v1", supports_openai: false, supports_anthropic: true },
+      { name: "legacy-both", base_url: "http://127.0.0.1:8002/v1", supports_anthropic: true },
+      { name: "plain", base_url: "http://127.0.0.1:8003/v1" },
+    ],
+  });
+  assert.deepEqual(config.upstreams.map((upstream) => upstream.protocols), [
+    ["anthropic_messages", "openai_chat"],
+    ["anthropic_messages"],
+    ["openai_chat", "anthropic_messages"],
+    ["openai_chat"],
+  ]);
+  assert.equal(config.upstreams[0].supportsAnthropic, true);
+  assert.equal(config.upstreams[1].supportsOpenAI, false);
+});
+
+Deno.test("upstream protocols: an unknown protocol name is a config error naming it", () => {
+  assertConfigError(
+    () => parse({ upstreams: [{ name: "u", base_url: "http://127.0.0.1:8000/v1", protocols: ["openai"] }] }),
+    ["protocols"],
+  );
 });
