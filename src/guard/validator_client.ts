@@ -123,7 +123,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       `Cannot create a validator: confidenceThreshold must be from 0 to 1: received ${confidenceThreshold}`,
     );
   }
-  const anthropic = upstream.protocols.includes("anthropic_messages");
+  const anthropic = upstream.supportsAnthropic;
   const dialect = anthropic ? ANTHROPIC_MESSAGES : OPENAI_CHAT;
   const url = endpointUrl(upstream.api, anthropic ? "messages" : "chat/completions");
   const headers = upstreamHeaders(upstream, new Headers({ accept: "text/event-stream" }), {

@@ -37,7 +37,7 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
     }
     const { upstream } = ctx.router.route(model);
     // (1) The upstream counts.
-    if (upstream.protocols.includes("anthropic_messages")) {
+    if (upstream.supportsAnthropic) {
       // Anthropic rejects thinking blocks the proxy signed, here as in generation.
       const text = dropProxyThinkingFromRequest(body.text, body.json) ? JSON.stringify(body.json) : body.text;
       const counted = await passthrough(ctx, request, upstream, text);

@@ -9,7 +9,8 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { ProxyError } from "../http/errors.ts";
 import type { Dialect } from "../protocols/dialect.ts";
-import { DIALECTS } from "../protocols/registry.ts";
+import { ANTHROPIC_MESSAGES } from "../protocols/anthropic_messages.ts";
+import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
 import { upstreamRequestHeaders } from "../http/headers.ts";
 import { callUpstream, readBody, type UpstreamResponse } from "../http/upstream_call.ts";
 
@@ -50,7 +51,7 @@ export function upstreamHeaders(upstream: UpstreamConfig, incoming: Headers, pro
  * @throws {ProxyError} 401 when the upstream's `api_key_env` variable was not set at start
  */
 export function modelListHeaders(upstream: UpstreamConfig, incoming: Headers): Headers {
-  const dialect = DIALECTS[upstream.protocols[0]];
+  const dialect = upstream.supportsOpenAI ? OPENAI_CHAT : ANTHROPIC_MESSAGES;
   const headers = upstreamHeaders(upstream, incoming, { client: dialect, upstream: dialect });
   headers.delete("content-type");
   return headers;
