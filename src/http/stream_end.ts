@@ -3,7 +3,7 @@
  *
  * {@link endGuard} (the last stage of every response pipeline, `pipeline/response_pipeline.ts`; not to be confused
  * with the garbage guard of `guard/`) re-emits a stream of bytes and, when the source errors (dropped connection, idle timeout)
- * or ends without its protocol's final event, appends an SSE error event in the client's protocol instead of
+ * or ends without its dialect's final event, appends an SSE error event in the client's dialect instead of
  * ending cleanly. It calls `onEnd` exactly once, when the body completed, failed or was cancelled by the client,
  * which is where concurrency slots are released and the request's log line is written.
  *

@@ -12,10 +12,9 @@
 
 import type { ErrorKind } from "../http/errors.ts";
 import type { AttemptSplicer, AttemptSplicerOptions } from "../guard/continuation.ts";
-import type { DeliveryRules } from "../guard/delivery.ts";
+import type { Delivery, DeliveryRules } from "../guard/delivery.ts";
 import type { AnswerText, EventFacts } from "../guard/event_text.ts";
 import type { AnswerCut, LengthCutOptions } from "../guard/length_cut.ts";
-import type { Delivery } from "../guard/delivery.ts";
 import type { StreamedToolCalls } from "../guard/streamed_tool_calls.ts";
 import type { SseEvent } from "./sse.ts";
 
