@@ -265,8 +265,25 @@ Deno.test("parseConfig loads the seed's config_sample.json unchanged and without
   assert.deepEqual(config.sampling.defaultParams, SEED_SAMPLE.default_sampling_params);
   assert.deepEqual(config.sampling.modelParams, SEED_SAMPLE.model_sampling_params);
   assert.deepEqual(config.parallelLimits, { global: 999, "example-model": 2 });
-  assert.deepEqual(config.throttle, SEED_SAMPLE.throttle);
-  assert.deepEqual(config.validation, SEED_SAMPLE.validation);
+  assert.deepEqual(config.throttle, {
+    enabled: false,
+    global: { startPauseSeconds: null, endPauseSeconds: null },
+    perModel: {},
+  });
+  assert.deepEqual(config.validation, {
+    enabled: false,
+    localDetection: true,
+    holdBackChars: 256,
+    maxRetries: 2,
+    retryBaseDelaySeconds: 1,
+    retryMultiplier: 2,
+    retrySampling: {},
+    onExhausted: "truncate",
+    midStreamValidationEnabled: true,
+    midStreamValidationIntervalWords: 300,
+    validatorModel: "Qwen3.5-4B-UD-Q6_K_XL.gguf",
+    confidenceThreshold: 0.85,
+  });
 });
 
 Deno.test("parseConfig loads the seed's z.ai sample (Anthropic-only upstream)", () => {
@@ -465,8 +482,9 @@ Deno.test("parseConfig turns nested unknown keys into warnings naming them and t
   });
   assert.equal(config.listen.port, 9000);
   assert.equal(config.upstreams[0].name, "a");
-  assert.deepEqual(config.sampling.rules, { "qwen*": {} });
-  assert.deepEqual(config.throttle, { per_model: { m: { start_pause_seconds: 1 } } });
+  assert.deepEqual(Object.keys(config.sampling.rules), ["qwen*"]);
+  assert.equal(config.sampling.rules["qwen*"].force, undefined);
+  assert.deepEqual(config.throttle.perModel, { m: { startPauseSeconds: 1, endPauseSeconds: 0 } });
   assert.deepEqual(warnings.toSorted(), [
     'Unknown key "extra" in throttle.per_model.m (ignored)',
     'Unknown key "frce" (did you mean "force"?) in models["qwen*"] (ignored)',
@@ -733,4 +751,14 @@ Deno.test("parseConfig rejects an unset auth.keys_env, a missing auth.keys_file 
       JSON.stringify(auth),
     );
   }
+});
+
+Deno.test("parseConfig resolves each per-model queue bound over the queue's own", () => {
+  const { config } = parse({ queue: { max_waiting: 5, per_model: { "glm-*": { timeout_seconds: 9 } } } });
+  assert.deepEqual(config.queue, {
+    maxWaiting: 5,
+    timeoutSeconds: 300,
+    status: 429,
+    perModel: { "glm-*": { maxWaiting: 5, timeoutSeconds: 9 } },
+  });
 });
