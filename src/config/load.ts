@@ -1,17 +1,20 @@
 /**
- * Loading the configuration: file → JSON → legacy wrapping → CLI flags → schema → cross-checks → {@link Config}.
+ * Loading the configuration: file → JSON → schema → legacy wrapping → defaults → CLI flags → cross-checks →
+ * {@link Config}.
  *
  * Phases, in order:
  * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
  * 2. Parse JSON with comments and trailing commas (JSONC); a syntax error names the file, the line and the column.
- * 3. Merge CLI flags into the raw object (CLI > file > defaults).
- * 4. Validate with the schema; unknown keys become warnings and are dropped, except at the top level, where a
+ * 3. Validate the file as written; unknown keys become warnings and are dropped, except at the top level, where a
  *    misspelt section (`upstream`) would silently leave the defaults in force, so it is an error; each names the
  *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
  *    is wrong.
- * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
- *    duplicate upstreams) and freeze. An unset `api_key_env` variable is a warning, not an error: that upstream
- *    answers 401 naming the variable, and the rest of the proxy works.
+ * 4. Move the legacy `server.sampling_proxy_*` keys into `listen` where it does not set them, and fill in every
+ *    default of the schema (the only place defaults live).
+ * 5. Merge CLI flags (CLI > file > defaults).
+ * 6. Wrap the legacy `server` form into one upstream, check cross-references (binding names, duplicate upstreams),
+ *    resolve every section into the camelCase {@link Config} and freeze. An unset `api_key_env` variable is a
+ *    warning, not an error: that upstream answers 401 naming the variable, and the rest of the proxy works.
  *
  * @module
  */
