@@ -7,8 +7,8 @@
  * @module
  */
 
-import { ConcurrencyLimiter, type QueueOptions } from "./admission/limiter.ts";
-import { Throttle, type ThrottlePauses } from "./admission/throttle.ts";
+import { ConcurrencyLimiter } from "./admission/limiter.ts";
+import { Throttle } from "./admission/throttle.ts";
 import type { Config } from "./config/config.ts";
 import { configSecrets } from "./config/secrets.ts";
 import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts";
@@ -17,7 +17,7 @@ import { BodyBudget } from "./http/body_budget.ts";
 import { ClientAuth } from "./http/client_auth.ts";
 import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
-import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
+import { acceptsGlobalKey, SamplingPolicy, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 import { Drain } from "./shutdown.ts";
 
@@ -66,40 +66,14 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
   return {
     config,
     router: new Router(config.upstreams, config.bindings),
-    policy: new SamplingPolicy({
-      defaultParams: config.sampling.defaultParams,
-      modelParams: config.sampling.modelParams,
-      forceParams: config.sampling.forceParams,
-      onlyAnthropic: config.sampling.onlyAnthropic,
-      overrideModelName: config.sampling.overrideModelName ?? null,
-      developerToSystem: config.sampling.developerToSystem,
-      rules: Object.fromEntries(
-        Object.entries(config.sampling.rules).map(([pattern, rule]): [string, SamplingRule] => [pattern, {
-          defaults: rule.defaults,
-          force: rule.force,
-          strip: rule.strip,
-          rename: rule.rename,
-          maxTokensCap: rule.max_tokens_cap,
-        }]),
-      ),
-    }),
+    policy: new SamplingPolicy(config.sampling),
     limiter: new ConcurrencyLimiter({
       limits: config.parallelLimits,
-      queue: queueOptions(config.queue),
-      queueByModel: Object.fromEntries(
-        Object.entries(config.queue.per_model ?? {}).map(([pattern, bounds]) => [pattern, queueOptions(bounds)]),
-      ),
+      queue: config.queue,
+      queueByModel: config.queue.perModel,
       log,
     }),
-    throttle: new Throttle({
-      enabled: config.throttle.enabled ?? false,
-      global: pauses(config.throttle.global),
-      perModel: Object.fromEntries(
-        Object.entries(config.throttle.per_model ?? {}).map(([pattern, p]) => [pattern, pauses(p)]),
-      ),
-      timeoutSeconds: config.queue.timeout_seconds,
-      log,
-    }),
+    throttle: new Throttle({ ...config.throttle, timeoutSeconds: config.queue.timeoutSeconds, log }),
     garbage: createGarbageGuard(config.validation, {
       logging: config.logging,
       logger,
@@ -129,14 +103,14 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
 function retrySamplingFor(
   config: Config,
 ): (model: string, protocol: WireProtocol) => Readonly<Record<string, unknown>> {
-  const configured = config.validation.retry_sampling ?? {};
+  const configured = config.validation.retrySampling;
   const globals = {
     openai: configured,
     anthropic: Object.fromEntries(Object.entries(configured).filter(([key]) => acceptsGlobalKey("anthropic", key))),
   };
   const rules = new ModelMatcher(
     Object.entries(config.sampling.rules).flatMap(([pattern, rule]) =>
-      rule.retry_sampling ? [[pattern, rule.retry_sampling] as const] : []
+      rule.retrySampling ? [[pattern, rule.retrySampling] as const] : []
     ),
   );
   return (model, protocol) => {
@@ -144,21 +118,4 @@ function retrySamplingFor(
     const rule = rules.match(model)?.value;
     return rule ? { ...global, ...rule } : global;
   };
-}
-
-function queueOptions(bounds: { max_waiting?: number; timeout_seconds?: number }): QueueOptions {
-  const out: QueueOptions = {};
-  if (bounds.max_waiting !== undefined) out.maxWaiting = bounds.max_waiting;
-  if (bounds.timeout_seconds !== undefined) out.timeoutSeconds = bounds.timeout_seconds;
-  return out;
-}
-
-/** Keeps the difference between an absent key (inherit) and `null` (off). */
-function pauses(
-  p: { start_pause_seconds?: number | null; end_pause_seconds?: number | null } | undefined,
-): ThrottlePauses {
-  const out: ThrottlePauses = {};
-  if (p?.start_pause_seconds !== undefined) out.startPauseSeconds = p.start_pause_seconds;
-  if (p?.end_pause_seconds !== undefined) out.endPauseSeconds = p.end_pause_seconds;
-  return out;
 }

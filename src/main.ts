@@ -156,9 +156,9 @@ async function check(app: App, dumpProblem: string | undefined): Promise<number>
 function garbageDetectionLine(config: Config, app: App): string {
   const { settings, validator, attempts } = app.context.garbage;
   if (!settings.enabled) return "Garbage detection: off (validation.enabled is false)";
-  const url = config.validation.validator_url;
+  const url = config.validator?.baseUrl;
   const second = validator && url
-    ? `validator ${config.validation.validator_model ?? "(default model)"} at ${displayUrl(url)}`
+    ? `validator ${config.validation.validatorModel} at ${displayUrl(url)}`
     : "no validator";
   const local = settings.localDetection ? "local loop detector" : "local loop detector off";
   return `Garbage detection: on (${local}, ${second}, up to ${countOf(attempts, "attempt")} per request)`;

@@ -28,18 +28,10 @@ import type { AdmissionLog } from "./log.ts";
 import { Waiter } from "./waiter.ts";
 import { isModelPattern, ModelMatcher } from "../policy/model_matcher.ts";
 import { countOf } from "../observability/wording.ts";
+import type { QueueBounds } from "../config/config.ts";
 
 /** The reserved `parallel_limits` key for the limit shared by all models. */
 export const GLOBAL_LIMIT_KEY = "global";
-
-/**
- * Queue bound when none is configured: enough for a burst of agents and sub-agents, small enough that a stuck
- * upstream turns into fast 429s instead of unbounded memory.
- */
-export const DEFAULT_MAX_WAITING = 256;
-
-/** Queue timeout when none is configured: 5 minutes, long enough for a local model to finish a long answer. */
-export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 300;
 
 /** `retryAfterSeconds` suggested before any slot has been released, when no hold time is known yet. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 10;
@@ -47,20 +39,14 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 10;
 /** Weight of the newest hold time in the running average behind `retryAfterSeconds`. */
 const HOLD_TIME_SMOOTHING = 0.2;
 
-/** Bounds of a model's wait queue. */
-export interface QueueOptions {
-  /**
-   * Most requests that may wait for this model at once; one more is rejected with {@linkcode QueueFullError}.
-   * `0` disables queueing (reject whenever no slot is free); `null` means unbounded.
-   * @default {256}
-   */
-  maxWaiting?: number | null;
-  /**
-   * Seconds a request may wait before it is rejected with {@linkcode QueueTimeoutError}; `null` waits forever.
-   * @default {300}
-   */
-  timeoutSeconds?: number | null;
-}
+/**
+ * Bounds of a model's wait queue, as the config's `queue` section resolves them (`QueueBounds`), each of which may
+ * also be `null` (unbounded) or absent (inherited; unbounded when nothing sets it):
+ * - `maxWaiting`: most requests that may wait for this model at once; one more is rejected with
+ *   {@linkcode QueueFullError}. `0` disables queueing (reject whenever no slot is free).
+ * - `timeoutSeconds`: seconds a request may wait before it is rejected with {@linkcode QueueTimeoutError}.
+ */
+export type QueueOptions = { readonly [K in keyof QueueBounds]?: QueueBounds[K] | null };
 
 /** Options for {@linkcode ConcurrencyLimiter}. */
 export interface ConcurrencyLimiterOptions {
@@ -71,8 +57,8 @@ export interface ConcurrencyLimiterOptions {
    */
   limits?: Readonly<Record<string, number>>;
   /**
-   * Queue bounds for every model.
-   * @default {{ maxWaiting: 256, timeoutSeconds: 300 }}
+   * Queue bounds for every model (the config's defaults are `queue.max_waiting` and `queue.timeout_seconds`).
+   * @default {{}} (unbounded)
    */
   queue?: QueueOptions;
   /**
@@ -190,10 +176,7 @@ export class ConcurrencyLimiter {
     this.#globalLimit = globalLimit ?? null;
     this.#limits = new ModelMatcher(Object.entries(modelLimits));
     this.#exactModels = Object.keys(modelLimits).filter((key) => !isModelPattern(key));
-    const defaults = resolveQueue(queue, {
-      maxWaiting: DEFAULT_MAX_WAITING,
-      timeoutSeconds: DEFAULT_QUEUE_TIMEOUT_SECONDS,
-    });
+    const defaults = resolveQueue(queue, { maxWaiting: null, timeoutSeconds: null });
     this.#queueDefaults = defaults;
     this.#queueByModel = new ModelMatcher(
       Object.entries(queueByModel).map(([key, bounds]) => [key, resolveQueue(bounds, defaults)] as const),

@@ -25,16 +25,11 @@ import { type Clock, systemClock } from "./clock.ts";
 import { QueueTimeoutError } from "./errors.ts";
 import type { AdmissionLog } from "./log.ts";
 import { Waiter } from "./waiter.ts";
-import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./limiter.ts";
 import { ModelMatcher } from "../policy/model_matcher.ts";
+import type { ThrottleConfig, ThrottlePauses as ResolvedPauses } from "../config/config.ts";
 
-/** The two pauses; `null` or `0` disables one. */
-export interface ThrottlePauses {
-  /** Minimum seconds between two upstream sends for the model (retries included). */
-  startPauseSeconds?: number | null;
-  /** Minimum seconds between the end of one response and the next upstream send for the model. */
-  endPauseSeconds?: number | null;
-}
+/** The two pauses of the config's `throttle` section; `null` or `0` disables one, an absent one is inherited. */
+export type ThrottlePauses = Partial<ResolvedPauses>;
 
 /** Options for {@linkcode Throttle}. */
 export interface ThrottleOptions {
@@ -42,7 +37,7 @@ export interface ThrottleOptions {
    * The seed's `throttle.enabled`; when false, `wait` returns at once and `finished` does nothing.
    * @default {false}
    */
-  enabled?: boolean;
+  enabled?: ThrottleConfig["enabled"];
   /**
    * Default pauses for every model (`throttle.global`); each model gets its own timers.
    * @default {{}}
@@ -55,8 +50,9 @@ export interface ThrottleOptions {
    */
   perModel?: Readonly<Record<string, ThrottlePauses>>;
   /**
-   * Seconds a send may wait for its turn before {@linkcode QueueTimeoutError}; `null` waits forever.
-   * @default {300}
+   * Seconds a send may wait for its turn before {@linkcode QueueTimeoutError}; `null` waits forever (the config
+   * passes `queue.timeout_seconds`).
+   * @default {null}
    */
   timeoutSeconds?: number | null;
   /** Receives a line for each send that has to wait. */
@@ -132,7 +128,7 @@ export class Throttle {
       enabled = false,
       global = {},
       perModel = {},
-      timeoutSeconds = DEFAULT_QUEUE_TIMEOUT_SECONDS,
+      timeoutSeconds = null,
       log,
       clock = systemClock,
     } = options;

@@ -8,10 +8,16 @@
 
 import type { DialectName } from "../protocols/dialect.ts";
 import type { ApiRoot } from "../routing/upstream_url.ts";
-import type { ConfigFile } from "./schema.ts";
+import type { ConfigFile, UpstreamFileEntry } from "./schema.ts";
 
-/** How an OpenAI upstream is told to think when an Anthropic request carries `thinking`. */
-export type ReasoningStyle = "none" | "reasoning_effort" | "chat_template_kwargs" | "thinking_object";
+/** How an OpenAI upstream is told to think when an Anthropic request carries `thinking` (`reasoning_style`). */
+export type ReasoningStyle = UpstreamFileEntry["reasoning_style"];
+
+/** What ends an answer whose garbage could not be retried away (`validation.on_exhausted`). */
+export type ExhaustedAction = ConfigFile["validation"]["on_exhausted"];
+
+/** Request keys and values; `null` means "not set". */
+export type ParamMap = Readonly<Record<string, unknown>>;
 
 /** One upstream server. */
 export interface UpstreamConfig {
@@ -118,7 +124,101 @@ export interface HealthCheckConfig {
   readonly timeoutMs: number;
 }
 
-/** The whole configuration. Sections owned by later stages keep the file's validated shape. */
+/** One `models` rule: what the policy does to a matching model's requests. */
+export interface ModelRule {
+  /** Set when the client omits the key. */
+  readonly defaults?: ParamMap;
+  /** Always set, replacing the client's value. */
+  readonly force?: ParamMap;
+  /** Keys removed from the request. */
+  readonly strip?: readonly string[];
+  /** Model name sent upstream; an exact key with `rename` is a virtual model. */
+  readonly rename?: string;
+  /** Clamp for `max_tokens` and its aliases. */
+  readonly maxTokensCap?: number;
+  /** Params added to bodies retried after garbage, over `validation.retry_sampling`. */
+  readonly retrySampling?: ParamMap;
+}
+
+/** Sampling policy sections: `default_sampling_params`, `model_sampling_params`, `override`, `models`. */
+export interface SamplingConfig {
+  readonly defaultParams: ParamMap;
+  /** Exact upstream model name → defaults. */
+  readonly modelParams: Readonly<Record<string, ParamMap>>;
+  readonly forceParams: ParamMap;
+  /** Apply `forceParams` and `overrideModelName` to Anthropic clients only. */
+  readonly onlyAnthropic: boolean;
+  readonly overrideModelName: string | undefined;
+  /** Rewrite OpenAI `developer` messages to `system`. */
+  readonly developerToSystem: boolean;
+  /** Model name or glob → rule. */
+  readonly rules: Readonly<Record<string, ModelRule>>;
+}
+
+/** Bounds of one model's wait queue. */
+export interface QueueBounds {
+  /** Requests that may wait at once; `0`: none. */
+  readonly maxWaiting: number;
+  /** Longest wait, in seconds. */
+  readonly timeoutSeconds: number;
+}
+
+/** The wait queue of the concurrency limits (`queue`). */
+export interface QueueConfig extends QueueBounds {
+  /** Status of a request the queue rejects. */
+  readonly status: ConfigFile["queue"]["status"];
+  /** Model name or glob → bounds, each key already resolved over the bounds above. */
+  readonly perModel: Readonly<Record<string, QueueBounds>>;
+}
+
+/** One model's throttle pauses, in seconds; `null` or `0` is off. */
+export interface ThrottlePauses {
+  /** Minimum gap between two upstream sends for the model (retries included). */
+  readonly startPauseSeconds: number | null;
+  /** Minimum gap between the end of one response and the next upstream send for the model. */
+  readonly endPauseSeconds: number | null;
+}
+
+/** Pauses between upstream requests per model (`throttle`). */
+export interface ThrottleConfig {
+  readonly enabled: boolean;
+  /** Every model's pauses, unless `perModel` matches it. */
+  readonly global: ThrottlePauses;
+  /** Model name or glob → pauses, each key already resolved over `global`. */
+  readonly perModel: Readonly<Record<string, ThrottlePauses>>;
+}
+
+/**
+ * Garbage detection (`validation`), apart from the validator's connection, which is `Config.validator`
+ * (`validator_url`, `validator_api_key_env`, `supports_*`, `connect_timeout_seconds`, `timeout_seconds`).
+ */
+export interface ValidationConfig {
+  /** Guard chat completions and messages requests. */
+  readonly enabled: boolean;
+  /** Run the local loop detectors. */
+  readonly localDetection: boolean;
+  /** Characters held back from the client behind the end of the text. */
+  readonly holdBackChars: number;
+  /** Attempts after the first. */
+  readonly maxRetries: number;
+  /** Backoff base, in seconds. */
+  readonly retryBaseDelaySeconds: number;
+  /** Backoff multiplier. */
+  readonly retryMultiplier: number;
+  /** Params merged into retried and continued requests. */
+  readonly retrySampling: ParamMap;
+  /** How an answer ends when no attempt is left. */
+  readonly onExhausted: ExhaustedAction;
+  /** Also ask the validator about the content every `midStreamValidationIntervalWords` words. */
+  readonly midStreamValidationEnabled: boolean;
+  readonly midStreamValidationIntervalWords: number;
+  /** Model name sent to the validator. */
+  readonly validatorModel: string;
+  /** A "loop" verdict below this confidence counts as "not a loop". */
+  readonly confidenceThreshold: number;
+}
+
+/** The whole configuration, resolved: every default applied, keys in camelCase. */
 export interface Config {
   /** Path of the file it came from, or `"defaults"`. */
   readonly source: string;
@@ -132,17 +232,10 @@ export interface Config {
   /** Browser origins allowed to call the proxy. */
   readonly cors: { readonly origins: readonly string[] };
   readonly healthCheck: HealthCheckConfig;
-  readonly sampling: {
-    readonly defaultParams: Readonly<Record<string, unknown>>;
-    readonly modelParams: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-    readonly forceParams: Readonly<Record<string, unknown>>;
-    readonly onlyAnthropic: boolean;
-    readonly overrideModelName: string | undefined;
-    readonly developerToSystem: boolean;
-    readonly rules: NonNullable<ConfigFile["models"]>;
-  };
+  readonly sampling: SamplingConfig;
+  /** Model name or glob → concurrent requests; `global` limits all models together. */
   readonly parallelLimits: Readonly<Record<string, number>>;
-  readonly queue: NonNullable<ConfigFile["queue"]>;
-  readonly throttle: NonNullable<ConfigFile["throttle"]>;
-  readonly validation: NonNullable<ConfigFile["validation"]>;
+  readonly queue: QueueConfig;
+  readonly throttle: ThrottleConfig;
+  readonly validation: ValidationConfig;
 }

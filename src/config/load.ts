@@ -1,17 +1,20 @@
 /**
- * Loading the configuration: file → JSON → legacy wrapping → CLI flags → schema → cross-checks → {@link Config}.
+ * Loading the configuration: file → JSON → schema → legacy wrapping → defaults → CLI flags → cross-checks →
+ * {@link Config}.
  *
  * Phases, in order:
  * 1. Read the file (`--config`, else `./config.json` when present, else built-in defaults).
  * 2. Parse JSON with comments and trailing commas (JSONC); a syntax error names the file, the line and the column.
- * 3. Merge CLI flags into the raw object (CLI > file > defaults).
- * 4. Validate with the schema; unknown keys become warnings and are dropped, except at the top level, where a
+ * 3. Validate the file as written; unknown keys become warnings and are dropped, except at the top level, where a
  *    misspelt section (`upstream`) would silently leave the defaults in force, so it is an error; each names the
  *    nearest known key. Anything else is an error naming the file and, for every problem, its JSON path and what
  *    is wrong.
- * 5. Wrap the legacy `server` form into one upstream, apply defaults, check cross-references (binding names,
- *    duplicate upstreams) and freeze. An unset `api_key_env` variable is a warning, not an error: that upstream
- *    answers 401 naming the variable, and the rest of the proxy works.
+ * 4. Move the legacy `server.sampling_proxy_*` keys into `listen` where it does not set them, and fill in every
+ *    default of the schema (the only place defaults live).
+ * 5. Merge CLI flags (CLI > file > defaults).
+ * 6. Wrap the legacy `server` form into one upstream, check cross-references (binding names, duplicate upstreams),
+ *    resolve every section into the camelCase {@link Config} and freeze. An unset `api_key_env` variable is a
+ *    warning, not an error: that upstream answers 401 naming the variable, and the rest of the proxy works.
  *
  * @module
  */
@@ -34,37 +37,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** The default upstream: llama.cpp's `llama-server` on its default port. */
-export const DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8080/v1";
+/** The upstream of a config without `upstreams` or `server`: llama.cpp's `llama-server` on its default port. */
+const DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8080/v1";
 /** The seed's legacy default `server.target_base_url`, kept for legacy files that omit it. */
 const LEGACY_DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8000/v1";
-/** Loopback by default: the proxy forwards credentials, so exposing it is a decision the user makes. */
-export const DEFAULT_HOST = "127.0.0.1";
-/** The seed's port. */
-export const DEFAULT_PORT = 8001;
-/** 16 MiB: far above what coding agents send (a long session is a few MiB), far below what hurts to parse. */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-/** Real requests nest tool schemas a few dozen levels deep at most. */
-export const DEFAULT_MAX_JSON_DEPTH = 128;
-/** A long agent session has tens of thousands of values; `{},{},…` bombs have millions. */
-export const DEFAULT_MAX_JSON_ELEMENTS = 500_000;
-/** Four largest bodies at once. */
-const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
-const DEFAULT_BODY_WAIT_SECONDS = 10;
-/** Slow-client timeouts, as nginx's `client_header_timeout`, `client_body_timeout` and `keepalive_timeout`. */
-const DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
-const DEFAULT_BODY_TIMEOUT_SECONDS = 60;
-const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 75;
-/** Time in-flight requests get on SIGTERM/SIGINT, within systemd's 90 s stop timeout. */
-const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
-/** The validator's `timeout_seconds`: the seed's 300 s would freeze a held stream that long. */
-const DEFAULT_VALIDATOR_TIMEOUT_SECONDS = 30;
-/** Seconds between upstream probes. */
-export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 30;
-/** A probe is a model list: a live upstream answers it at once. */
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS = 5;
-/** Failure dumps are capped so a looping model cannot fill the disk. */
-const DEFAULT_DUMP_MAX_BYTES = 50 * 1024 * 1024;
+/** Legacy `server` keys and the `listen` keys they stand for when `listen` omits them. */
+const LEGACY_LISTEN_KEYS = [
+  ["sampling_proxy_host", "host"],
+  ["sampling_proxy_port", "port"],
+  ["sampling_proxy_base_path", "base_path"],
+] as const;
 
 /** Values given on the command line; each replaces the file's value. */
 export interface CliOverrides {
@@ -154,16 +136,17 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Loa
   const raw = parsed.value;
   if (!isJsonObject(raw)) return fail("the top level must be an object");
   const warnings: string[] = [];
-  const file = validate(raw as Record<string, unknown>, warnings, fail);
-  const merged = applyCli(file, options.cli ?? {}, fail);
-  return { config: build(merged, { source, env, warnings, fail }), warnings };
+  const cli = options.cli ?? {};
+  validate(raw, warnings, fail);
+  const basePathKey = isJsonObject(raw.listen) && Object.hasOwn(raw.listen, "base_path") || cli.basePath !== undefined
+    ? "listen.base_path"
+    : "server.sampling_proxy_base_path";
+  const file = applyCli(withDefaults(withLegacyListen(raw)), cli, fail);
+  return { config: build(file, { source, env, warnings, fail, basePathKey }), warnings };
 }
 
-function validate(
-  raw: Record<string, unknown>,
-  warnings: string[],
-  fail: (message: string) => never,
-): ConfigFile {
+/** Checks the file as written: unknown keys become warnings (errors at the top level), problems fail. */
+function validate(raw: Record<string, unknown>, warnings: string[], fail: (message: string) => never): void {
   const result = configFileSchema.validate(raw);
   for (const { path, keys, known } of result.unknownKeys) {
     const parent = path.length === 0 ? "the top level" : formatPath(path);
@@ -175,6 +158,22 @@ function validate(
     warnings.push(`${message} (ignored)`);
   }
   if (!result.ok) fail(formatProblems(result.problems));
+}
+
+/** The legacy `server.sampling_proxy_*` keys moved into `listen`, where it does not set them itself. */
+function withLegacyListen(raw: Record<string, unknown>): Record<string, unknown> {
+  const { server, listen } = raw;
+  if (!isJsonObject(server)) return raw;
+  const moved = Object.fromEntries(
+    LEGACY_LISTEN_KEYS.filter(([legacy]) => server[legacy] !== undefined).map(([legacy, key]) => [key, server[legacy]]),
+  );
+  return { ...raw, listen: { ...moved, ...(isJsonObject(listen) ? listen : {}) } };
+}
+
+/** A valid file (see {@link validate}) with every default of the schema filled in. */
+function withDefaults(raw: Record<string, unknown>): ConfigFile {
+  const result = configFileSchema.validate(raw);
+  if (!result.ok) throw new TypeError("Cannot fill the defaults of a config that was not validated first");
   return result.value;
 }
 
@@ -183,18 +182,9 @@ const RENAMED: Readonly<Record<string, string>> = { enforced_sampling_params: "o
 
 function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) => never): ConfigFile {
   const out: ConfigFile = structuredClone(file);
-  if (cli.host !== undefined || cli.port !== undefined || cli.basePath !== undefined) {
-    const legacy = out.server ?? {};
-    out.listen = {
-      host: legacy.sampling_proxy_host,
-      port: legacy.sampling_proxy_port,
-      base_path: legacy.sampling_proxy_base_path,
-      ...out.listen,
-      ...(cli.host !== undefined ? { host: cli.host } : {}),
-      ...(cli.port !== undefined ? { port: cli.port } : {}),
-      ...(cli.basePath !== undefined ? { base_path: cli.basePath } : {}),
-    };
-  }
+  if (cli.host !== undefined) out.listen.host = cli.host;
+  if (cli.port !== undefined) out.listen.port = cli.port;
+  if (cli.basePath !== undefined) out.listen.base_path = cli.basePath;
   if (cli.targets && cli.targets.length > 0) {
     out.upstreams = out.upstreams ?? [legacyUpstream(out)];
     delete out.server?.target_base_url;
@@ -215,21 +205,11 @@ function applyCli(file: ConfigFile, cli: CliOverrides, fail: (message: string) =
     }
   }
   if (cli.bindings) out.model_upstream_binding = cli.bindings;
-  if (cli.debug || cli.overrideLogs) {
-    out.logging = {
-      ...out.logging,
-      ...(cli.debug ? { enable_debug_logs: true } : {}),
-      ...(cli.overrideLogs ? { enable_override_logs: true } : {}),
-    };
-  }
-  if (cli.forceParams || cli.overrideModelName !== undefined || cli.onlyAnthropic) {
-    out.override = {
-      ...out.override,
-      ...(cli.forceParams ? { sampling_params: cli.forceParams } : {}),
-      ...(cli.overrideModelName !== undefined ? { model_name: cli.overrideModelName } : {}),
-      ...(cli.onlyAnthropic ? { only_anthropic: true } : {}),
-    };
-  }
+  if (cli.debug) out.logging.enable_debug_logs = true;
+  if (cli.overrideLogs) out.logging.enable_override_logs = true;
+  if (cli.forceParams) out.override.sampling_params = cli.forceParams;
+  if (cli.overrideModelName !== undefined) out.override.model_name = cli.overrideModelName;
+  if (cli.onlyAnthropic) out.override.only_anthropic = true;
   if (cli.parallelLimits) out.parallel_limits = cli.parallelLimits;
   return out;
 }
@@ -242,21 +222,21 @@ function parseUpstreamEntry(entry: Record<string, unknown>, fail: (message: stri
 /**
  * The validator LLM as an upstream entry, so that it is called like any upstream (URL rules, credentials, headers,
  * timeouts): `validator_url`, `validator_api_key_env`, `supports_openai` / `supports_anthropic`,
- * `connect_timeout_seconds` and `timeout_seconds` (default 30, for the response and the whole call). None when
- * garbage detection or the validator is off, or no `validator_url` is set.
+ * `connect_timeout_seconds` and `timeout_seconds` (for the response and the whole call). None when garbage
+ * detection or the validator is off, or no `validator_url` is set.
  */
 function validatorUpstreamEntry(
-  validation: NonNullable<ConfigFile["validation"]>,
+  validation: ConfigFile["validation"],
   fail: (message: string) => never,
 ): UpstreamFileEntry | undefined {
-  if (!validation.enabled || validation.validator_enabled === false || validation.validator_url === undefined) {
+  if (!validation.enabled || !validation.validator_enabled || validation.validator_url === undefined) {
     return undefined;
   }
   // The schema reads an undefined key as absent: unset settings take the upstream defaults.
   const entry = {
     name: "validator",
     base_url: validation.validator_url,
-    timeout_seconds: validation.timeout_seconds ?? DEFAULT_VALIDATOR_TIMEOUT_SECONDS,
+    timeout_seconds: validation.timeout_seconds,
     api_key_env: validation.validator_api_key_env,
     connect_timeout_seconds: validation.connect_timeout_seconds,
     supports_openai: validation.supports_openai,
@@ -286,6 +266,8 @@ interface BuildContext {
   env: Record<string, string>;
   warnings: string[];
   fail: (message: string) => never;
+  /** The key `listen.base_path` was given by, for messages. */
+  basePathKey: string;
 }
 
 function build(file: ConfigFile, ctx: BuildContext): Config {
@@ -350,7 +332,7 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     seen.add(entry.name);
     return toUpstream(entry, at);
   });
-  const validatorEntry = validatorUpstreamEntry(file.validation ?? {}, fail);
+  const validatorEntry = validatorUpstreamEntry(file.validation, fail);
 
   const bindingMap = file.model_upstream_binding ?? { "*": upstreams[0].name };
   if (!file.model_upstream_binding && upstreams.length > 1) {
@@ -363,71 +345,109 @@ function build(file: ConfigFile, ctx: BuildContext): Config {
     return Object.freeze({ pattern, upstream });
   });
 
-  const legacy = file.server;
-  const host = file.listen?.host ?? legacy?.sampling_proxy_host ?? DEFAULT_HOST;
-  const basePathKey = file.listen?.base_path === undefined ? "server.sampling_proxy_base_path" : "listen.base_path";
-  const basePath = normaliseBasePath(
-    file.listen?.base_path ?? legacy?.sampling_proxy_base_path ?? "",
-    (message) => fail(`${basePathKey}: ${message}`),
-  );
-  const maxBodyBytes = file.listen?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES;
-  const listen = Object.freeze({
-    host,
-    port: file.listen?.port ?? legacy?.sampling_proxy_port ?? DEFAULT_PORT,
-    basePath,
-    maxBodyBytes,
-    maxJsonDepth: file.listen?.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH,
-    maxJsonElements: file.listen?.max_json_elements ?? DEFAULT_MAX_JSON_ELEMENTS,
-    bodyBudgetBytes: Math.max(file.listen?.body_budget_bytes ?? DEFAULT_BODY_BUDGET_BYTES, maxBodyBytes),
-    bodyWaitMs: (file.listen?.body_wait_seconds ?? DEFAULT_BODY_WAIT_SECONDS) * 1000,
-    maxConnections: file.listen?.max_connections,
-    headerTimeoutSeconds: file.listen?.header_timeout_seconds ?? DEFAULT_HEADER_TIMEOUT_SECONDS,
-    bodyTimeoutSeconds: file.listen?.body_timeout_seconds ?? DEFAULT_BODY_TIMEOUT_SECONDS,
-    keepAliveTimeoutSeconds: file.listen?.keep_alive_timeout_seconds ?? DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS,
-    shutdownGraceSeconds: file.listen?.shutdown_grace_seconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
-    allowedHosts: file.listen?.allowed_hosts ?? [],
-  });
-
-  const override = file.override ?? {};
+  const { listen, override, validation, queue, throttle } = file;
+  const maxBodyBytes = listen.max_body_bytes;
+  // A per-model pause key that is absent takes the global one; `null` stays (off).
+  const globalPauses = {
+    startPauseSeconds: throttle.global.start_pause_seconds,
+    endPauseSeconds: throttle.global.end_pause_seconds,
+  };
   const config: Config = {
     source: ctx.source,
-    listen,
-    auth: { keys: clientKeys(file.auth ?? {}, ctx) },
-    upstreams: Object.freeze(upstreams),
-    bindings: Object.freeze(bindings),
-    validator: validatorEntry && toUpstream(validatorEntry, "validation"),
-    logging: Object.freeze({
-      debug: file.logging?.enable_debug_logs ?? false,
-      overrides: file.logging?.enable_override_logs ?? false,
-      validation: file.logging?.enable_validation_logs ?? false,
-      dumpDir: expandHome(file.logging?.dump_dir ?? join(homedir(ctx.env), ".sampling-proxy", "logs"), ctx.env),
-      dumpMaxBytes: file.logging?.dump_max_bytes ?? DEFAULT_DUMP_MAX_BYTES,
-    }),
-    cors: { origins: file.cors?.origins ?? [] },
-    healthCheck: Object.freeze({
-      intervalMs: (file.health_check?.interval_seconds ?? DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS) * 1000,
-      timeoutMs: (file.health_check?.timeout_seconds ?? DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS) * 1000,
-    }),
-    sampling: {
-      defaultParams: file.default_sampling_params ?? {},
-      modelParams: file.model_sampling_params ?? {},
-      forceParams: override.sampling_params ?? {},
-      onlyAnthropic: override.only_anthropic ?? false,
-      overrideModelName: override.model_name ?? undefined,
-      developerToSystem: override.developer_to_system ?? false,
-      rules: file.models ?? {},
+    listen: {
+      host: listen.host,
+      port: listen.port,
+      basePath: normaliseBasePath(listen.base_path, (message) => fail(`${ctx.basePathKey}: ${message}`)),
+      maxBodyBytes,
+      maxJsonDepth: listen.max_json_depth,
+      maxJsonElements: listen.max_json_elements,
+      bodyBudgetBytes: Math.max(listen.body_budget_bytes, maxBodyBytes),
+      bodyWaitMs: listen.body_wait_seconds * 1000,
+      maxConnections: listen.max_connections,
+      headerTimeoutSeconds: listen.header_timeout_seconds,
+      bodyTimeoutSeconds: listen.body_timeout_seconds,
+      keepAliveTimeoutSeconds: listen.keep_alive_timeout_seconds,
+      shutdownGraceSeconds: listen.shutdown_grace_seconds,
+      allowedHosts: listen.allowed_hosts,
     },
-    parallelLimits: file.parallel_limits ?? {},
-    queue: file.queue ?? {},
-    throttle: file.throttle ?? {},
-    validation: file.validation ?? {},
+    auth: { keys: clientKeys(file.auth, ctx) },
+    upstreams,
+    bindings,
+    validator: validatorEntry && toUpstream(validatorEntry, "validation"),
+    logging: {
+      debug: file.logging.enable_debug_logs,
+      overrides: file.logging.enable_override_logs,
+      validation: file.logging.enable_validation_logs,
+      dumpDir: expandHome(file.logging.dump_dir, ctx.env),
+      dumpMaxBytes: file.logging.dump_max_bytes,
+    },
+    cors: { origins: file.cors.origins },
+    healthCheck: {
+      intervalMs: file.health_check.interval_seconds * 1000,
+      timeoutMs: file.health_check.timeout_seconds * 1000,
+    },
+    sampling: {
+      defaultParams: file.default_sampling_params,
+      modelParams: file.model_sampling_params,
+      forceParams: override.sampling_params,
+      onlyAnthropic: override.only_anthropic,
+      overrideModelName: override.model_name ?? undefined,
+      developerToSystem: override.developer_to_system,
+      rules: mapValues(file.models, (rule) => ({
+        defaults: rule.defaults,
+        force: rule.force,
+        strip: rule.strip,
+        rename: rule.rename,
+        maxTokensCap: rule.max_tokens_cap,
+        retrySampling: rule.retry_sampling,
+      })),
+    },
+    parallelLimits: file.parallel_limits,
+    queue: {
+      maxWaiting: queue.max_waiting,
+      timeoutSeconds: queue.timeout_seconds,
+      status: queue.status,
+      perModel: mapValues(queue.per_model, (bounds) => ({
+        maxWaiting: bounds.max_waiting ?? queue.max_waiting,
+        timeoutSeconds: bounds.timeout_seconds ?? queue.timeout_seconds,
+      })),
+    },
+    throttle: {
+      enabled: throttle.enabled,
+      global: globalPauses,
+      perModel: mapValues(throttle.per_model, (own) => ({
+        startPauseSeconds: own.start_pause_seconds === undefined
+          ? globalPauses.startPauseSeconds
+          : own.start_pause_seconds,
+        endPauseSeconds: own.end_pause_seconds === undefined ? globalPauses.endPauseSeconds : own.end_pause_seconds,
+      })),
+    },
+    validation: {
+      enabled: validation.enabled,
+      localDetection: validation.local_detection,
+      holdBackChars: validation.hold_back_chars,
+      maxRetries: validation.max_retries,
+      retryBaseDelaySeconds: validation.retry_base_delay_seconds,
+      retryMultiplier: validation.retry_multiplier,
+      retrySampling: validation.retry_sampling,
+      onExhausted: validation.on_exhausted,
+      midStreamValidationEnabled: validation.mid_stream_validation_enabled,
+      midStreamValidationIntervalWords: validation.mid_stream_validation_interval_words,
+      validatorModel: validation.validator_model,
+      confidenceThreshold: validation.confidence_threshold,
+    },
   };
   return deepFreeze(config);
 }
 
+/** `record` with each value mapped by `map`, keys in the same order. */
+function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}
+
 /** The client keys of `auth.keys`, `auth.keys_env` (comma-separated) and `auth.keys_file` (one per line). */
-function clientKeys(auth: NonNullable<ConfigFile["auth"]>, ctx: BuildContext): string[] {
-  const keys = [...(auth.keys ?? [])];
+function clientKeys(auth: ConfigFile["auth"], ctx: BuildContext): string[] {
+  const keys = [...auth.keys];
   if (auth.keys_env !== undefined) {
     const value = ctx.env[auth.keys_env];
     if (value === undefined || value.trim() === "") {

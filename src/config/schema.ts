@@ -23,6 +23,8 @@ const positiveSeconds = (description: string) => s.number({ positive: true }).de
 const samplingParams = s.record(s.unknown()).describe(
   'Request keys and values, e.g. {"temperature": 0.6, "top_k": 20}; null means not set',
 );
+/** Connect timeout of every upstream, the validator's included. */
+const CONNECT_TIMEOUT_SECONDS = 5;
 
 const upstreamSchema = s.object({
   name: nonEmptyString.describe("Unique name, used by model_upstream_binding"),
@@ -31,7 +33,7 @@ const upstreamSchema = s.object({
   ),
   api_key: nonEmptyString.optional().describe("Key sent to this upstream instead of the client's"),
   api_key_env: nonEmptyString.optional().describe("Environment variable holding the key for this upstream"),
-  connect_timeout_seconds: positiveSeconds("Time to establish the connection").default(5),
+  connect_timeout_seconds: positiveSeconds("Time to establish the connection").default(CONNECT_TIMEOUT_SECONDS),
   timeout_seconds: positiveSeconds("Longest idle time between two chunks of the response body").default(1200),
   response_timeout_seconds: positiveSeconds(
     "Longest wait for the response headers (default: timeout_seconds)",
@@ -78,15 +80,14 @@ const legacyServerSchema = s.object({
   supports_anthropic: flag.optional(),
 });
 
-const pauseSchema = s.object({
-  start_pause_seconds: seconds("Minimum gap between the starts of two requests to the model").nullable().optional(),
-  end_pause_seconds: seconds("Minimum gap between the end of a response and the next start").nullable().optional(),
-});
+const startPause = seconds("Minimum gap between the starts of two requests to the model; null or 0: off").nullable();
+const endPause = seconds("Minimum gap between the end of a response and the next start; null or 0: off").nullable();
 
-const queueFields = {
-  max_waiting: count.optional().describe("Requests that may wait for a slot"),
-  timeout_seconds: positiveSeconds("Longest wait in the queue").optional(),
-};
+/** A model's pauses: an absent key takes the `global` value. */
+const pauseSchema = s.object({ start_pause_seconds: startPause.optional(), end_pause_seconds: endPause.optional() });
+
+const maxWaiting = count.describe("Requests that may wait for a slot");
+const queueTimeout = positiveSeconds("Longest wait in the queue (also for a throttle turn)");
 
 const modelRuleSchema = s.object({
   defaults: samplingParams.optional().describe("Set when the client omits the key"),
@@ -105,109 +106,115 @@ const modelRuleSchema = s.object({
 export const configFileSchema = s.object({
   $schema: s.string().optional().describe("Where editors find this JSON Schema"),
   listen: s.object({
-    host: nonEmptyString.optional().describe("Address to bind (default 127.0.0.1)"),
-    port: port.optional().describe("Port (default 8001; 0 picks a free port)"),
-    base_path: s.string().optional().describe("Prefix of every route, e.g. /proxy"),
-    max_body_bytes: positiveInteger.optional().describe("Largest request body, after decompression (default 16 MiB)"),
-    max_json_depth: positiveInteger.optional().describe(
-      "Deepest nesting of objects and arrays in a request body (default 128)",
+    host: nonEmptyString.default("127.0.0.1").describe("Address to bind"),
+    port: port.default(8001).describe("Port; 0 picks a free port"),
+    base_path: s.string().default("").describe("Prefix of every route, e.g. /proxy"),
+    max_body_bytes: positiveInteger.default(16 * 1024 * 1024).describe(
+      "Largest request body, after decompression",
     ),
-    max_json_elements: positiveInteger.optional().describe(
-      "Most JSON values (objects, arrays, strings, numbers, …) in a request body (default 500000)",
+    max_json_depth: positiveInteger.default(128).describe(
+      "Deepest nesting of objects and arrays in a request body",
     ),
-    body_budget_bytes: positiveInteger.optional().describe(
-      "Request body bytes read and parsed at once over all requests; more wait (default 64 MiB, at least max_body_bytes)",
+    max_json_elements: positiveInteger.default(500_000).describe(
+      "Most JSON values (objects, arrays, strings, numbers, …) in a request body",
     ),
-    body_wait_seconds: positiveSeconds("Longest wait for the body budget before a 503 (default 10)").optional(),
-    allowed_hosts: s.array(nonEmptyString).optional().describe(
+    body_budget_bytes: positiveInteger.default(64 * 1024 * 1024).describe(
+      "Request body bytes read and parsed at once over all requests; more wait (at least max_body_bytes)",
+    ),
+    body_wait_seconds: positiveSeconds("Longest wait for the body budget before a 503").default(10),
+    allowed_hosts: s.array(nonEmptyString).default([]).describe(
       "Host names accepted in the Host header besides localhost, IP addresses and listen.host",
     ),
     max_connections: positiveInteger.optional().describe(
       "Most client connections at once; more are answered 503 and closed (default sized to the open-file limit)",
     ),
-    header_timeout_seconds: positiveSeconds("Time a client has to send a request's headers (default 60)").optional(),
-    body_timeout_seconds: positiveSeconds("Longest pause while reading a request body; then 408 (default 60)")
-      .optional(),
-    keep_alive_timeout_seconds: positiveSeconds("Idle time before a kept-alive connection is closed (default 75)")
-      .optional(),
-    shutdown_grace_seconds: seconds("On SIGTERM/SIGINT, time in-flight requests get to finish (default 30)")
-      .optional(),
-  }).optional(),
+    header_timeout_seconds: positiveSeconds("Time a client has to send a request's headers").default(60),
+    body_timeout_seconds: positiveSeconds("Longest pause while reading a request body; then 408").default(60),
+    keep_alive_timeout_seconds: positiveSeconds("Idle time before a kept-alive connection is closed").default(75),
+    shutdown_grace_seconds: seconds("On SIGTERM/SIGINT, time in-flight requests get to finish").default(30),
+  }).filled(),
   cors: s.object({
-    origins: s.array(s.string({ pattern: /^https?:\/\/[^/\s]+$/ })).optional().describe(
+    origins: s.array(s.string({ pattern: /^https?:\/\/[^/\s]+$/ })).default([]).describe(
       "Browser origins allowed to call the proxy, e.g. http://localhost:3000; other origins get 403",
     ),
-  }).optional(),
+  }).filled(),
   auth: s.object({
-    keys: s.array(nonEmptyString).optional().describe("Client keys the proxy accepts (Bearer, x-api-key or api-key)"),
+    keys: s.array(nonEmptyString).default([]).describe("Client keys the proxy accepts (Bearer, x-api-key or api-key)"),
     keys_env: nonEmptyString.optional().describe("Environment variable holding comma-separated client keys"),
     keys_file: nonEmptyString.optional().describe("File with one client key per line (# starts a comment)"),
-  }).optional().describe("Client keys; when any is set, every route but / and /health needs one"),
-  upstreams: s.array(upstreamSchema, { minItems: 1 }).optional(),
+  }).filled().describe("Client keys; when any is set, every route but / and /health needs one"),
+  upstreams: s.array(upstreamSchema, { minItems: 1 }).optional().describe(
+    'The upstream servers (default: the legacy server form, or one upstream "default" at http://127.0.0.1:8080/v1)',
+  ),
   model_upstream_binding: s.record(s.string()).optional().describe(
-    "Model name or glob → upstream name; exact names first, then globs in order",
+    'Model name or glob → upstream name; exact names first, then globs in order (default: "*" → the first upstream)',
   ),
   server: legacyServerSchema.optional().describe("Legacy single-upstream form"),
-  default_sampling_params: samplingParams.optional(),
-  model_sampling_params: s.record(samplingParams).optional(),
+  default_sampling_params: samplingParams.default({}),
+  model_sampling_params: s.record(samplingParams).default({}),
   override: s.object({
-    only_anthropic: flag.optional(),
-    model_name: s.string().nullable().optional(),
-    sampling_params: samplingParams.optional(),
-    developer_to_system: flag.optional().describe(
+    only_anthropic: flag.default(false),
+    model_name: s.string().nullable().default(null),
+    sampling_params: samplingParams.default({}),
+    developer_to_system: flag.default(false).describe(
       "Rewrite OpenAI messages with role developer to system (for chat templates that reject developer)",
     ),
-  }).optional(),
-  models: s.record(modelRuleSchema).optional().describe("Per-model rules: name or glob → rule"),
-  parallel_limits: s.record(positiveInteger).optional().describe(
+  }).filled(),
+  models: s.record(modelRuleSchema).default({}).describe("Per-model rules: name or glob → rule"),
+  parallel_limits: s.record(positiveInteger).default({}).describe(
     'Model name or glob → concurrent requests; the key "global" limits all models together',
   ),
   queue: s.object({
-    ...queueFields,
-    status: s.oneOf([429, 503]).optional().describe("Status of a rejected request"),
-    per_model: s.record(s.object(queueFields)).optional(),
-  }).optional(),
+    max_waiting: maxWaiting.default(256),
+    timeout_seconds: queueTimeout.default(300),
+    status: s.oneOf([429, 503]).default(429).describe("Status of a rejected request"),
+    per_model: s.record(s.object({ max_waiting: maxWaiting.optional(), timeout_seconds: queueTimeout.optional() }))
+      .default({}).describe("Model name or glob → queue bounds; an absent key takes the value above"),
+  }).filled(),
   throttle: s.object({
-    enabled: flag.optional(),
-    global: pauseSchema.optional(),
-    per_model: s.record(pauseSchema).optional(),
-  }).optional(),
+    enabled: flag.default(false),
+    global: s.object({ start_pause_seconds: startPause.default(0), end_pause_seconds: endPause.default(0) })
+      .filled(),
+    per_model: s.record(pauseSchema).default({}).describe(
+      "Model name or glob → pauses; an absent key takes the global value",
+    ),
+  }).filled(),
   validation: s.object({
-    enabled: flag.optional(),
+    enabled: flag.default(false),
     validator_url: httpUrl.optional(),
-    validator_model: s.string().optional(),
+    validator_model: s.string().default("qwen-3.5-0.8b"),
     validator_api_key_env: s.string().optional(),
     supports_openai: flag.optional(),
     supports_anthropic: flag.optional(),
-    connect_timeout_seconds: positiveSeconds("Validator connect timeout").optional(),
-    timeout_seconds: positiveSeconds("Validator timeout").optional(),
-    max_retries: count.optional(),
-    retry_base_delay_seconds: seconds("Backoff base").optional(),
-    retry_multiplier: s.number({ positive: true }).optional(),
-    mid_stream_validation_enabled: flag.optional(),
-    mid_stream_validation_interval_words: positiveInteger.optional(),
-    confidence_threshold: s.number({ min: 0, max: 1 }).optional(),
-    local_detection: flag.optional().describe("Run the local loop detector (default true)"),
-    validator_enabled: flag.optional().describe("Ask the validator LLM about doubtful cases (default true)"),
-    hold_back_chars: count.optional().describe("Characters held back from the client"),
-    retry_sampling: samplingParams.optional().describe("Params added to retried requests, e.g. presence_penalty"),
-    on_exhausted: s.oneOf(["truncate", "error"]).optional().describe(
-      "When retries are used up: end the answer at the loop start as a length cut (truncate, default), " +
+    connect_timeout_seconds: positiveSeconds("Validator connect timeout").default(CONNECT_TIMEOUT_SECONDS),
+    timeout_seconds: positiveSeconds("Validator timeout").default(30),
+    max_retries: count.default(3),
+    retry_base_delay_seconds: seconds("Backoff base").default(1),
+    retry_multiplier: s.number({ positive: true }).default(2),
+    mid_stream_validation_enabled: flag.default(false),
+    mid_stream_validation_interval_words: positiveInteger.default(300),
+    confidence_threshold: s.number({ min: 0, max: 1 }).default(0.85),
+    local_detection: flag.default(true).describe("Run the local loop detector"),
+    validator_enabled: flag.default(true).describe("Ask the validator LLM about doubtful cases"),
+    hold_back_chars: count.default(256).describe("Characters held back from the client"),
+    retry_sampling: samplingParams.default({}).describe("Params added to retried requests, e.g. presence_penalty"),
+    on_exhausted: s.oneOf(["truncate", "error"]).default("truncate").describe(
+      "When retries are used up: end the answer at the loop start as a length cut (truncate), " +
         "or with an error clients do not retry (error)",
     ),
-  }).optional(),
+  }).filled(),
   health_check: s.object({
     interval_seconds: seconds("Seconds between probes of every upstream's models endpoint; 0 disables probing")
-      .optional(),
-    timeout_seconds: positiveSeconds("Longest wait for one probe").optional(),
-  }).optional().describe("Upstream reachability probes, shown in /health"),
+      .default(30),
+    timeout_seconds: positiveSeconds("Longest wait for one probe").default(5),
+  }).filled().describe("Upstream reachability probes, shown in /health"),
   logging: s.object({
-    enable_debug_logs: flag.optional(),
-    enable_override_logs: flag.optional(),
-    enable_validation_logs: flag.optional(),
-    dump_dir: s.string().optional().describe("Failure dumps folder (default ~/.sampling-proxy/logs)"),
-    dump_max_bytes: positiveInteger.optional().describe("Total size of failure dumps"),
-  }).optional(),
+    enable_debug_logs: flag.default(false),
+    enable_override_logs: flag.default(false),
+    enable_validation_logs: flag.default(false),
+    dump_dir: s.string().default("~/.sampling-proxy/logs").describe("Failure dumps folder"),
+    dump_max_bytes: positiveInteger.default(50 * 1024 * 1024).describe("Total size of failure dumps"),
+  }).filled(),
 });
 
 /** A config file as written, after validation. */

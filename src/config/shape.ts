@@ -139,6 +139,20 @@ export class Shape<T, P extends Presence = "required"> {
     return new Shape(this.spec, { ...this.#modifiers(), presence: "defaulted", fallback: { value } });
   }
 
+  /**
+   * The same object shape, read as `{}` when an object omits it, so that each of its fields takes its own default.
+   *
+   * @throws {TypeError} when the shape is not an object shape or has a required field
+   */
+  filled(): Shape<T, "defaulted"> {
+    const { spec } = this;
+    if (spec.kind !== "object" || Object.values(spec.fields).some((field) => field.presence === "required")) {
+      throw new TypeError("Cannot fill a shape that is not an object shape without required fields");
+    }
+    // `read` fills every field of `{}` in, so the value it returns is a `T`.
+    return new Shape(spec, { ...this.#modifiers(), presence: "defaulted", fallback: { value: {} as T } });
+  }
+
   /** The same shape, accepting `null` too. */
   nullable(): Shape<T | null, P> {
     return new Shape<T | null, P>(this.spec, { ...this.#modifiers(), acceptsNull: true });
@@ -293,7 +307,7 @@ interface Report {
 /** Validates `value`, found at `path`; returns the validated value, which only counts when nothing was reported. */
 function read(shape: AnyShape, value: unknown, path: readonly PathKey[], report: Report): unknown {
   if (value === undefined) {
-    if (shape.fallback) return structuredClone(shape.fallback.value);
+    if (shape.fallback) return read(shape, structuredClone(shape.fallback.value), path, report);
     if (shape.presence === "optional") return undefined;
     report.problems.push({ path, message: `missing (expected ${expectation(shape)})` });
     return undefined;

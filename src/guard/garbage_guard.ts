@@ -2,7 +2,7 @@
  * The garbage guard of one running proxy: its settings (from the `validation` and `logging` config sections), the
  * validator client, the counters, and the handling every incident gets (failure dump, count, log line).
  *
- * Config keys (`validation.*`, seed keys first):
+ * Config keys (`validation.*`, seed keys first; the defaults live on the schema, `config/schema.ts`):
  * - `enabled` (false): guard chat completions and messages requests.
  * - `validator_url`, `validator_model` (`qwen-3.5-0.8b`), `validator_api_key_env`, `supports_openai` (true),
  *   `supports_anthropic` (false), `connect_timeout_seconds` (5), `timeout_seconds` (30; the seed's 300 would freeze a
@@ -20,37 +20,14 @@
  * @module
  */
 
-import type { LoggingConfig, UpstreamConfig } from "../config/config.ts";
+import type { ExhaustedAction, LoggingConfig, UpstreamConfig, ValidationConfig } from "../config/config.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { writeFailureDump } from "./failure_dump.ts";
 import { GuardCounters, type ModelGuardFigures } from "./guard_counters.ts";
 import { createValidator, type Validator } from "./validator_client.ts";
 
-/** The `validation` config section, as far as the guard reads it. */
-export interface GuardValidationConfig {
-  readonly enabled?: boolean;
-  readonly validator_url?: string;
-  readonly validator_model?: string;
-  readonly validator_api_key_env?: string;
-  readonly supports_openai?: boolean;
-  readonly supports_anthropic?: boolean;
-  readonly connect_timeout_seconds?: number;
-  readonly timeout_seconds?: number;
-  readonly max_retries?: number;
-  readonly retry_base_delay_seconds?: number;
-  readonly retry_multiplier?: number;
-  readonly mid_stream_validation_enabled?: boolean;
-  readonly mid_stream_validation_interval_words?: number;
-  readonly confidence_threshold?: number;
-  readonly local_detection?: boolean;
-  readonly validator_enabled?: boolean;
-  readonly hold_back_chars?: number;
-  readonly retry_sampling?: Readonly<Record<string, unknown>>;
-  readonly on_exhausted?: ExhaustedAction;
-}
-
 /** What ends an answer whose garbage could not be retried away: a length cut, or a non-retryable error. */
-export type ExhaustedAction = "truncate" | "error";
+export type { ExhaustedAction };
 
 /** The guard's resolved settings. */
 export interface GuardSettings {
@@ -126,33 +103,21 @@ export interface GarbageGuardOptions {
   validator?: Validator;
 }
 
-/** Seed defaults of the `validation` section. */
-const DEFAULTS = {
-  maxRetries: 3,
-  retryBaseDelaySeconds: 1,
-  retryMultiplier: 2,
-  midStreamWords: 300,
-  validatorModel: "qwen-3.5-0.8b",
-  holdBackChars: 256,
-} as const;
-
 /** Keep-alives on a held stream: Anthropic's own ping interval is about this, and SDK idle timers are longer. */
 const KEEP_ALIVE_MS = 10_000;
 
-/** Resolves the settings from the `validation` and `logging` sections. */
-export function guardSettings(validation: GuardValidationConfig, logging: LoggingConfig): GuardSettings {
+/** The settings of the resolved `validation` and `logging` sections. */
+export function guardSettings(validation: ValidationConfig, logging: LoggingConfig): GuardSettings {
   return {
-    enabled: validation.enabled ?? false,
-    localDetection: validation.local_detection ?? true,
-    holdBackChars: validation.hold_back_chars ?? DEFAULTS.holdBackChars,
-    maxRetries: validation.max_retries ?? DEFAULTS.maxRetries,
-    retryBaseDelayMs: (validation.retry_base_delay_seconds ?? DEFAULTS.retryBaseDelaySeconds) * 1000,
-    retryMultiplier: validation.retry_multiplier ?? DEFAULTS.retryMultiplier,
-    retrySampling: validation.retry_sampling ?? {},
-    onExhausted: validation.on_exhausted ?? "truncate",
-    midStreamWords: validation.mid_stream_validation_enabled
-      ? validation.mid_stream_validation_interval_words ?? DEFAULTS.midStreamWords
-      : 0,
+    enabled: validation.enabled,
+    localDetection: validation.localDetection,
+    holdBackChars: validation.holdBackChars,
+    maxRetries: validation.maxRetries,
+    retryBaseDelayMs: validation.retryBaseDelaySeconds * 1000,
+    retryMultiplier: validation.retryMultiplier,
+    retrySampling: validation.retrySampling,
+    onExhausted: validation.onExhausted,
+    midStreamWords: validation.midStreamValidationEnabled ? validation.midStreamValidationIntervalWords : 0,
     keepAliveMs: KEEP_ALIVE_MS,
     verboseLogs: logging.validation,
     dumpDir: logging.dumpDir,
@@ -251,7 +216,7 @@ export interface CreateGarbageGuardOptions {
  * validator's upstream (`validator_enabled` is not false and `validator_url` is set).
  */
 export function createGarbageGuard(
-  validation: GuardValidationConfig,
+  validation: ValidationConfig,
   options: CreateGarbageGuardOptions,
 ): GarbageGuard {
   const settings = guardSettings(validation, options.logging);
@@ -259,8 +224,8 @@ export function createGarbageGuard(
   const validator = settings.enabled && options.validator !== undefined
     ? createValidator({
       upstream: options.validator,
-      model: validation.validator_model ?? DEFAULTS.validatorModel,
-      confidenceThreshold: validation.confidence_threshold,
+      model: validation.validatorModel,
+      confidenceThreshold: validation.confidenceThreshold,
       fetch: options.fetch,
     })
     : undefined;

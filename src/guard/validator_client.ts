@@ -17,7 +17,7 @@
 
 import { ANTHROPIC_MESSAGES } from "../protocols/anthropic_messages.ts";
 import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
-import type { UpstreamConfig } from "../config/config.ts";
+import type { UpstreamConfig, ValidationConfig } from "../config/config.ts";
 import { postToUpstream, upstreamHeaders } from "../handlers/upstream_request.ts";
 import { ProxyError } from "../http/errors.ts";
 import { type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
@@ -36,8 +36,8 @@ export interface ValidatorOptions {
   model: string;
   /** Time allowed for the whole call. @default the upstream's response timeout */
   timeoutMs?: number;
-  /** A "loop" answer below this confidence counts as "not a loop". @default 0.85 */
-  confidenceThreshold?: number;
+  /** A "loop" answer below this confidence counts as "not a loop" (`validation.confidence_threshold`). */
+  confidenceThreshold: ValidationConfig["confidenceThreshold"];
   /** Characters from the end of the text sent to the validator. @default 6000 */
   excerptChars?: number;
   /** `max_tokens` of the validator request. @default 256 */
@@ -99,7 +99,7 @@ const MAX_ERROR_BODY_CHARS = 300;
  * @example Ask the validator of a loaded config
  * ```ts ignore
  * import { createValidator } from "./validator_client.ts";
- * const validator = createValidator({ upstream: config.validator!, model: "qwen3-4b" });
+ * const validator = createValidator({ upstream: config.validator!, model: "qwen3-4b", confidenceThreshold: 0.85 });
  * const result = await validator.check(text, { reason: "periodic-tail, period 61" });
  * if (result.ok && result.verdict.isLoop) console.log("loop:", result.verdict.issue);
  * ```
@@ -109,7 +109,7 @@ export function createValidator(options: ValidatorOptions): Validator {
     upstream,
     model,
     timeoutMs = upstream.responseTimeoutMs,
-    confidenceThreshold = 0.85,
+    confidenceThreshold,
     excerptChars = 6000,
     maxTokens = 256,
     fetch: fetchImpl = globalThis.fetch,

@@ -412,7 +412,7 @@ function asProxyError(ctx: ProxyContext, error: unknown, clientSignal: AbortSign
   if (clientSignal.aborted) return new ProxyError(499, "invalid_request", "Client closed the request");
   if (error instanceof ProxyError) return error;
   if (error instanceof AdmissionError) {
-    const status = ctx.config.queue.status ?? 429;
+    const status = ctx.config.queue.status;
     return new ProxyError(status, status === 429 ? "rate_limit" : "overloaded", error.message, {
       headers: { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
     });

@@ -36,68 +36,31 @@
 
 import { isJsonObject } from "../protocols/json_object.ts";
 import { isModelPattern, ModelMatcher } from "./model_matcher.ts";
+import type { ModelRule, ParamMap, SamplingConfig } from "../config/config.ts";
 
 /** The wire protocol a body is written in. */
 export type WireProtocol = "openai" | "anthropic";
 
 /** A map of body keys to values; a `null` value means "not set" and is ignored. */
-export type ParamMap = Readonly<Record<string, unknown>>;
+export type { ParamMap };
 
-/** One per-model rule. */
-export interface SamplingRule {
-  /** Values used when the client sends none; take precedence over `model_sampling_params` and global defaults. */
-  defaults?: ParamMap;
-  /** Values that replace the client's; take precedence over the global forced values. */
-  force?: ParamMap;
-  /** Top-level keys removed from the client's body; defaults do not re-add them, forced values do. */
-  strip?: readonly string[];
-  /** The upstream model name; takes precedence over `overrideModelName`. An exact key with a rename is listed. */
-  rename?: string;
-  /** Upper bound for `max_tokens`, `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` when present. */
-  maxTokensCap?: number;
-}
+/**
+ * One per-model rule (a `models` entry): `defaults` are used when the client sends none (over
+ * `model_sampling_params` and global defaults); `force` replaces the client's values (over the global forced ones);
+ * `strip` removes top-level keys (defaults do not re-add them, forced values do); `rename` is the upstream model
+ * name (over `overrideModelName`; an exact key with a rename is listed); `maxTokensCap` bounds `max_tokens`,
+ * `max_completion_tokens`, `max_output_tokens` and `max_new_tokens` when present.
+ */
+export type SamplingRule = Omit<ModelRule, "retrySampling">;
 
-/** Options for {@linkcode SamplingPolicy}. */
-export interface SamplingPolicyOptions {
-  /**
-   * Global defaults (seed `default_sampling_params`).
-   * @default {{}}
-   */
-  defaultParams?: ParamMap;
-  /**
-   * Per-model defaults by exact, case-sensitive upstream model name (seed `model_sampling_params`).
-   * @default {{}}
-   */
-  modelParams?: Readonly<Record<string, ParamMap>>;
-  /**
-   * Global forced values (seed `override.sampling_params`).
-   * @default {{}}
-   */
-  forceParams?: ParamMap;
-  /**
-   * Apply `forceParams` and `overrideModelName` only to requests from Anthropic clients (seed
-   * `override.only_anthropic`).
-   * @default {false}
-   */
-  onlyAnthropic?: boolean;
-  /**
-   * Upstream model name for every request (seed `override.model_name`); `null` keeps the client's.
-   * @default {null}
-   */
-  overrideModelName?: string | null;
-  /**
-   * Per-model rules: model name or glob → rule, in config order.
-   * @default {{}}
-   */
-  rules?: Readonly<Record<string, SamplingRule>>;
-  /**
-   * Rewrite OpenAI `messages[].role` `"developer"` to `"system"`. Off by default because OpenAI, llama.cpp and
-   * current vLLM accept `developer` (and for OpenAI reasoning models it is the intended role); turn it on for
-   * servers whose chat template rejects it, which the seed rewrote for unconditionally.
-   * @default {false}
-   */
-  developerToSystem?: boolean;
-}
+/**
+ * Options for {@linkcode SamplingPolicy}: the config's resolved `sampling` section, each key optional (absent:
+ * empty, off). `onlyAnthropic` applies `forceParams` and `overrideModelName` to Anthropic clients only;
+ * `developerToSystem` rewrites OpenAI `messages[].role` `"developer"` to `"system"` (off by default because OpenAI,
+ * llama.cpp and current vLLM accept `developer`; for servers whose chat template rejects it, which the seed rewrote
+ * for unconditionally).
+ */
+export type SamplingPolicyOptions = { readonly [K in keyof SamplingConfig]?: SamplingConfig[K] };
 
 /** What the policy did to one key. */
 export type ChangeAction = "default" | "force" | "strip" | "clamp" | "rename" | "skip";

@@ -189,7 +189,7 @@ Deno.test("ConcurrencyLimiter with a null timeout waits without a timer", async 
 });
 
 Deno.test("ConcurrencyLimiter removes an aborted waiter at once and rejects with the signal's reason", async () => {
-  const { clock, limiter, request, granted, slots } = setup({ limits: { A: 1 } });
+  const { clock, limiter, request, granted, slots } = setup({ limits: { A: 1 }, queue: { timeoutSeconds: 300 } });
   await request("a1", "A");
   const controller = new AbortController();
   const gone = request("a2", "A", controller.signal);

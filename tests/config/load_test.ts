@@ -3,7 +3,6 @@ import { join } from "node:path";
 import {
   type CliOverrides,
   ConfigError,
-  DEFAULT_MAX_BODY_BYTES,
   formatPath,
   loadConfig,
   type LoadedConfig,
@@ -12,7 +11,7 @@ import {
 
 /** The body bounds of a config that sets none. */
 const BODY_DEFAULTS = {
-  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxBodyBytes: 16 * 1024 * 1024,
   maxJsonDepth: 128,
   maxJsonElements: 500_000,
   bodyBudgetBytes: 64 * 1024 * 1024,
@@ -267,8 +266,25 @@ Deno.test("parseConfig loads the seed's config_sample.json unchanged and without
   assert.deepEqual(config.sampling.defaultParams, SEED_SAMPLE.default_sampling_params);
   assert.deepEqual(config.sampling.modelParams, SEED_SAMPLE.model_sampling_params);
   assert.deepEqual(config.parallelLimits, { global: 999, "example-model": 2 });
-  assert.deepEqual(config.throttle, SEED_SAMPLE.throttle);
-  assert.deepEqual(config.validation, SEED_SAMPLE.validation);
+  assert.deepEqual(config.throttle, {
+    enabled: false,
+    global: { startPauseSeconds: null, endPauseSeconds: null },
+    perModel: {},
+  });
+  assert.deepEqual(config.validation, {
+    enabled: false,
+    localDetection: true,
+    holdBackChars: 256,
+    maxRetries: 2,
+    retryBaseDelaySeconds: 1,
+    retryMultiplier: 2,
+    retrySampling: {},
+    onExhausted: "truncate",
+    midStreamValidationEnabled: true,
+    midStreamValidationIntervalWords: 300,
+    validatorModel: "Qwen3.5-4B-UD-Q6_K_XL.gguf",
+    confidenceThreshold: 0.85,
+  });
 });
 
 Deno.test("parseConfig loads the seed's z.ai sample (Anthropic-only upstream)", () => {
@@ -467,8 +483,9 @@ Deno.test("parseConfig turns nested unknown keys into warnings naming them and t
   });
   assert.equal(config.listen.port, 9000);
   assert.equal(config.upstreams[0].name, "a");
-  assert.deepEqual(config.sampling.rules, { "qwen*": {} });
-  assert.deepEqual(config.throttle, { per_model: { m: { start_pause_seconds: 1 } } });
+  assert.deepEqual(Object.keys(config.sampling.rules), ["qwen*"]);
+  assert.equal(config.sampling.rules["qwen*"].force, undefined);
+  assert.deepEqual(config.throttle.perModel, { m: { startPauseSeconds: 1, endPauseSeconds: 0 } });
   assert.deepEqual(warnings.toSorted(), [
     'Unknown key "extra" in throttle.per_model.m (ignored)',
     'Unknown key "frce" (did you mean "force"?) in models["qwen*"] (ignored)',
@@ -701,7 +718,7 @@ Deno.test("parseConfig warns about a base_url ending in an endpoint path or with
 });
 
 Deno.test("parseConfig defaults max_body_bytes to 16 MiB and keeps the body budget at least one body", () => {
-  assert.equal(DEFAULT_MAX_BODY_BYTES, 16 * 1024 * 1024);
+  assert.equal(parseConfig("{}").config.listen.maxBodyBytes, 16 * 1024 * 1024);
   const { config } = parseConfig(JSON.stringify({ listen: { max_body_bytes: 100_000_000, body_budget_bytes: 1000 } }));
   assert.equal(config.listen.bodyBudgetBytes, 100_000_000);
 });
@@ -761,4 +778,14 @@ Deno.test("upstream protocols: an unknown protocol name is a config error naming
     () => parse({ upstreams: [{ name: "u", base_url: "http://127.0.0.1:8000/v1", protocols: ["openai"] }] }),
     ["protocols"],
   );
+});
+
+Deno.test("parseConfig resolves each per-model queue bound over the queue's own", () => {
+  const { config } = parse({ queue: { max_waiting: 5, per_model: { "glm-*": { timeout_seconds: 9 } } } });
+  assert.deepEqual(config.queue, {
+    maxWaiting: 5,
+    timeoutSeconds: 300,
+    status: 429,
+    perModel: { "glm-*": { maxWaiting: 5, timeoutSeconds: 9 } },
+  });
 });

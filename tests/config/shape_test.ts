@@ -333,3 +333,20 @@ Deno.test("Infer derives the value type: optional keys optional, defaulted keys 
   const value: Want = result.value;
   assert.deepEqual(value, { name: "a", port: 8001, style: "none", tags: [] });
 });
+
+Deno.test("filled() reads an omitted object as {} so that each field takes its own default", () => {
+  const section = s.object({ port: s.number().default(8001), host: s.string().optional() }).filled();
+  const root = s.object({ listen: section });
+  const result = root.validate({});
+  assert.ok(result.ok);
+  assert.deepEqual(result.value, { listen: { port: 8001 } });
+  assert.deepEqual(root.toJsonSchema().properties, {
+    listen: {
+      type: "object",
+      properties: { port: { type: "number", default: 8001 }, host: { type: "string" } },
+      additionalProperties: false,
+      default: {},
+    },
+  });
+  assert.throws(() => s.object({ name: s.string() }).filled(), TypeError);
+});

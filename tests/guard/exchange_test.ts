@@ -11,6 +11,7 @@ import type { LoopVerdict } from "../../src/guard/loop_verdict.ts";
 import type { Validator, ValidatorVerdict } from "../../src/guard/validator_client.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 import { debugLogging, exchangeOptions } from "./exchange_options.ts";
+import { validationConfig } from "../support/config_defaults.ts";
 
 const LOGGING = debugLogging("/x", 1);
 
@@ -34,7 +35,7 @@ function exchange(answer: ValidatorVerdict | undefined) {
       return Promise.resolve(answer);
     },
   };
-  const guard = new GarbageGuard(guardSettings({ enabled: true }, LOGGING), { logger, validator });
+  const guard = new GarbageGuard(guardSettings(validationConfig({ enabled: true }), LOGGING), { logger, validator });
   const options = exchangeOptions(guard);
   return { options, logger, checked, guard };
 }

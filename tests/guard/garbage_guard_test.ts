@@ -3,6 +3,7 @@ import type { LoggingConfig } from "../../src/config/config.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { createGarbageGuard, GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
+import { validationConfig } from "../support/config_defaults.ts";
 
 function logging(overrides: Partial<LoggingConfig> = {}): LoggingConfig {
   return {
@@ -15,8 +16,8 @@ function logging(overrides: Partial<LoggingConfig> = {}): LoggingConfig {
   };
 }
 
-Deno.test("guardSettings applies the seed's defaults", () => {
-  const settings = guardSettings({}, logging());
+Deno.test("guardSettings of the default validation section has the seed's defaults", () => {
+  const settings = guardSettings(validationConfig(), logging());
   assert.equal(settings.enabled, false);
   assert.equal(settings.localDetection, true);
   assert.equal(settings.holdBackChars, 256);
@@ -28,17 +29,20 @@ Deno.test("guardSettings applies the seed's defaults", () => {
 });
 
 Deno.test("guardSettings reads the validation keys", () => {
-  const settings = guardSettings({
-    enabled: true,
-    local_detection: false,
-    hold_back_chars: 512,
-    max_retries: 1,
-    retry_base_delay_seconds: 0.5,
-    retry_multiplier: 3,
-    retry_sampling: { presence_penalty: 0.5 },
-    mid_stream_validation_enabled: true,
-    mid_stream_validation_interval_words: 120,
-  }, logging({ validation: true, dumpDir: "/tmp/dumps" }));
+  const settings = guardSettings(
+    validationConfig({
+      enabled: true,
+      localDetection: false,
+      holdBackChars: 512,
+      maxRetries: 1,
+      retryBaseDelaySeconds: 0.5,
+      retryMultiplier: 3,
+      retrySampling: { presence_penalty: 0.5 },
+      midStreamValidationEnabled: true,
+      midStreamValidationIntervalWords: 120,
+    }),
+    logging({ validation: true, dumpDir: "/tmp/dumps" }),
+  );
   assert.deepEqual(
     [settings.enabled, settings.localDetection, settings.holdBackChars, settings.maxRetries, settings.retryBaseDelayMs],
     [true, false, 512, 1, 500],
@@ -50,9 +54,12 @@ Deno.test("guardSettings reads the validation keys", () => {
 });
 
 Deno.test("GarbageGuard.retryDelayMs retries at once first, then backs off exponentially", () => {
-  const guard = new GarbageGuard(guardSettings({ retry_base_delay_seconds: 1, retry_multiplier: 2 }, logging()), {
-    logger: memoryLogger(),
-  });
+  const guard = new GarbageGuard(
+    guardSettings(validationConfig({ retryBaseDelaySeconds: 1, retryMultiplier: 2 }), logging()),
+    {
+      logger: memoryLogger(),
+    },
+  );
   assert.deepEqual([1, 2, 3, 4].map((failed) => guard.retryDelayMs(failed)), [0, 1000, 2000, 4000]);
   assert.equal(guard.attempts, 4);
 });
@@ -91,9 +98,12 @@ Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incid
   try {
     const { lines, ...memory } = memoryLogger();
     const logger = memory.withSecrets(["configured-local-key"]);
-    const guard = new GarbageGuard(guardSettings({ enabled: true }, logging({ dumpDir: dir, dumpMaxBytes: 1e6 })), {
-      logger,
-    });
+    const guard = new GarbageGuard(
+      guardSettings(validationConfig({ enabled: true }), logging({ dumpDir: dir, dumpMaxBytes: 1e6 })),
+      {
+        logger,
+      },
+    );
     await guard.report({
       requestId: "req-7",
       model: "m",
@@ -120,9 +130,13 @@ Deno.test("GarbageGuard.report writes a redacted dump, counts and logs the incid
 
 Deno.test("GarbageGuard.log shows routine validation lines at info only with enable_validation_logs", () => {
   const quiet = memoryLogger();
-  new GarbageGuard(guardSettings({}, logging()), { logger: quiet }).log("info", "verdict", "req-1");
+  new GarbageGuard(guardSettings(validationConfig(), logging()), { logger: quiet }).log("info", "verdict", "req-1");
   assert.match(quiet.lines[0], /DEBUG/);
   const verbose = memoryLogger();
-  new GarbageGuard(guardSettings({}, logging({ validation: true })), { logger: verbose }).log("info", "verdict", "r");
+  new GarbageGuard(guardSettings(validationConfig(), logging({ validation: true })), { logger: verbose }).log(
+    "info",
+    "verdict",
+    "r",
+  );
   assert.match(verbose.lines[0], /INFO/);
 });

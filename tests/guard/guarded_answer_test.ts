@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { GarbageGuard, guardSettings, type GuardValidationConfig } from "../../src/guard/garbage_guard.ts";
+import { GarbageGuard, guardSettings } from "../../src/guard/garbage_guard.ts";
+import type { ValidationConfig } from "../../src/config/config.ts";
 import { vetAnswer } from "../../src/guard/guarded_answer.ts";
 import type { Validator } from "../../src/guard/validator_client.ts";
 import { ProxyError } from "../../src/http/errors.ts";
 import { readAll, type UpstreamResponse } from "../../src/http/upstream_call.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 import { debugLogging, exchangeOptions } from "./exchange_options.ts";
+import { validationConfig } from "../support/config_defaults.ts";
 
 const LOOPING = "Let me think. " + "I will now check the configuration file again to be sure. ".repeat(12);
 
@@ -31,14 +33,14 @@ function chat(content: string): string {
 async function vet(
   first: UpstreamResponse,
   later: UpstreamResponse[],
-  validation: GuardValidationConfig = {},
+  validation: Partial<ValidationConfig> = {},
   validator?: Validator,
   logger = memoryLogger(),
 ) {
   const dumpDir = await Deno.makeTempDir();
   const sent: Record<string, unknown>[] = [];
   const guard = new GarbageGuard(
-    guardSettings({ enabled: true, retry_base_delay_seconds: 0, ...validation }, debugLogging(dumpDir)),
+    guardSettings(validationConfig({ enabled: true, retryBaseDelaySeconds: 0, ...validation }), debugLogging(dumpDir)),
     { logger, validator },
   );
   const options = exchangeOptions(guard, {
@@ -67,7 +69,7 @@ Deno.test("vetAnswer hands a clean answer back unchanged", async () => {
 
 Deno.test("vetAnswer retries a looping answer with the retry sampling parameters", async () => {
   const { text, sent, guard } = await vet(answer(200, chat(LOOPING)), [answer(200, chat("Fine."))], {
-    retry_sampling: { presence_penalty: 0.4 },
+    retrySampling: { presence_penalty: 0.4 },
   });
   assert.equal(text, chat("Fine."));
   assert.deepEqual(sent, [{ model: "m", messages: [], presence_penalty: 0.4 }]);
@@ -76,7 +78,7 @@ Deno.test("vetAnswer retries a looping answer with the retry sampling parameters
 
 Deno.test("vetAnswer ends the last looping answer at its loop start as a length cut, with a header", async () => {
   const { result, text, guard } = await vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], {
-    max_retries: 1,
+    maxRetries: 1,
   });
   assert.equal(result.status, 200);
   assert.equal(result.headers.get("x-sampling-proxy-garbage"), "exhausted");
@@ -89,7 +91,7 @@ Deno.test("vetAnswer ends the last looping answer at its loop start as a length 
 
 Deno.test("vetAnswer with on_exhausted error throws a 422 that says retrying will not help", async () => {
   await assert.rejects(
-    vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], { max_retries: 1, on_exhausted: "error" }),
+    vet(answer(200, chat(LOOPING)), [answer(200, chat(LOOPING))], { maxRetries: 1, onExhausted: "error" }),
     (error: unknown) =>
       error instanceof ProxyError && error.status === 422 && error.code === "garbage_detected" &&
       error.headers["x-should-retry"] === "false" && /will not help/.test(error.message),
@@ -136,7 +138,7 @@ Deno.test("vetAnswer with local detection off asks the validator about the whole
       return Promise.resolve({ ok: true, verdict: { isLoop: false, confidence: 0.9, issue: null }, latencyMs: 1 });
     },
   };
-  const { text } = await vet(answer(200, chat(LOOPING)), [], { local_detection: false }, validator);
+  const { text } = await vet(answer(200, chat(LOOPING)), [], { localDetection: false }, validator);
   assert.equal(text, chat(LOOPING));
   assert.deepEqual(checks, [LOOPING]);
 });
@@ -148,7 +150,7 @@ Deno.test("vetAnswer's answer gives the same reader each time it is asked", asyn
 
 Deno.test("vetAnswer logs a give-up after one attempt in the singular", async () => {
   const logger = memoryLogger();
-  await vet(answer(200, chat(LOOPING)), [], { max_retries: 0 }, undefined, logger);
+  await vet(answer(200, chat(LOOPING)), [], { maxRetries: 0 }, undefined, logger);
   const line = logger.lines.find((l) => l.includes("gave up"));
   assert.match(line ?? "", /on attempt 1 of 1: gave up after 1 attempt:/);
 });

@@ -7,6 +7,8 @@ import { memoryLogger } from "../../src/observability/logger.ts";
 import { assertValidOpenAIStream } from "../support/anthropic_stream_grammar.ts";
 import { parseSseText } from "../support/sse.ts";
 import { debugLogging, exchangeOptions } from "./exchange_options.ts";
+import { validationConfig } from "../support/config_defaults.ts";
+import type { ValidationConfig } from "../../src/config/config.ts";
 
 /** A streamed upstream answer made of `pieces`; `aborted` records an abort. */
 function streamed(pieces: string[], status = 200) {
@@ -47,16 +49,19 @@ const HEALTHY = [
 const LOOP = [chunk({ role: "assistant", content: "" }), ...Array(100).fill(chunk({ content: "again " }))];
 
 /** Guards `first`; retries get `later` in turn. Returns the client's text and what happened. */
-async function run(first: UpstreamResponse, later: UpstreamResponse[], validation: Record<string, unknown> = {}) {
+async function run(first: UpstreamResponse, later: UpstreamResponse[], validation: Partial<ValidationConfig> = {}) {
   const dumpDir = await Deno.makeTempDir();
   const ends: StreamOutcome[] = [];
   const sent: string[] = [];
-  const guard = new GarbageGuard(guardSettings({ enabled: true, ...validation }, debugLogging(dumpDir)), {
-    logger: memoryLogger(),
-  });
+  const guard = new GarbageGuard(
+    guardSettings(validationConfig({ enabled: true, ...validation }), debugLogging(dumpDir)),
+    {
+      logger: memoryLogger(),
+    },
+  );
   const options = exchangeOptions(guard, {
     body: { model: "m", messages: [] },
-    retrySampling: (validation.retry_sampling ?? {}) as Record<string, unknown>,
+    retrySampling: validation.retrySampling ?? {},
     send: (body) => {
       sent.push(body);
       const next = later.shift();
@@ -113,7 +118,9 @@ Deno.test("guardedStreamResponse aborts the upstream when the client cancels", a
   const dumpDir = await Deno.makeTempDir();
   const upstream = streamed([chunk({ role: "assistant", content: "" }), ...Array(5).fill(chunk({ content: "word " }))]);
   const ends: StreamOutcome[] = [];
-  const guard = new GarbageGuard(guardSettings({ enabled: true }, debugLogging(dumpDir)), { logger: memoryLogger() });
+  const guard = new GarbageGuard(guardSettings(validationConfig({ enabled: true }), debugLogging(dumpDir)), {
+    logger: memoryLogger(),
+  });
   const response = guardedStreamResponse(
     upstream.upstream,
     exchangeOptions(guard, { retrySampling: {}, onEnd: (outcome) => ends.push(outcome) }),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { UpstreamConfig } from "../../src/config/config.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { createValidator, type ValidatorOptions } from "../../src/guard/validator_client.ts";
+import { DEFAULT_CONFIG } from "../support/config_defaults.ts";
 
 interface Received {
   path: string;
@@ -74,7 +75,12 @@ type TestValidatorOptions = Partial<Omit<ValidatorOptions, "upstream">> & {
 
 function validatorFor(url: string, options: TestValidatorOptions = {}) {
   const { validation, env, ...rest } = options;
-  return createValidator({ upstream: validatorUpstream(url, validation, env), model: "judge-1", ...rest });
+  return createValidator({
+    upstream: validatorUpstream(url, validation, env),
+    model: "judge-1",
+    confidenceThreshold: DEFAULT_CONFIG.validation.confidenceThreshold,
+    ...rest,
+  });
 }
 
 const LONG_TEXT = "BEGINNING-MARKER " + "healthy words ".repeat(1000) + "I will check again. ".repeat(20);
@@ -235,7 +241,7 @@ Deno.test("createValidator reads a non-streaming JSON reply", async () => {
 
 Deno.test("createValidator rejects a configuration it cannot use", () => {
   const upstream = validatorUpstream("http://127.0.0.1:1");
-  assert.throws(() => createValidator({ upstream, model: "m", timeoutMs: 0 }), RangeError);
+  assert.throws(() => createValidator({ upstream, model: "m", confidenceThreshold: 0.85, timeoutMs: 0 }), RangeError);
   assert.throws(() => createValidator({ upstream, model: "m", confidenceThreshold: 1.5 }), RangeError);
 });
 

@@ -15,9 +15,10 @@
 
 import type { AnthropicThinkingConfig } from "../../protocols/anthropic.ts";
 import type { OpenAIChatRequest } from "../../protocols/openai.ts";
+import type { ReasoningStyle } from "../../config/config.ts";
 
-/** How an OpenAI upstream is told to think. */
-export type ReasoningStyle = "none" | "reasoning_effort" | "chat_template_kwargs" | "thinking_object";
+/** How an OpenAI upstream is told to think (an upstream's `reasoning_style`). */
+export type { ReasoningStyle };
 
 /** The parts of an Anthropic request that decide thinking. */
 export interface ThinkingRequest {
