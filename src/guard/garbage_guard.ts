@@ -24,6 +24,7 @@ import type { LoggingConfig, UpstreamConfig } from "../config/config.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { writeFailureDump } from "./failure_dump.ts";
 import { GuardCounters, type ModelGuardFigures } from "./guard_counters.ts";
+import type { UpstreamClient } from "../upstream/client.ts";
 import { createValidator, type Validator } from "./validator_client.ts";
 
 /** The `validation` config section, as far as the guard reads it. */
@@ -242,8 +243,8 @@ export interface CreateGarbageGuardOptions {
   logger: Logger;
   /** The validator LLM as an upstream (`Config.validator`), when configured. */
   validator?: UpstreamConfig;
-  /** The validator's `fetch`. @default globalThis.fetch */
-  fetch?: typeof fetch;
+  /** The upstream client the validator calls through. @default a client with `globalThis.fetch` */
+  client?: UpstreamClient;
 }
 
 /**
@@ -261,7 +262,7 @@ export function createGarbageGuard(
       upstream: options.validator,
       model: validation.validator_model ?? DEFAULTS.validatorModel,
       confidenceThreshold: validation.confidence_threshold,
-      fetch: options.fetch,
+      client: options.client,
     })
     : undefined;
   return new GarbageGuard(settings, { logger, validator });

@@ -3,8 +3,8 @@
  *
  * Request: everything the client sent, minus hop-by-hop headers (RFC 9110 §7.6.1 and any named in `Connection`),
  * `proxy-*`, `cookie`, `host`, `content-length`, `content-encoding` (the body forwarded is always the decoded
- * one) and the client's `accept-encoding`: the proxy reads bodies, so it sends `accept-encoding: identity` (else `fetch`
- * asks for gzip/br and inflates, a bomb included). When the upstream has its own key,
+ * one) and the client's `accept-encoding` (`http/upstream_call.ts` asks every upstream for identity). When the
+ * upstream has its own key,
  * the client's credentials (`authorization`, `x-api-key`, `api-key`, `x-goog-api-key`, `openai-organization`,
  * `openai-project`) and its forwarding headers (`forwarded`, `x-forwarded-*`, `x-real-ip`) are dropped and only the
  * proxy's key is sent; without one the client's own key passes. `anthropic-*` headers are dropped when the request
@@ -54,6 +54,16 @@ export interface UpstreamHeaderOptions {
   apiKey?: string;
   /** Extra headers configured for the upstream; they win over the client's. */
   extra?: Readonly<Record<string, string>>;
+  /** The headers that carry `apiKey` in the upstream's protocol. @default {@link protocolKeyHeaders} */
+  keyHeaders?: KeyHeaders;
+}
+
+/** The headers that carry an upstream's own key in `protocol` (a dialect's auth headers). */
+export type KeyHeaders = (protocol: Protocol, apiKey: string) => Readonly<Record<string, string>>;
+
+/** The key as Anthropic servers (`x-api-key`) and OpenAI-compatible ones (`authorization: Bearer`) take it. */
+export function protocolKeyHeaders(protocol: Protocol, apiKey: string): Readonly<Record<string, string>> {
+  return protocol === "anthropic" ? { "x-api-key": apiKey } : { authorization: `Bearer ${apiKey}` };
 }
 
 /** Builds the headers of an upstream request from the client's. */
@@ -71,15 +81,14 @@ export function upstreamRequestHeaders(incoming: Headers, options: UpstreamHeade
   }
   if (converting) moveCredentials(out, options.upstreamProtocol);
   if (options.apiKey !== undefined) {
-    if (options.upstreamProtocol === "anthropic") out.set("x-api-key", options.apiKey);
-    else out.set("authorization", `Bearer ${options.apiKey}`);
+    const keyHeaders = (options.keyHeaders ?? protocolKeyHeaders)(options.upstreamProtocol, options.apiKey);
+    for (const [name, value] of Object.entries(keyHeaders)) out.set(name, value);
   }
   if (options.upstreamProtocol === "anthropic" && !out.has("anthropic-version")) {
     out.set("anthropic-version", "2023-06-01");
   }
   out.set("content-type", "application/json");
   for (const [name, value] of Object.entries(options.extra ?? {})) out.set(name, value);
-  out.set("accept-encoding", "identity");
   return out;
 }
 

@@ -6,14 +6,12 @@ function plain(headers: Headers): Record<string, string> {
   return Object.fromEntries(headers);
 }
 
-/** The encoding every upstream request asks for: the proxy reads bodies and never lets `fetch` inflate them. */
-const IDENTITY = { "accept-encoding": "identity" };
 const OPENAI_PASSTHROUGH: UpstreamHeaderOptions = { clientProtocol: "openai", upstreamProtocol: "openai" };
 const ANTHROPIC_PASSTHROUGH: UpstreamHeaderOptions = { clientProtocol: "anthropic", upstreamProtocol: "anthropic" };
 const ANTHROPIC_TO_OPENAI: UpstreamHeaderOptions = { clientProtocol: "anthropic", upstreamProtocol: "openai" };
 const OPENAI_TO_ANTHROPIC: UpstreamHeaderOptions = { clientProtocol: "openai", upstreamProtocol: "anthropic" };
 
-Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host headers and asks for identity", () => {
+Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host headers", () => {
   const incoming = new Headers({
     connection: "keep-alive, X-Trace-Hop",
     "keep-alive": "timeout=5",
@@ -33,7 +31,6 @@ Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host heade
     accept: "text/event-stream",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, OPENAI_PASSTHROUGH)), {
-    "accept-encoding": "identity",
     accept: "text/event-stream",
     "content-type": "application/json",
     "x-request-id": "req-1",
@@ -51,7 +48,6 @@ Deno.test("upstreamRequestHeaders forwards Anthropic and SDK headers on passthro
     "content-type": "application/json; charset=utf-8",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, ANTHROPIC_PASSTHROUGH)), {
-    "accept-encoding": "identity",
     "anthropic-beta": "interleaved-thinking-2025-05-14",
     "anthropic-version": "2023-06-01",
     "content-type": "application/json",
@@ -80,12 +76,10 @@ Deno.test("upstreamRequestHeaders sends only the upstream's key when it has one"
   const incoming = new Headers({ ...CLIENT_CREDENTIALS, "user-agent": "sdk/1", cookie: "session=1" });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...OPENAI_PASSTHROUGH, apiKey: "sk-ours" })), {
     authorization: "Bearer sk-ours",
-    "accept-encoding": "identity",
     "content-type": "application/json",
     "user-agent": "sdk/1",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...ANTHROPIC_PASSTHROUGH, apiKey: "sk-ours" })), {
-    "accept-encoding": "identity",
     "anthropic-version": "2023-06-01",
     "content-type": "application/json",
     "user-agent": "sdk/1",
@@ -107,7 +101,6 @@ Deno.test("upstreamRequestHeaders strips anthropic-* headers when converting to 
     "user-agent": "Anthropic/JS 0.60",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, ANTHROPIC_TO_OPENAI)), {
-    "accept-encoding": "identity",
     "content-type": "application/json",
     "user-agent": "Anthropic/JS 0.60",
     "x-stainless-lang": "js",
@@ -120,7 +113,7 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
     {
       name: "OpenAI upstream",
       options: { ...OPENAI_PASSTHROUGH, apiKey: "sk-upstream" },
-      want: { authorization: "Bearer sk-upstream", "content-type": "application/json", ...IDENTITY },
+      want: { authorization: "Bearer sk-upstream", "content-type": "application/json" },
     },
     {
       name: "Anthropic upstream",
@@ -129,13 +122,12 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
         "x-api-key": "sk-upstream",
         "anthropic-version": "2023-06-01",
         "content-type": "application/json",
-        ...IDENTITY,
       },
     },
     {
       name: "converting to OpenAI",
       options: { ...ANTHROPIC_TO_OPENAI, apiKey: "sk-upstream" },
-      want: { authorization: "Bearer sk-upstream", "content-type": "application/json", ...IDENTITY },
+      want: { authorization: "Bearer sk-upstream", "content-type": "application/json" },
     },
     {
       name: "converting to Anthropic",
@@ -144,7 +136,6 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
         "x-api-key": "sk-upstream",
         "anthropic-version": "2023-06-01",
         "content-type": "application/json",
-        ...IDENTITY,
       },
     },
   ];
@@ -219,7 +210,6 @@ Deno.test("upstreamRequestHeaders lets configured extra headers win over the cli
     "x-keep": "1",
     "x-org": "o",
     "x-team": "config",
-    ...IDENTITY,
   });
 });
 
@@ -262,10 +252,4 @@ Deno.test("clientResponseHeaders passes back content type, request ids, retry an
     "x-request-id": "req-1",
     "x-should-retry": "false",
   });
-});
-
-Deno.test("upstreamRequestHeaders asks for identity even when extra headers name an encoding", () => {
-  const incoming = new Headers({ "accept-encoding": "gzip, br" });
-  const out = upstreamRequestHeaders(incoming, { ...OPENAI_PASSTHROUGH, extra: { "accept-encoding": "gzip" } });
-  assert.equal(out.get("accept-encoding"), "identity");
 });

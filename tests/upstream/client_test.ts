@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
-import { upstreamQuery } from "../../src/handlers/upstream_request.ts";
+import { upstreamQuery } from "../../src/upstream/client.ts";
 
 /** The upstream of a one-upstream config with `extra` keys. */
 function upstream(extra: Record<string, unknown> = {}) {
