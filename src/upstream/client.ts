@@ -10,7 +10,9 @@
  * - Bounds: the upstream's connect, response, idle and total timeouts and `max_response_bytes`; a call with a
  *   deadline (model lists, probes) has each of them capped by it. `accept-encoding: identity`, decoding, the byte
  *   count and the abort on client disconnect are `http/upstream_call.ts`'s, which every call goes through.
- * - Failures: {@link UpstreamClient.failureReason} gives a reason without URL, address, port or configured secret.
+ * - Failures: errors name the upstream, never its URL, address or port (`http/upstream_failure.ts`), and show no
+ *   configured secret: a call's `ProxyError` is masked before it reaches the client, and
+ *   {@link UpstreamClient.failureReason} gives the same for logs and `/health`.
  *
  * @module
  */
@@ -123,6 +125,8 @@ export class UpstreamClient {
           maxDurationMs: upstream.maxDurationMs,
           maxResponseBytes: upstream.maxResponseBytes,
           fetch: this.#fetch,
+        }).catch((error) => {
+          throw this.#masked(error);
         });
       },
     };
@@ -137,6 +141,18 @@ export class UpstreamClient {
   /** Why a call failed, safe to log and to show: no URL, address or port, no configured secret. */
   failureReason(error: unknown): string {
     return this.#redactor.redact(upstreamFailureReason(error));
+  }
+
+  /** `error`, with any secret in a {@link ProxyError}'s message masked: it goes to the client. */
+  #masked(error: unknown): unknown {
+    if (!(error instanceof ProxyError)) return error;
+    const message = this.#redactor.redact(error.message);
+    if (message === error.message) return error;
+    return new ProxyError(error.status, error.kind, message, {
+      cause: error.cause,
+      headers: error.headers,
+      code: error.code,
+    });
   }
 }
 
