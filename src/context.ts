@@ -17,9 +17,11 @@ import { BodyBudget } from "./http/body_budget.ts";
 import { ClientAuth } from "./http/client_auth.ts";
 import type { Logger } from "./observability/logger.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
+import { Redactor } from "./observability/redact.ts";
 import { acceptsGlobalKey, SamplingPolicy, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
 import { Drain } from "./shutdown.ts";
+import { UpstreamClient } from "./upstream/client.ts";
 
 /** Shared state of one proxy instance. */
 export interface ProxyContext {
@@ -40,8 +42,8 @@ export interface ProxyContext {
   readonly bodyLimits: BodyLimits;
   /** Client keys (`auth`). */
   readonly clientAuth: ClientAuth;
-  /** The `fetch` used for upstream calls (tests may inject one). */
-  readonly fetch: typeof fetch;
+  /** Every upstream call goes through it: generation, count_tokens, model lists, probes, the validator. */
+  readonly upstreamClient: UpstreamClient;
   /** `performance.now()` when the proxy started. */
   readonly startedAt: number;
   /** The stop in progress, if any: new and queued requests are refused, streams end after the grace period. */
@@ -61,7 +63,9 @@ export interface ContextOptions {
 export function createContext(config: Config, options: ContextOptions): ProxyContext {
   let counter = 0;
   // Every log line and failure dump of this proxy masks the configured keys' values.
-  const logger = options.logger.withSecrets(configSecrets(config));
+  const secrets = configSecrets(config);
+  const logger = options.logger.withSecrets(secrets);
+  const upstreamClient = new UpstreamClient({ fetch: options.fetch, redactor: new Redactor(secrets) });
   const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
   return {
     config,
@@ -78,7 +82,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       logging: config.logging,
       logger,
       validator: config.validator,
-      fetch: options.fetch,
+      client: upstreamClient,
     }),
     retrySampling: retrySamplingFor(config),
     logger,
@@ -89,7 +93,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
       budget: new BodyBudget({ capacityBytes: config.listen.bodyBudgetBytes, waitMs: config.listen.bodyWaitMs }),
     },
     clientAuth: new ClientAuth(config.auth.keys),
-    fetch: options.fetch ?? fetch,
+    upstreamClient,
     startedAt: performance.now(),
     drain: new Drain(),
     nextRequestId: () => `req-${++counter}`,

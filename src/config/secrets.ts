@@ -6,10 +6,8 @@
  * @module
  */
 
+import { isCredentialName } from "../observability/redact.ts";
 import type { Config } from "./config.ts";
-
-/** Names of query parameters and headers whose values are credentials. */
-const CREDENTIAL_NAME = /key|token|secret|auth|password|signature/i;
 
 /** Every configured credential value; empty values are skipped. */
 export function configSecrets(config: Config): string[] {
@@ -22,11 +20,11 @@ export function configSecrets(config: Config): string[] {
 }
 
 function queryCredentials(url: string): string[] {
-  return [...new URL(url).searchParams].filter(([name]) => CREDENTIAL_NAME.test(name)).map(([, value]) => value);
+  return [...new URL(url).searchParams].filter(([name]) => isCredentialName(name)).map(([, value]) => value);
 }
 
 /** Credential header values, without an authorization scheme (`Bearer abc` → `abc`). */
 function headerCredentials(headers: Readonly<Record<string, string>>): string[] {
-  return Object.entries(headers).filter(([name]) => CREDENTIAL_NAME.test(name))
+  return Object.entries(headers).filter(([name]) => isCredentialName(name))
     .map(([, value]) => value.replace(/^\s*[A-Za-z]+\s+(?=\S)/, "").trim());
 }

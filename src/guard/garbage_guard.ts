@@ -24,6 +24,7 @@ import type { ExhaustedAction, LoggingConfig, UpstreamConfig, ValidationConfig }
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { writeFailureDump } from "./failure_dump.ts";
 import { GuardCounters, type ModelGuardFigures } from "./guard_counters.ts";
+import type { UpstreamClient } from "../upstream/client.ts";
 import { createValidator, type Validator } from "./validator_client.ts";
 
 /** What ends an answer whose garbage could not be retried away: a length cut, or a non-retryable error. */
@@ -207,8 +208,8 @@ export interface CreateGarbageGuardOptions {
   logger: Logger;
   /** The validator LLM as an upstream (`Config.validator`), when configured. */
   validator?: UpstreamConfig;
-  /** The validator's `fetch`. @default globalThis.fetch */
-  fetch?: typeof fetch;
+  /** The upstream client the validator calls through. @default a client with `globalThis.fetch` */
+  client?: UpstreamClient;
 }
 
 /**
@@ -226,7 +227,7 @@ export function createGarbageGuard(
       upstream: options.validator,
       model: validation.validatorModel,
       confidenceThreshold: validation.confidenceThreshold,
-      fetch: options.fetch,
+      client: options.client,
     })
     : undefined;
   return new GarbageGuard(settings, { logger, validator });

@@ -7,10 +7,11 @@
  * failures (`{ok: false}`) instead of silently passing, so the caller decides whether to fail open.
  *
  * The validator server is an upstream like any other (`config.validator`, built from the `validation` keys by the
- * config loader): its URL follows the upstream URL rules (`…/api/paas/v4` → `…/v4/chat/completions`), and the
- * request is built and sent by the one upstream request helper (`handlers/upstream_request.ts`: credentials,
- * headers, connect / response / idle timeouts). The request streams (`stream: true`), so the response headers come
- * as soon as the server accepts it; `timeoutMs` bounds the whole call.
+ * config loader), called through the one upstream client (`upstream/client.ts`): URL rules (`…/api/paas/v4` →
+ * `…/v4/chat/completions`), credentials, headers, its own connect / response / idle / total timeouts, response
+ * size limit. An unset `validator_api_key_env` fails each check (the guard fails open), not the proxy's start.
+ * The request streams (`stream: true`), so the response headers come as soon as the server accepts it;
+ * `timeoutMs` bounds the whole call.
  *
  * @module
  */
@@ -18,11 +19,10 @@
 import { ANTHROPIC_MESSAGES } from "../protocols/anthropic_messages.ts";
 import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
 import type { UpstreamConfig, ValidationConfig } from "../config/config.ts";
-import { postToUpstream, upstreamHeaders } from "../handlers/upstream_request.ts";
 import { ProxyError } from "../http/errors.ts";
 import { type UpstreamResponse, UpstreamTimeoutError } from "../http/upstream_call.ts";
-import { endpointUrl } from "../routing/upstream_url.ts";
 import { SseParserStream } from "../http/sse_parser.ts";
+import { UpstreamClient } from "../upstream/client.ts";
 import { buildLoopPrompt, LOOP_ANSWER_SCHEMA, parseLoopAnswer } from "./validator_prompt.ts";
 
 /** Options of {@link createValidator}. */
@@ -42,8 +42,8 @@ export interface ValidatorOptions {
   excerptChars?: number;
   /** `max_tokens` of the validator request. @default 256 */
   maxTokens?: number;
-  /** The `fetch` the upstream request helper uses. @default globalThis.fetch */
-  fetch?: typeof fetch;
+  /** The upstream client the calls go through (the proxy context's). @default a client with `globalThis.fetch` */
+  client?: UpstreamClient;
   /** Clock for the latency measurement, in milliseconds. @default performance.now */
   now?: () => number;
 }
@@ -112,7 +112,7 @@ export function createValidator(options: ValidatorOptions): Validator {
     confidenceThreshold,
     excerptChars = 6000,
     maxTokens = 256,
-    fetch: fetchImpl = globalThis.fetch,
+    client = new UpstreamClient(),
     now = () => performance.now(),
   } = options;
   requirePositive("timeoutMs", timeoutMs);
@@ -125,11 +125,11 @@ export function createValidator(options: ValidatorOptions): Validator {
   }
   const anthropic = upstream.supportsAnthropic;
   const dialect = anthropic ? ANTHROPIC_MESSAGES : OPENAI_CHAT;
-  const url = endpointUrl(upstream.api, anthropic ? "messages" : "chat/completions");
-  const headers = upstreamHeaders(upstream, new Headers({ accept: "text/event-stream" }), {
-    client: dialect,
-    upstream: dialect,
-  });
+  const plan = {
+    endpoint: anthropic ? "messages" : "chat/completions",
+    incoming: new Headers({ accept: "text/event-stream" }),
+    protocols: { client: dialect, upstream: dialect },
+  } as const;
 
   return {
     async check(text, checkOptions = {}) {
@@ -138,7 +138,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       const excerpt = (truncated ? "[…] " + text.slice(text.length - excerptChars) : text).toWellFormed();
       const prompt = buildLoopPrompt(excerpt, { truncated, reason: checkOptions.reason });
       const outcome = await ask({
-        send: (body, signal) => postToUpstream({ fetch: fetchImpl }, upstream, { url, headers, body, signal }),
+        send: (body, signal) => client.prepare(upstream, plan).send(body, signal),
         anthropic,
         body: anthropic ? anthropicBody(model, prompt, maxTokens) : openAIBody(model, prompt, maxTokens),
         timeoutMs,
@@ -182,7 +182,7 @@ function anthropicBody(model: string, prompt: string, maxTokens: number): Record
 }
 
 interface ValidatorRequest {
-  /** Posts the body through the upstream request helper. */
+  /** Posts the body through the upstream client. */
   send(body: string, signal: AbortSignal): Promise<UpstreamResponse>;
   anthropic: boolean;
   body: Record<string, unknown>;
@@ -226,6 +226,10 @@ async function ask(request: ValidatorRequest): Promise<Reply> {
     }
     if (error instanceof UpstreamTimeoutError || (error instanceof ProxyError && error.kind === "timeout")) {
       return { ok: false, kind: "timeout", error: `Validator ${errorMessage(error)}` };
+    }
+    // Refused before the call (an unset `validator_api_key_env`): the server never saw it.
+    if (error instanceof ProxyError && error.status < 500) {
+      return { ok: false, kind: "http", error: `Validator request refused: ${error.message}` };
     }
     return { ok: false, kind: "network", error: `Validator request failed: ${errorMessage(error)}` };
   } finally {

@@ -20,9 +20,8 @@ import { readJsonBody } from "../http/body.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
-import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, readUpstreamText, upstreamHeaders } from "./upstream_request.ts";
-import { upstreamFailureReason } from "../http/upstream_failure.ts";
+import { displayUrl } from "../routing/upstream_url.ts";
+import { readUpstreamText } from "../upstream/client.ts";
 
 /** Handles a count_tokens request. */
 export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
@@ -67,13 +66,12 @@ async function passthrough(
   upstream: UpstreamConfig,
   text: string,
 ): Promise<Response | undefined> {
-  const url = endpointUrl(upstream.api, "messages/count_tokens");
-  const response = await postToUpstream(ctx, upstream, {
-    url,
-    headers: upstreamHeaders(upstream, request.headers, { client: ANTHROPIC_MESSAGES, upstream: ANTHROPIC_MESSAGES }),
-    body: text,
-    signal: request.signal,
+  const { url, send } = ctx.upstreamClient.prepare(upstream, {
+    endpoint: "messages/count_tokens",
+    incoming: request.headers,
+    protocols: { client: ANTHROPIC_MESSAGES, upstream: ANTHROPIC_MESSAGES },
   });
+  const response = await send(text, request.signal);
   const answer = await readUpstreamText(response);
   if (NO_COUNT_TOKENS.has(response.status)) {
     ctx.logger.log(
@@ -93,22 +91,23 @@ async function tokenize(
   req: AnthropicCountTokensRequest,
   request: Request,
 ): Promise<number | undefined> {
-  const url = serverRootUrl(upstream.api, "tokenize");
+  const call = ctx.upstreamClient.prepare(upstream, {
+    endpoint: "tokenize",
+    serverRoot: true,
+    incoming: request.headers,
+    protocols: { client: ANTHROPIC_MESSAGES, upstream: OPENAI_CHAT },
+  });
   try {
-    const response = await postToUpstream(ctx, upstream, {
-      url,
-      headers: upstreamHeaders(upstream, request.headers, { client: ANTHROPIC_MESSAGES, upstream: OPENAI_CHAT }),
-      body: JSON.stringify({ content: toTokenizeText(req) }),
-      signal: request.signal,
-    });
+    const response = await call.send(JSON.stringify({ content: toTokenizeText(req) }), request.signal);
     const answer = JSON.parse(await readUpstreamText(response)) as { tokens?: unknown };
     if (response.status >= 300 || !Array.isArray(answer?.tokens)) throw new Error(`status ${response.status}`);
     return answer.tokens.length;
   } catch (error) {
-    const reason = upstreamFailureReason(error);
+    const reason = ctx.upstreamClient.failureReason(error);
     ctx.logger.log(
       "warn",
-      `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate; url=${displayUrl(url)}`,
+      `Tokenize on upstream "${upstream.name}" failed (${reason}); using the local estimate; ` +
+        `url=${displayUrl(call.url)}`,
     );
     return undefined;
   }

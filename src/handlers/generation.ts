@@ -48,8 +48,8 @@ import type { Dialect } from "../protocols/dialect.ts";
 import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
 import { canServe, converterFor } from "../protocols/registry.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { displayUrl, endpointUrl, serverRootUrl } from "../routing/upstream_url.ts";
-import { postToUpstream, readUpstreamText, upstreamHeaders, upstreamQuery } from "./upstream_request.ts";
+import { displayUrl } from "../routing/upstream_url.ts";
+import { readUpstreamText } from "../upstream/client.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -196,18 +196,19 @@ async function proxyRequest(
   // An untouched passthrough body is forwarded as the client's exact bytes.
   const touched = droppedThinking || policy.changes.some((change) => change.action !== "skip");
   const upstreamBody = !converter && !touched ? body.text : JSON.stringify(policy.body);
-  const headers = upstreamHeaders(upstream, request.headers, { client: endpoint.dialect, upstream: upstreamDialect });
+  const target = ctx.upstreamClient.prepare(upstream, {
+    endpoint: converter?.endpoint ?? endpoint.endpoint,
+    serverRoot: endpoint.serverRoot,
+    // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
+    clientUrl: converter ? undefined : request.url,
+    incoming: request.headers,
+    protocols: { client: endpoint.dialect, upstream: upstreamDialect },
+  });
   // (5) Admit. A stop that begins while the request is queued answers it with a 503 at once.
   await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
-  const url = (endpoint.serverRoot ? serverRootUrl : endpointUrl)(
-    upstream.api,
-    converter?.endpoint ?? endpoint.endpoint,
-    // A converted request's query string belongs to the client's protocol (Claude Code's `?beta=true`).
-    converter ? "" : upstreamQuery(upstream, request.url),
-  );
-  const call = (text: string, signal: AbortSignal) =>
-    postToUpstream(ctx, upstream, { url, headers, body: text, signal });
+  const { url } = target;
+  const call = (text: string, signal: AbortSignal) => target.send(text, signal);
   record.url = url;
   // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
   // before the answer started, an error event after.

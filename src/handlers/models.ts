@@ -14,10 +14,8 @@ import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
 import { isJsonObject } from "../protocols/json_object.ts";
 import type { Dialect } from "../protocols/dialect.ts";
-import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
+import { displayUrl } from "../routing/upstream_url.ts";
 import { readAll } from "../http/upstream_call.ts";
-import { getFromUpstream, modelListHeaders } from "./upstream_request.ts";
-import { upstreamFailureReason } from "../http/upstream_failure.ts";
 
 /** One entry of the model list. */
 export interface ModelEntry {
@@ -107,13 +105,11 @@ export class ModelList {
   }
 
   async #fetchOne(upstream: UpstreamConfig, incoming: Headers): Promise<ModelEntry[]> {
-    const url = endpointUrl(upstream.api, "models");
+    const client = this.#ctx.upstreamClient;
+    const deadlineMs = Math.min(this.#timeoutMs, upstream.responseTimeoutMs);
+    const plan = { endpoint: "models", method: "GET", incoming, deadlineMs } as const;
     try {
-      const response = await getFromUpstream(this.#ctx, upstream, {
-        url,
-        headers: modelListHeaders(upstream, incoming),
-        timeoutMs: Math.min(this.#timeoutMs, upstream.responseTimeoutMs),
-      });
+      const response = await client.prepare(upstream, plan).send(null);
       const reader = response.reader();
       if (response.status >= 300) {
         await reader?.cancel();
@@ -128,10 +124,10 @@ export class ModelList {
         return [{ id: item.id, object: "model", created, owned_by: upstream.name }];
       });
     } catch (error) {
-      const reason = upstreamFailureReason(error);
+      const reason = client.failureReason(error);
       this.#ctx.logger.log(
         "warn",
-        `Model list of upstream "${upstream.name}" skipped: ${reason}; url=${displayUrl(url)}`,
+        `Model list of upstream "${upstream.name}" skipped: ${reason}; url=${displayUrl(client.url(upstream, plan))}`,
       );
       return [];
     }

@@ -2,8 +2,8 @@
  * Upstream probes: each upstream's models endpoint is asked at start and then every `health_check.interval_seconds`,
  * so `/health` and `--check` say which upstreams answer (and why not) before a client finds out.
  *
- * A probe is one short GET through the upstream request helper (credentials, extra headers, the context's
- * `fetch`). One round runs at a time; the next is scheduled when it ends, and {@link UpstreamHealth.stop} clears the
+ * A probe is one short GET through the context's upstream client (`upstream/client.ts`: credentials, extra
+ * headers, timeouts capped by the probe's, redaction). One round runs at a time; the next is scheduled when it ends, and {@link UpstreamHealth.stop} clears the
  * timer and aborts a round in flight.
  *
  * @module
@@ -11,9 +11,7 @@
 
 import type { UpstreamConfig } from "../config/config.ts";
 import type { ProxyContext } from "../context.ts";
-import { redactSecrets } from "../observability/redact.ts";
-import { displayUrl, endpointUrl } from "../routing/upstream_url.ts";
-import { getFromUpstream, modelListHeaders } from "./upstream_request.ts";
+import { displayUrl } from "../routing/upstream_url.ts";
 
 /** What the last probe of one upstream found. */
 export interface ProbeResult {
@@ -37,8 +35,9 @@ export async function probeUpstream(
   upstream: UpstreamConfig,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<ProbeResult> {
-  const target = endpointUrl(upstream.api, "models");
-  const url = displayUrl(target);
+  const client = ctx.upstreamClient;
+  const plan = { endpoint: "models", method: "GET", deadlineMs: options.timeoutMs } as const;
+  const url = displayUrl(client.url(upstream, plan));
   const result = (status: number | null, lastError: string | null): ProbeResult => ({
     upstream: upstream.name,
     url,
@@ -48,15 +47,14 @@ export async function probeUpstream(
     checkedAt: new Date().toISOString(),
   });
   try {
-    const headers = modelListHeaders(upstream, new Headers());
-    const response = await getFromUpstream(ctx, upstream, { url: target, headers, ...options });
+    const response = await client.prepare(upstream, plan).send(null, options.signal);
     await response.reader()?.cancel();
     const { status } = response;
     if (status >= 200 && status < 300) return result(status, null);
     const hint = status === 404 ? ": is base_url the upstream's API root?" : "";
     return result(status, `GET ${url} answered ${status}${hint}`);
   } catch (error) {
-    return result(null, redactSecrets(error instanceof Error ? error.message : String(error)));
+    return result(null, client.failureReason(error));
   }
 }
 

@@ -3,8 +3,8 @@
  *
  * Request: everything the client sent, minus hop-by-hop headers (RFC 9110 §7.6.1 and any named in `Connection`),
  * `proxy-*`, `cookie`, `host`, `content-length`, `content-encoding` (the body forwarded is always the decoded
- * one) and the client's `accept-encoding`: the proxy reads bodies, so it sends `accept-encoding: identity` (else `fetch`
- * asks for gzip/br and inflates, a bomb included). When the upstream has its own key,
+ * one) and the client's `accept-encoding` (`http/upstream_call.ts` asks every upstream for identity). When the
+ * upstream has its own key,
  * the client's credentials (`authorization`, `x-api-key`, `api-key`, `x-goog-api-key`, `openai-organization`,
  * `openai-project`) and its forwarding headers (`forwarded`, `x-forwarded-*`, `x-real-ip`) are dropped and only the
  * proxy's key is sent; without one the client's own key passes. `anthropic-*` headers are dropped when the request
@@ -73,7 +73,6 @@ export function upstreamRequestHeaders(incoming: Headers, options: UpstreamHeade
   options.upstream.auth.setCredentials(out, options.apiKey);
   out.set("content-type", "application/json");
   for (const [name, value] of Object.entries(options.extra ?? {})) out.set(name, value);
-  out.set("accept-encoding", "identity");
   return out;
 }
 

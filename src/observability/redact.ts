@@ -14,6 +14,18 @@
 /** What a secret is replaced with. */
 export const REDACTED = "[REDACTED]";
 
+/** Names of query parameters and headers whose values are credentials: the one list the proxy uses. */
+const CREDENTIAL_NAME = /key|token|secret|auth|password|signature/i;
+
+/**
+ * Whether a query parameter or header named `name` carries a credential (`key`, `api_key`, `access_token`,
+ * `x-goog-api-key`, `authorization`, `password`, `signature`, …): such values are masked in display URLs, dropped
+ * from a client's query to a keyed upstream and known to the redactor.
+ */
+export function isCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME.test(name);
+}
+
 // `Authorization: Bearer abc`, `"authorization": "Basic abc"`, `authorization=Bearer abc`: keep name and scheme.
 const AUTHORIZATION =
   /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(bearer|basic|token|digest|apikey)\s+)?[^\s"',;&}]+/gi;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { isCredentialName } from "../observability/redact.ts";
+
 const VERSION_SEGMENT = /\/v\d+(?:beta|alpha)?\d*$/;
 
 /**
@@ -69,7 +71,7 @@ export function displayUrl(baseUrl: string): string {
   url.username = "";
   url.password = "";
   for (const key of [...url.searchParams.keys()]) {
-    if (/key|token|secret|auth/i.test(key)) url.searchParams.set(key, "***");
+    if (isCredentialName(key)) url.searchParams.set(key, "***");
   }
   return url.toString().replace(/\/$/, "");
 }

@@ -82,14 +82,19 @@ Deno.test("createGarbageGuard builds a validator only when enabled with a valida
   assert.equal(guardFor({ enabled: true, validator_url: url, validator_enabled: false }).validator, undefined);
 });
 
-Deno.test("the validator is checked at load like any upstream: protocols, key variable", () => {
+Deno.test("the validator is checked at load like any upstream: protocols, key variable", async () => {
   const url = "http://127.0.0.1:1";
   assert.throws(
     () => guardFor({ enabled: true, validator_url: url, supports_openai: false }),
     /validation: supports_openai and supports_anthropic cannot both be false/,
   );
   const keyed = { enabled: true, validator_url: url, validator_api_key_env: "JUDGE_KEY" };
-  assert.throws(() => guardFor(keyed), /JUDGE_KEY is not set/);
+  // An unset key variable is a start-up warning, as for any upstream, and each check is refused naming it.
+  const { warnings } = parseConfig(JSON.stringify({ validation: keyed }), { env: {} });
+  assert.match(warnings.join("\n"), /validation\.api_key_env: environment variable JUDGE_KEY is not set/);
+  const unkeyed = guardFor(keyed).validator;
+  assert.ok(unkeyed);
+  assert.match(await unkeyed.check("text").then((result) => result.ok ? "ok" : result.error), /JUDGE_KEY is not set/);
   assert.notEqual(guardFor(keyed, { JUDGE_KEY: "sk-judge" }).validator, undefined);
 });
 

@@ -182,6 +182,17 @@ Deno.test("createValidator times out when the reply stalls after the headers", a
   assert.match(result.error, /timed out after 100 ms/);
 });
 
+Deno.test("createValidator with an unset validator_api_key_env fails each check naming it, without a call", async () => {
+  await using fake = startFake(() => openAIStream('{"is_loop": false, "confidence": 1, "issue": ""}'));
+  // Like any upstream's unset key: the proxy starts, and each call is refused (the guard then fails open).
+  const validator = validatorFor(fake.url, { validation: { validator_api_key_env: "JUDGE_UNSET_KEY" } });
+  const result = await validator.check("text");
+  assert.ok(!result.ok);
+  assert.equal(result.kind, "http");
+  assert.match(result.error, /environment variable JUDGE_UNSET_KEY is not set/);
+  assert.equal(fake.received.length, 0);
+});
+
 Deno.test("createValidator fails with kind network when the connection is refused", async () => {
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => new Response());
   const url = `http://127.0.0.1:${server.addr.port}`;

@@ -76,3 +76,31 @@ Deno.test("ModelList reads each upstream's list only up to its cap and skips one
   assert.ok(proxy.logs.some((line) => line.includes('upstream "big" skipped') && line.includes("65536 bytes")));
   await big.waitForAbort(0);
 });
+
+Deno.test("/v1/models honours the upstream's max_response_bytes, not only the list's own cap", async () => {
+  await using good = await startMockUpstream({ models: ["good-model"] });
+  const many = Array.from({ length: 100 }, (_, index) => `small-upstream-model-${index}`);
+  await using small = await startMockUpstream({ models: many });
+  await using proxy = await startProxy({
+    upstreams: [{ name: "small", base_url: small.url, max_response_bytes: 1024 }, { name: "good", base_url: good.url }],
+  });
+  const response = await fetch(`${proxy.url}/v1/models`);
+  assert.deepEqual(await listedIds(response), ["good-model"]);
+  assert.ok(proxy.logs.some((line) => line.includes('upstream "small" skipped') && line.includes("1024 bytes")));
+});
+
+Deno.test("/v1/models honours the upstream's idle timeout within the list's deadline", async () => {
+  await using good = await startMockUpstream({ models: ["good-model"] });
+  // The list pauses a second between its pieces: longer than the upstream may stay idle, well within the deadline.
+  const pieces = ['{"object":"list","data":[', '{"id":"slow-model"}', "]}"];
+  await using slow = await startMockUpstream({ scenario: () => ({ rawSse: pieces, chunkDelayMs: 1000 }) });
+  await using proxy = await startProxy({
+    upstreams: [
+      { name: "slow", base_url: slow.url, timeout_seconds: 0.2, response_timeout_seconds: 5 },
+      { name: "good", base_url: good.url },
+    ],
+  });
+  const response = await fetch(`${proxy.url}/v1/models`);
+  assert.deepEqual(await listedIds(response), ["good-model"]);
+  assert.ok(proxy.logs.some((line) => line.includes('upstream "slow" skipped')));
+});

@@ -8,14 +8,12 @@ function plain(headers: Headers): Record<string, string> {
   return Object.fromEntries(headers);
 }
 
-/** The encoding every upstream request asks for: the proxy reads bodies and never lets `fetch` inflate them. */
-const IDENTITY = { "accept-encoding": "identity" };
 const OPENAI_PASSTHROUGH: UpstreamHeaderOptions = { client: OPENAI_CHAT, upstream: OPENAI_CHAT };
 const ANTHROPIC_PASSTHROUGH: UpstreamHeaderOptions = { client: ANTHROPIC_MESSAGES, upstream: ANTHROPIC_MESSAGES };
 const ANTHROPIC_TO_OPENAI: UpstreamHeaderOptions = { client: ANTHROPIC_MESSAGES, upstream: OPENAI_CHAT };
 const OPENAI_TO_ANTHROPIC: UpstreamHeaderOptions = { client: OPENAI_CHAT, upstream: ANTHROPIC_MESSAGES };
 
-Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host headers and asks for identity", () => {
+Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host headers", () => {
   const incoming = new Headers({
     connection: "keep-alive, X-Trace-Hop",
     "keep-alive": "timeout=5",
@@ -35,7 +33,6 @@ Deno.test("upstreamRequestHeaders drops hop-by-hop, proxy, cookie and host heade
     accept: "text/event-stream",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, OPENAI_PASSTHROUGH)), {
-    "accept-encoding": "identity",
     accept: "text/event-stream",
     "content-type": "application/json",
     "x-request-id": "req-1",
@@ -53,7 +50,6 @@ Deno.test("upstreamRequestHeaders forwards Anthropic and SDK headers on passthro
     "content-type": "application/json; charset=utf-8",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, ANTHROPIC_PASSTHROUGH)), {
-    "accept-encoding": "identity",
     "anthropic-beta": "interleaved-thinking-2025-05-14",
     "anthropic-version": "2023-06-01",
     "content-type": "application/json",
@@ -82,12 +78,10 @@ Deno.test("upstreamRequestHeaders sends only the upstream's key when it has one"
   const incoming = new Headers({ ...CLIENT_CREDENTIALS, "user-agent": "sdk/1", cookie: "session=1" });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...OPENAI_PASSTHROUGH, apiKey: "sk-ours" })), {
     authorization: "Bearer sk-ours",
-    "accept-encoding": "identity",
     "content-type": "application/json",
     "user-agent": "sdk/1",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, { ...ANTHROPIC_PASSTHROUGH, apiKey: "sk-ours" })), {
-    "accept-encoding": "identity",
     "anthropic-version": "2023-06-01",
     "content-type": "application/json",
     "user-agent": "sdk/1",
@@ -109,7 +103,6 @@ Deno.test("upstreamRequestHeaders strips anthropic-* headers when converting to 
     "user-agent": "Anthropic/JS 0.60",
   });
   assert.deepEqual(plain(upstreamRequestHeaders(incoming, ANTHROPIC_TO_OPENAI)), {
-    "accept-encoding": "identity",
     "content-type": "application/json",
     "user-agent": "Anthropic/JS 0.60",
     "x-stainless-lang": "js",
@@ -122,7 +115,7 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
     {
       name: "OpenAI upstream",
       options: { ...OPENAI_PASSTHROUGH, apiKey: "sk-upstream" },
-      want: { authorization: "Bearer sk-upstream", "content-type": "application/json", ...IDENTITY },
+      want: { authorization: "Bearer sk-upstream", "content-type": "application/json" },
     },
     {
       name: "Anthropic upstream",
@@ -131,13 +124,12 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
         "x-api-key": "sk-upstream",
         "anthropic-version": "2023-06-01",
         "content-type": "application/json",
-        ...IDENTITY,
       },
     },
     {
       name: "converting to OpenAI",
       options: { ...ANTHROPIC_TO_OPENAI, apiKey: "sk-upstream" },
-      want: { authorization: "Bearer sk-upstream", "content-type": "application/json", ...IDENTITY },
+      want: { authorization: "Bearer sk-upstream", "content-type": "application/json" },
     },
     {
       name: "converting to Anthropic",
@@ -146,7 +138,6 @@ Deno.test("upstreamRequestHeaders replaces the client's credentials with the ups
         "x-api-key": "sk-upstream",
         "anthropic-version": "2023-06-01",
         "content-type": "application/json",
-        ...IDENTITY,
       },
     },
   ];
@@ -221,7 +212,6 @@ Deno.test("upstreamRequestHeaders lets configured extra headers win over the cli
     "x-keep": "1",
     "x-org": "o",
     "x-team": "config",
-    ...IDENTITY,
   });
 });
 
@@ -264,10 +254,4 @@ Deno.test("clientResponseHeaders passes back content type, request ids, retry an
     "x-request-id": "req-1",
     "x-should-retry": "false",
   });
-});
-
-Deno.test("upstreamRequestHeaders asks for identity even when extra headers name an encoding", () => {
-  const incoming = new Headers({ "accept-encoding": "gzip, br" });
-  const out = upstreamRequestHeaders(incoming, { ...OPENAI_PASSTHROUGH, extra: { "accept-encoding": "gzip" } });
-  assert.equal(out.get("accept-encoding"), "identity");
 });

@@ -396,6 +396,18 @@ Deno.test("callUpstream asks for identity, and caps a gzip body the upstream sen
   assert.ok(error instanceof UpstreamLimitError);
 });
 
+Deno.test("callUpstream asks for identity even when the headers it is given name an encoding", async () => {
+  let asked: string | null = null;
+  await using server = serve((request) => {
+    asked = request.headers.get("accept-encoding");
+    return new Response("ok");
+  });
+  const headers = new Headers({ "accept-encoding": "gzip" });
+  const response = await callUpstream(server.url, callOptions({ headers }));
+  await response.reader()?.cancel();
+  assert.equal(asked, "identity");
+});
+
 Deno.test("callUpstream answers 502 for a body in an encoding it cannot decode", async () => {
   await using server = serve(() => new Response("x", { headers: { "content-encoding": "br" } }));
   await assert.rejects(callUpstream(server.url, callOptions()), (error: unknown) => {

@@ -127,6 +127,11 @@ Deno.test("displayUrl strips credentials and masks key-like query values", () =>
   }
 });
 
+Deno.test("displayUrl masks the same credential names the redactor knows (password, signature)", () => {
+  const shown = displayUrl("https://h/v1?password=hunter2&X-Amz-Signature=abc123&region=eu");
+  assert.equal(shown, "https://h/v1?password=***&X-Amz-Signature=***&region=eu");
+});
+
 Deno.test("baseUrlProblem flags a base URL ending in an endpoint path or with a doubled version segment", () => {
   const cases: { base: string; want: RegExp | undefined }[] = [
     { base: "http://h:8080/v1/chat/completions", want: /endpoint path \/chat\/completions; .*\(e\.g\. \/v1\)/ },
