@@ -15,7 +15,9 @@ import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts"
 import type { BodyLimits } from "./http/body.ts";
 import { BodyBudget } from "./http/body_budget.ts";
 import { ClientAuth } from "./http/client_auth.ts";
+import { Lifecycle, type LifecycleSubscriber } from "./observability/lifecycle.ts";
 import type { Logger } from "./observability/logger.ts";
+import { requestLogLine } from "./observability/request_log.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
 import { acceptsGlobalKey, SamplingPolicy, type SamplingRule, type WireProtocol } from "./policy/sampling.ts";
 import { Router } from "./routing/router.ts";
@@ -36,6 +38,8 @@ export interface ProxyContext {
    */
   retrySampling(model: string, protocol: WireProtocol): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  /** Request lifecycle events; the request log line is its first subscriber. */
+  readonly lifecycle: Lifecycle;
   /** Bounds of request bodies, with the budget of bodies read and parsed at once. */
   readonly bodyLimits: BodyLimits;
   /** Client keys (`auth`). */
@@ -55,6 +59,8 @@ export interface ContextOptions {
   logger: Logger;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Lifecycle subscribers after the log line (metrics, traces, tests). @default none */
+  subscribers?: readonly LifecycleSubscriber[];
 }
 
 /** Builds the shared state for `config`. */
@@ -63,6 +69,8 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
   // Every log line and failure dump of this proxy masks the configured keys' values.
   const logger = options.logger.withSecrets(configSecrets(config));
   const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
+  const lifecycle = new Lifecycle(logger);
+  for (const subscriber of [requestLogLine(logger), ...options.subscribers ?? []]) lifecycle.subscribe(subscriber);
   return {
     config,
     router: new Router(config.upstreams, config.bindings),
@@ -108,6 +116,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
     }),
     retrySampling: retrySamplingFor(config),
     logger,
+    lifecycle,
     bodyLimits: {
       maxBytes: config.listen.maxBodyBytes,
       maxDepth: config.listen.maxJsonDepth,

@@ -416,6 +416,8 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     try {
       await backoff(guard.retryDelayMs(number - 1), this.#signal);
       this.#signal.throwIfAborted();
+      const reason = plan.kind === "retry" ? "garbage_retry" : "continuation";
+      this.#options.lifecycle?.emit({ type: "attempt", number, reason });
       response = await send(JSON.stringify(plan.body), this.#signal);
     } catch (error) {
       if (this.#signal.aborted) return this.#close();
@@ -564,7 +566,8 @@ export function guardedStreamResponse(first: UpstreamResponse, options: Exchange
   const headers = clientResponseHeaders(first.headers);
   headers.set("content-type", "text/event-stream; charset=utf-8");
   headers.set("cache-control", "no-cache");
-  return new Response(guardStream(bytes, { protocol: clientProtocol, onEnd, stop: options.stop }), {
+  const onSent = options.lifecycle?.sent;
+  return new Response(guardStream(bytes, { protocol: clientProtocol, onEnd, stop: options.stop, onSent }), {
     status: first.status,
     headers,
   });

@@ -44,6 +44,8 @@ export interface GuardStreamOptions {
    * the kind and message): the proxy stops after its grace period, or the client went away.
    */
   stop?: AbortSignal;
+  /** Called with the size of each piece handed to the client (the request's byte count). */
+  onSent?: (bytes: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -93,9 +95,13 @@ export function guardStream(
     stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
+  const send = (out: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    options.onSent?.(bytes.length);
+    out.enqueue(bytes);
+  };
   /** Ends the stream with an error event of `kind` and `message`; `onEnd` gets `error`. */
   const fail = (out: ReadableStreamDefaultController<Uint8Array>, kind: ErrorKind, message: string, error: unknown) => {
-    out.enqueue(sseErrorEvent(options.protocol, kind, message));
+    send(out, sseErrorEvent(options.protocol, kind, message));
     out.close();
     finish("error", error);
   };
@@ -134,13 +140,13 @@ export function guardStream(
             const message = "Upstream stream ended before the response was complete";
             return fail(out, "api_error", message, new Error(message));
           }
-          for (const piece of events?.takePending() ?? []) out.enqueue(piece);
+          for (const piece of events?.takePending() ?? []) send(out, piece);
           out.close();
           finish("complete");
           return;
         }
         if (!events) {
-          out.enqueue(chunk.value);
+          send(out, chunk.value);
           return;
         }
         const ready = events.push(chunk.value);
@@ -150,7 +156,7 @@ export function guardStream(
           return fail(out, "api_error", error.message, error);
         }
         if (ready.length > 0) {
-          out.enqueue(ready);
+          send(out, ready);
           return;
         }
       }
