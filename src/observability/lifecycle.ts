@@ -214,6 +214,8 @@ export class RequestLifecycle {
   finish(outcome: RequestOutcome, detail?: string): void {
     if (this.#finished) return;
     for (const cleanup of this.#cleanups) cleanup();
+    // A whole answer finishes just before its response is handed over.
+    if (this.firstByteMs === undefined) this.responded();
     const event: LifecycleEvent = {
       type: "finished",
       outcome,
