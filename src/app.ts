@@ -31,9 +31,16 @@ import { modelBody, ModelList, modelListBody } from "./handlers/models.ts";
 import { BrowserGuard } from "./http/browser_guard.ts";
 import { UpstreamHealth } from "./handlers/upstream_health.ts";
 import { errorResponse, ProxyError } from "./http/errors.ts";
+import { ANTHROPIC_MESSAGES } from "./protocols/anthropic_messages.ts";
 import type { Dialect } from "./protocols/dialect.ts";
-import { clientDialect, DEFAULT_DIALECT, dialectOfEndpoint } from "./protocols/registry.ts";
+import { clientDialect, DEFAULT_DIALECT, dialectOfEndpoint, wireProtocol } from "./protocols/registry.ts";
 import { pathSegments, rawPath, routePath } from "./http/request_target.ts";
+import {
+  type LifecycleSubscriber,
+  observeAnswer,
+  type RequestKind,
+  type RequestLifecycle,
+} from "./observability/lifecycle.ts";
 import type { Logger } from "./observability/logger.ts";
 import { DEFAULT_FORWARDED, isForwarded, notForwarded, SERVER_ROOT_ENDPOINTS } from "./routing/forward_paths.ts";
 
@@ -42,6 +49,8 @@ export interface AppOptions {
   logger: Logger;
   /** The `fetch` for upstream calls. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Lifecycle subscribers after the request log line. @default none */
+  subscribers?: readonly LifecycleSubscriber[];
 }
 
 /** One running proxy: its shared state and its request handler. */
@@ -108,14 +117,22 @@ export class App {
       case "health":
         return handleHealth(this.context, this.upstreamHealth, authorized);
       case "models":
-        return Response.json(modelListBody(await this.#models.get(request.headers), dialect));
-      case "model": {
-        const entry = (await this.#models.get(request.headers)).find((model) => model.id === modelId);
-        if (!entry) throw new ProxyError(404, "not_found", `Model "${modelId}" is not served by any upstream`);
-        return Response.json(modelBody(entry, dialect));
-      }
+        return await this.#observed(request, "models", dialect, async () => {
+          return Response.json(modelListBody(await this.#models.get(request.headers), dialect));
+        });
+      case "model":
+        return await this.#observed(request, "models", dialect, async () => {
+          const entry = (await this.#models.get(request.headers)).find((model) => model.id === modelId);
+          if (!entry) throw new ProxyError(404, "not_found", `Model "${modelId}" is not served by any upstream`);
+          return Response.json(modelBody(entry, dialect));
+        });
       case "count_tokens":
-        return await handleCountTokens(this.context, request);
+        return await this.#observed(
+          request,
+          "count_tokens",
+          ANTHROPIC_MESSAGES,
+          (events) => handleCountTokens(this.context, request, events),
+        );
       case "event_logging":
         await request.body?.cancel();
         return Response.json({ status: "ok" });
@@ -123,6 +140,22 @@ export class App {
         if (!isForwarded(generationPath(path), this.#forwardPaths)) throw notForwarded(path);
         return await handleGeneration(this.context, request, generationEndpoint(path));
     }
+  }
+
+  /** Answers `request` inside a lifecycle of `kind` (see `observeAnswer`). */
+  #observed(
+    request: Request,
+    kind: RequestKind,
+    dialect: Dialect,
+    answer: (events: RequestLifecycle) => Promise<Response>,
+  ): Promise<Response> {
+    const { lifecycle, nextRequestId } = this.context;
+    return observeAnswer(
+      lifecycle,
+      nextRequestId(),
+      { kind, dialect: wireProtocol(dialect), signal: request.signal },
+      answer,
+    );
   }
 
   /** The segments below `listen.base_path`, or undefined when the path is outside it. */

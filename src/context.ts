@@ -15,7 +15,9 @@ import { createGarbageGuard, type GarbageGuard } from "./guard/garbage_guard.ts"
 import type { BodyLimits } from "./http/body.ts";
 import { BodyBudget } from "./http/body_budget.ts";
 import { ClientAuth } from "./http/client_auth.ts";
+import { Lifecycle, type LifecycleSubscriber } from "./observability/lifecycle.ts";
 import type { Logger } from "./observability/logger.ts";
+import { requestLogLine } from "./observability/request_log.ts";
 import { ModelMatcher } from "./policy/model_matcher.ts";
 import { Redactor } from "./observability/redact.ts";
 import { acceptsGlobalKey, SamplingPolicy, type WireProtocol } from "./policy/sampling.ts";
@@ -38,6 +40,8 @@ export interface ProxyContext {
    */
   retrySampling(model: string, protocol: WireProtocol): Readonly<Record<string, unknown>>;
   readonly logger: Logger;
+  /** Request lifecycle events; the request log line is its first subscriber. */
+  readonly lifecycle: Lifecycle;
   /** Bounds of request bodies, with the budget of bodies read and parsed at once. */
   readonly bodyLimits: BodyLimits;
   /** Client keys (`auth`). */
@@ -57,6 +61,8 @@ export interface ContextOptions {
   logger: Logger;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Lifecycle subscribers after the log line (metrics, traces, tests). @default none */
+  subscribers?: readonly LifecycleSubscriber[];
 }
 
 /** Builds the shared state for `config`. */
@@ -67,6 +73,8 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
   const logger = options.logger.withSecrets(secrets);
   const upstreamClient = new UpstreamClient({ fetch: options.fetch, redactor: new Redactor(secrets) });
   const log = (level: "debug" | "info" | "warn", message: string) => logger.log(level, message);
+  const lifecycle = new Lifecycle(logger);
+  for (const subscriber of [requestLogLine(logger), ...options.subscribers ?? []]) lifecycle.subscribe(subscriber);
   return {
     config,
     router: new Router(config.upstreams, config.bindings),
@@ -86,6 +94,7 @@ export function createContext(config: Config, options: ContextOptions): ProxyCon
     }),
     retrySampling: retrySamplingFor(config),
     logger,
+    lifecycle,
     bodyLimits: {
       maxBytes: config.listen.maxBodyBytes,
       maxDepth: config.listen.maxJsonDepth,

@@ -15,6 +15,7 @@ import type { GarbageGuard } from "./garbage_guard.ts";
 import { GARBAGE_HEADER } from "./length_cut.ts";
 import type { LoopVerdict } from "./loop_verdict.ts";
 import type { ToolCallLoopVerdict } from "./tool_call_repeat_detector.ts";
+import type { RequestLifecycle } from "../observability/lifecycle.ts";
 import { countOf } from "../observability/wording.ts";
 
 /** The request path's side of a guarded exchange. */
@@ -50,6 +51,8 @@ export interface ExchangeOptions {
   onEnd(outcome: StreamOutcome, error?: unknown): void;
   /** Largest single SSE event accepted from the upstream. @default no limit */
   maxEventBytes?: number;
+  /** The request's lifecycle: attempts are reported to it. @default none */
+  lifecycle?: RequestLifecycle;
 }
 
 /** The OpenAI error `code` a client gets when garbage ends its request. */

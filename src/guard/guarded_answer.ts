@@ -96,6 +96,7 @@ export async function vetAnswer(first: UpstreamResponse, options: AnswerOptions)
     guard.counters.retry(model);
     await backoff(guard.retryDelayMs(attempt), signal);
     signal.throwIfAborted();
+    options.lifecycle?.emit({ type: "attempt", number: attempt + 1, reason: "garbage_retry" });
     upstream = await options.send(JSON.stringify(retryBody(options.body, options.retrySampling)), signal);
   }
 }

@@ -406,6 +406,8 @@ class GuardedStreamSource implements UnderlyingDefaultSource<SseEvent> {
     try {
       await backoff(guard.retryDelayMs(number - 1), this.#signal);
       this.#signal.throwIfAborted();
+      const reason = plan.kind === "retry" ? "garbage_retry" : "continuation";
+      this.#options.lifecycle?.emit({ type: "attempt", number, reason });
       response = await send(JSON.stringify(plan.body), this.#signal);
     } catch (error) {
       if (this.#signal.aborted) return this.#close();
@@ -523,7 +525,7 @@ export function guardedStreamResponse(first: UpstreamResponse, options: Exchange
     client: clientDialect,
     converter,
     keepAliveMs: guard.settings.keepAliveMs,
-    end: { onEnd, stop: options.stop },
+    end: { onEnd, stop: options.stop, onSent: options.lifecycle?.sent },
   });
   return new Response(body, { status: first.status, headers: eventStreamHeaders(first.headers) });
 }

@@ -17,14 +17,22 @@ import type { ProxyContext } from "../context.ts";
 import { estimateAnthropicInputTokens, imageTokenEstimate, toTokenizeText } from "../convert/count_tokens.ts";
 import { dropProxyThinkingFromRequest } from "../convert/proxy_thinking.ts";
 import { readJsonBody } from "../http/body.ts";
+import type { RequestLifecycle } from "../observability/lifecycle.ts";
 import { errorResponse, ProxyError } from "../http/errors.ts";
 import { clientResponseHeaders } from "../http/headers.ts";
 import type { AnthropicCountTokensRequest } from "../protocols/anthropic.ts";
 import { displayUrl } from "../routing/upstream_url.ts";
 import { readUpstreamText } from "../upstream/client.ts";
 
-/** Handles a count_tokens request. */
-export async function handleCountTokens(ctx: ProxyContext, request: Request): Promise<Response> {
+/**
+ * Handles a count_tokens request; `lifecycle` learns the route (passthrough when the upstream counts, converted when
+ * it tokenizes or the proxy estimates).
+ */
+export async function handleCountTokens(
+  ctx: ProxyContext,
+  request: Request,
+  lifecycle?: RequestLifecycle,
+): Promise<Response> {
   try {
     const body = await readJsonBody(request, ctx.bodyLimits);
     const model = body.json.model;
@@ -35,6 +43,9 @@ export async function handleCountTokens(ctx: ProxyContext, request: Request): Pr
       throw new ProxyError(400, "invalid_request", 'Request body needs a "messages" array');
     }
     const { upstream } = ctx.router.route(model);
+    const mode = upstream.supportsAnthropic ? "passthrough" : "converted";
+    const upstreamDialect = upstream.supportsAnthropic ? "anthropic" : "openai";
+    lifecycle?.emit({ type: "routed", model, upstream: upstream.name, mode, dialect: "anthropic", upstreamDialect });
     // (1) The upstream counts.
     if (upstream.supportsAnthropic) {
       // Anthropic rejects thinking blocks the proxy signed, here as in generation.

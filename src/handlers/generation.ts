@@ -16,7 +16,11 @@
  * 7. Answer: errors in the client's shape; passthrough bytes untouched; converted bodies and streams (streams
  *    assembled by `pipeline/response_pipeline.ts`).
  * 8. Finish once, when the body ends (complete, failed or cancelled): release the slot, record the end for the
- *    throttle, write the request's log line.
+ *    throttle, emit `finished` (the request's log line is its subscriber).
+ *
+ * Each step reports to the request's lifecycle (`observability/lifecycle.ts`): received, routed, admitted,
+ * upstream headers, attempts, usage (read from each upstream answer by `observability/usage_tap.ts`), first byte,
+ * finished.
  *
  * @module
  */
@@ -46,10 +50,11 @@ import {
 } from "../pipeline/response_pipeline.ts";
 import type { Dialect } from "../protocols/dialect.ts";
 import { OPENAI_CHAT } from "../protocols/openai_chat.ts";
-import { canServe, converterFor } from "../protocols/registry.ts";
+import { canServe, converterFor, wireProtocol } from "../protocols/registry.ts";
 import { isForwarded, notForwarded } from "../routing/forward_paths.ts";
-import { displayUrl } from "../routing/upstream_url.ts";
 import { readUpstreamText } from "../upstream/client.ts";
+import type { RequestLifecycle } from "../observability/lifecycle.ts";
+import { tapUsage } from "../observability/usage_tap.ts";
 
 /** What kind of generation endpoint the client called. */
 export interface GenerationEndpoint {
@@ -80,79 +85,28 @@ export const SGLANG_GENERATE: GenerationEndpoint = {
   modelOptional: true,
 };
 
-/** One request's facts and its single finish. */
-class RequestRecord {
-  readonly id: string;
-  readonly started = performance.now();
-  readonly dialect: Dialect;
-  model?: string;
-  upstreamModel?: string;
-  upstream?: string;
-  mode?: "passthrough" | "convert";
-  status?: number;
-  /** The upstream URL called, set once the call is made; masked only when a failure's log line shows it. */
-  url?: string;
-  firstByteMs?: number;
-  #cleanups: Array<() => void> = [];
-  #finished = false;
-
-  constructor(id: string, dialect: Dialect) {
-    this.id = id;
-    this.dialect = dialect;
-  }
-
-  /** Registers work for the finish (slot release, throttle end), run in reverse order. */
-  onFinish(cleanup: () => void): void {
-    this.#cleanups.unshift(cleanup);
-  }
-
-  /** (8) Runs the cleanups and writes the log line; later calls do nothing. */
-  finish(ctx: ProxyContext, outcome: StreamOutcome, detail?: string): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    for (const cleanup of this.#cleanups) cleanup();
-    const total = performance.now() - this.started;
-    const parts = [
-      this.dialect.label,
-      `model=${this.model ?? "-"}`,
-      ...(this.upstreamModel && this.upstreamModel !== this.model ? [`upstream_model=${this.upstreamModel}`] : []),
-      `upstream=${this.upstream ?? "-"}`,
-      `mode=${this.mode ?? "-"}`,
-      `status=${this.status ?? "-"}`,
-      `ttfb=${this.firstByteMs === undefined ? "-" : `${this.firstByteMs.toFixed(1)}ms`}`,
-      `duration=${total.toFixed(1)}ms`,
-      `outcome=${outcome}`,
-    ];
-    const failed = outcome !== "complete" || (this.status ?? 0) >= 400;
-    if (failed && this.url) parts.push(`url=${displayUrl(this.url)}`);
-    if (detail && outcome !== "complete") parts.push(`reason=${JSON.stringify(detail.slice(0, 300))}`);
-    const upstreamTrouble = this.status !== undefined && (this.status >= 500 || NOTICED.has(this.status));
-    ctx.logger.log(outcome !== "complete" || upstreamTrouble ? "warn" : "info", parts.join(" "), this.id);
-  }
-}
-
-/** Statuses logged at warn although the answer was delivered: a wrong base_url, key or permission. */
-const NOTICED = new Set([401, 403, 404]);
-
 /** Handles one POST generation request. */
 export async function handleGeneration(
   ctx: ProxyContext,
   request: Request,
   endpoint: GenerationEndpoint,
 ): Promise<Response> {
-  const record = new RequestRecord(ctx.nextRequestId(), endpoint.dialect);
+  const record = ctx.lifecycle.begin(ctx.nextRequestId(), {
+    kind: "generation",
+    dialect: wireProtocol(endpoint.dialect),
+  });
   try {
     const response = await proxyRequest(ctx, request, endpoint, record);
-    record.firstByteMs = performance.now() - record.started;
+    record.responded();
     return response;
   } catch (error) {
     const proxyError = asProxyError(ctx, error, request.signal);
     record.status = proxyError.status;
-    record.firstByteMs = performance.now() - record.started;
+    record.responded();
     if (proxyError.status >= 500 && !(error instanceof ProxyError)) {
       ctx.logger.log("error", `Unexpected failure: ${error instanceof Error ? error.stack : String(error)}`, record.id);
     }
-    record.finish(ctx, request.signal.aborted ? "cancelled" : "error", proxyError.message);
+    record.finish(request.signal.aborted ? "cancelled" : "error", proxyError.message);
     return errorResponse(endpoint.dialect, proxyError);
   }
 }
@@ -161,7 +115,7 @@ async function proxyRequest(
   ctx: ProxyContext,
   request: Request,
   endpoint: GenerationEndpoint,
-  record: RequestRecord,
+  record: RequestLifecycle,
 ): Promise<Response> {
   // (1) Body and model.
   const body = await readJsonBody(request, ctx.bodyLimits);
@@ -178,7 +132,14 @@ async function proxyRequest(
   if (!isForwarded(path, upstream.forwardPaths)) throw notForwarded(path);
   // (3) Plan.
   const { converter, upstreamDialect } = plan(ctx, upstream, endpoint, model);
-  record.mode = converter ? "convert" : "passthrough";
+  record.emit({
+    type: "routed",
+    model,
+    upstream: upstream.name,
+    mode: converter ? "converted" : "passthrough",
+    dialect: wireProtocol(endpoint.dialect),
+    upstreamDialect: wireProtocol(upstreamDialect),
+  });
   const converted = converter ? converter.request(body.json) : body.json;
   // Thinking blocks the proxy signed for an OpenAI upstream's reasoning would be rejected by an Anthropic upstream.
   const droppedThinking = upstreamDialect.name === "anthropic_messages" && endpoint.convertible &&
@@ -208,7 +169,16 @@ async function proxyRequest(
   await admit(ctx, upstreamModel, AbortSignal.any([request.signal, ctx.drain.admission]), record);
   // (6) Upstream call. A guarded request may call again: each retry waits for the throttle's turn too.
   const { url } = target;
-  const call = (text: string, signal: AbortSignal) => target.send(text, signal);
+  const call = async (text: string, signal: AbortSignal) => {
+    const response = await target.send(text, signal);
+    record.emit({ type: "upstream_headers", status: response.status, headersMs: response.headersMs });
+    if (!endpoint.convertible || !record.listening) return response;
+    // Usage is read from the upstream's answer (in its protocol) as the body goes by; the finish reports a body
+    // that did not end first.
+    const tap = tapUsage(response, wireProtocol(upstreamDialect), (usage) => record.emit({ type: "usage", usage }));
+    record.onFinish(tap.flush);
+    return tap.response;
+  };
   record.url = url;
   // The call and the answer's stream end when the client goes away, or when a stop's grace period ran out: a 503
   // before the answer started, an error event after.
@@ -219,7 +189,6 @@ async function proxyRequest(
   // A body that failed because the client went away (its abort reached the upstream first) was cancelled.
   const onEnd = (outcome: StreamOutcome, error?: unknown) =>
     record.finish(
-      ctx,
       outcome === "error" && request.signal.aborted ? "cancelled" : outcome,
       error === undefined ? undefined : String(error),
     );
@@ -244,13 +213,14 @@ async function proxyRequest(
       stop: ended,
       onEnd,
       maxEventBytes: upstream.maxEventBytes,
+      lifecycle: record,
     };
     if (isEventStream(upstreamResponse.headers)) return guardedStreamResponse(upstreamResponse, exchange);
     upstreamResponse = await vetAnswer(upstreamResponse, { ...exchange, readBody });
     record.status = upstreamResponse.status;
   }
   // (7) Answer.
-  const end: StreamEnd = { onEnd, stop: ended, maxEventBytes: upstream.maxEventBytes };
+  const end: StreamEnd = { onEnd, stop: ended, maxEventBytes: upstream.maxEventBytes, onSent: record.sent };
   return converter
     ? await convertedResponse(upstreamResponse, converter, endpoint.dialect, end)
     : await passthroughResponse(upstreamResponse, endpoint, end);
@@ -280,13 +250,8 @@ function plan(
   return { converter: create(upstream, { model }), upstreamDialect: dialect };
 }
 
-/** The sampling policy's two-valued protocol word for a dialect (`policy/sampling.ts`). */
-function wireProtocol(dialect: Dialect): "openai" | "anthropic" {
-  return dialect.label === "anthropic" ? "anthropic" : "openai";
-}
-
 /** (4) Debug lines for what the policy did, and from which rule; info lines with `enable_override_logs`. */
-function logChanges(ctx: ProxyContext, record: RequestRecord, changes: PolicyChange[]): void {
+function logChanges(ctx: ProxyContext, record: RequestLifecycle, changes: PolicyChange[]): void {
   const level = ctx.config.logging.overrides ? "info" : "debug";
   if (changes.length === 0 || (level === "debug" && !ctx.logger.debugEnabled)) return;
   for (const c of changes) {
@@ -311,17 +276,19 @@ function keepThinkingBudgetBelowMaxTokens(body: Record<string, unknown>): void {
 }
 
 /** A log function for the seed's queue, slot and throttle lines, tagged with the request's id. */
-function requestLog(ctx: ProxyContext, record: RequestRecord) {
+function requestLog(ctx: ProxyContext, record: RequestLifecycle) {
   return (level: "debug" | "info" | "warn", message: string) => ctx.logger.log(level, message, record.id);
 }
 
 /** (5) A concurrency slot, then the throttle's turn; both are undone at the finish. */
-async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, record: RequestRecord): Promise<void> {
+async function admit(ctx: ProxyContext, model: string, signal: AbortSignal, record: RequestLifecycle): Promise<void> {
   const log = requestLog(ctx, record);
+  const waitFrom = performance.now();
   const slot = await ctx.limiter.acquire(model, { signal, log });
   record.onFinish(() => slot.release());
   await ctx.throttle.wait(model, { signal, log });
   record.onFinish(() => ctx.throttle.finished(model));
+  record.emit({ type: "admitted", upstreamModel: model, waitMs: performance.now() - waitFrom });
 }
 
 /**
@@ -342,6 +309,7 @@ async function passthroughResponse(
     // A non-streamed body is complete upstream before its headers are sent: read it whole, so that a failure
     // mid-body is still a proper error response rather than a truncated body.
     const bytes = reader ? await readBody(reader) : null;
+    end.onSent?.(bytes?.length ?? 0);
     onEnd("complete");
     return new Response(bytes, { status: upstream.status, headers });
   }
@@ -360,7 +328,6 @@ async function convertedResponse(
   client: Dialect,
   end: StreamEnd,
 ): Promise<Response> {
-  const { onEnd } = end;
   const stream = upstream.status < 300 && isEventStream(upstream.headers) ? upstream.body : null;
   if (stream) {
     const body = eventStream(decodeEvents(stream, end.maxEventBytes), { client, converter, end });
@@ -371,8 +338,7 @@ async function convertedResponse(
   const reader = upstream.reader();
   const text = reader ? new TextDecoder().decode(await readBody(reader)) : "";
   if (upstream.status >= 300 || reader === null) {
-    onEnd("complete");
-    return Response.json(converter.error(upstream.status, text), { status: upstream.status, headers });
+    return jsonAnswer(converter.error(upstream.status, text), { status: upstream.status, headers }, end);
   }
   let parsed: unknown;
   try {
@@ -380,9 +346,16 @@ async function convertedResponse(
   } catch {
     throw new ProxyError(502, "api_error", "Upstream answered with a body that is not JSON");
   }
-  const converted = converter.response(parsed);
-  onEnd("complete");
-  return Response.json(converted, { status: upstream.status, headers });
+  return jsonAnswer(converter.response(parsed), { status: upstream.status, headers }, end);
+}
+
+/** A converted JSON answer; its size is reported and the request completes. */
+function jsonAnswer(body: unknown, init: { status: number; headers: Headers }, end: StreamEnd): Response {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  init.headers.set("content-type", "application/json");
+  end.onSent?.(bytes.length);
+  end.onEnd("complete");
+  return new Response(bytes, init);
 }
 
 /**

@@ -46,6 +46,8 @@ export interface EndGuardOptions {
    * the kind and message): the proxy stops after its grace period, or the client went away.
    */
   stop?: AbortSignal;
+  /** Called with the size of each piece handed to the client (the request's byte count). */
+  onSent?: (bytes: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -100,9 +102,13 @@ export function endGuard(
     stop?.removeEventListener("abort", onStop);
     options.onEnd(outcome, error);
   };
+  const send = (out: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    options.onSent?.(bytes.length);
+    out.enqueue(bytes);
+  };
   /** Ends the stream with the error event of `failure`; `onEnd` gets `error`. */
   const fail = (out: ReadableStreamDefaultController<Uint8Array>, failure: DialectError, error: unknown) => {
-    out.enqueue(sseErrorEvent(options.dialect, failure));
+    send(out, sseErrorEvent(options.dialect, failure));
     out.close();
     finish("error", error);
   };
@@ -138,13 +144,13 @@ export function endGuard(
             const message = "Upstream stream ended before the response was complete";
             return fail(out, { kind: "api_error", message }, new Error(message));
           }
-          for (const piece of events?.takePending() ?? []) out.enqueue(piece);
+          for (const piece of events?.takePending() ?? []) send(out, piece);
           out.close();
           finish("complete");
           return;
         }
         if (!events) {
-          out.enqueue(chunk.value);
+          send(out, chunk.value);
           return;
         }
         const ready = events.push(chunk.value);
@@ -154,7 +160,7 @@ export function endGuard(
           return fail(out, { kind: "api_error", message: error.message }, error);
         }
         if (ready.length > 0) {
-          out.enqueue(ready);
+          send(out, ready);
           return;
         }
       }

@@ -318,7 +318,7 @@ export async function readBody(reader: ChunkReader): Promise<Uint8Array<ArrayBuf
 }
 
 /** A pull stream over a {@link ChunkReader}. */
-function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
+export function readerStream(reader: ChunkReader): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(out) {
       try {

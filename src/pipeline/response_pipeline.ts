@@ -29,7 +29,7 @@ import type { Dialect } from "../protocols/dialect.ts";
 import { SseEncoderStream, type SseEvent } from "../protocols/sse.ts";
 
 /** How a response body reports its end, the signal that ends it early, and the event size cap. */
-export type StreamEnd = Pick<EndGuardOptions, "onEnd" | "stop"> & {
+export type StreamEnd = Pick<EndGuardOptions, "onEnd" | "stop" | "onSent"> & {
   /** The largest single SSE event accepted from the upstream (`max_event_bytes`). */
   maxEventBytes: number;
 };
@@ -73,7 +73,7 @@ export interface EventStreamOptions {
   /** Keep-alive after this many idle milliseconds (unless the converter keeps the stream alive); none when unset. */
   keepAliveMs?: number;
   /** The end of the body. */
-  end: Pick<StreamEnd, "onEnd" | "stop">;
+  end: Pick<StreamEnd, "onEnd" | "stop" | "onSent">;
 }
 
 /** Parsed events (decoded, or from the guard) → [convert] → encode → [keep-alive] → end guard. */

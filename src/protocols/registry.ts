@@ -88,3 +88,8 @@ export function converterFor(
 export function canServe(client: Dialect, upstream: readonly DialectName[], converters = CONVERTERS): boolean {
   return upstream.some((name) => name === client.name || converters[client.name]?.[name] !== undefined);
 }
+
+/** The two-valued protocol word the sampling policy and the request lifecycle still use for a dialect. */
+export function wireProtocol(dialect: Dialect): "openai" | "anthropic" {
+  return dialect.label === "anthropic" ? "anthropic" : "openai";
+}

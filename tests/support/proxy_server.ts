@@ -7,6 +7,7 @@
 import { App } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { serveGated } from "../../src/http/connection_gate.ts";
+import type { LifecycleSubscriber } from "../../src/observability/lifecycle.ts";
 import { memoryLogger } from "../../src/observability/logger.ts";
 
 /** A running proxy for one test. */
@@ -24,6 +25,8 @@ export interface TestProxy extends AsyncDisposable {
 export interface StartProxyOptions {
   /** Sees every request the proxy answers, with its response (e.g. to record refusals that reach no upstream). */
   onResponse?: (request: Request, response: Response) => void;
+  /** Lifecycle subscribers after the log line. */
+  subscribers?: readonly LifecycleSubscriber[];
 }
 
 /**
@@ -41,7 +44,7 @@ export function startProxy(
 ): Promise<TestProxy> {
   const { config: parsed } = parseConfig(JSON.stringify(config), { source: "test", env });
   const logger = memoryLogger();
-  const app = new App(parsed, { logger });
+  const app = new App(parsed, { logger, subscribers: options.subscribers });
   const { listen } = parsed;
   const { onResponse } = options;
   const handler = onResponse === undefined ? app.handler : async (request: Request) => {
