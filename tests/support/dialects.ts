@@ -86,7 +86,7 @@ export interface UpstreamDialect {
   readonly midStreamChunks: number;
   /** The mock's native error body of `status` (what passthrough forwards untouched). */
   nativeError(status: number, message: string): JsonObject;
-  /** The status whose converted error matches the mock's mid-stream error event. */
+  /** The status whose converted error matches the type of {@linkcode errorAnswer} and the mock's error event. */
   readonly streamErrorStatus: number;
   /** The error object of the mock's mid-stream error event (`streamError` of a scenario). */
   nativeStreamError(message: string): JsonObject;
