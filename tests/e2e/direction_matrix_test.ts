@@ -3,6 +3,7 @@
  * proxy to each upstream dialect, see `tests/support/dialects.ts`: passthrough when they match, conversion
  * otherwise), and the client's wire shape is checked by its dialect: status, error body, SSE error event, final
  * event, the official SDK's error class. A third dialect joins every case by adding its dialect objects there.
+ * That each step leaves no open server, connection, timer or stream behind is checked by Deno's sanitizers alone.
  */
 
 import assert from "node:assert/strict";
