@@ -23,6 +23,8 @@ export interface ConvertingSetup {
   tokenize?: boolean;
   /** Extra keys of the proxy's upstream entry, e.g. `timeout_seconds` or `reasoning_style`. */
   upstreamConfig?: Record<string, unknown>;
+  /** Top-level keys of the proxy's config, e.g. `validation`. */
+  config?: Record<string, unknown>;
 }
 
 /** A response body fetched through {@linkcode ConvertingRig.fetch}. */
@@ -58,8 +60,9 @@ function recordingFetch(bodies: RecordedBody[]): typeof fetch {
 }
 
 /**
- * Runs `body` against a proxy that must convert: the mock upstream speaks only `setup.upstream`, and the proxy's
- * single upstream entry says so. Both servers are closed afterwards.
+ * Runs `body` against a proxy whose mock upstream speaks only `setup.upstream`, as the proxy's single upstream entry
+ * says: a client of the other protocol is converted, one of the same protocol passed through. Both servers are
+ * closed afterwards.
  *
  * @example
  * ```ts
@@ -88,6 +91,7 @@ export async function withConvertingProxy(
       supports_anthropic: !openai,
       ...setup.upstreamConfig,
     }],
+    ...setup.config,
   });
   const bodies: RecordedBody[] = [];
   await body({ mock, proxy, fetch: recordingFetch(bodies), bodies });

@@ -189,16 +189,6 @@ Deno.test("an Anthropic continuation flows into the client's open text block, wi
   });
 });
 
-Deno.test("an Anthropic client on an OpenAI upstream gets a retried, converted stream", async () => {
-  await withGuardProxy({ attempts: [WORD_LOOP, { text: CLEAN }], upstream: "openai" }, async ({ mock, proxy }) => {
-    const events = await readSse(await postJson(`${proxy.url}${MESSAGES}`, messages({ stream: true })));
-    const summary = assertValidAnthropicStream(events);
-    assert.equal(summary.text, CLEAN);
-    await mock.waitForAbort(0);
-    assert.equal(mock.requests[1].path, "/v1/chat/completions");
-  });
-});
-
 Deno.test("an Anthropic client on an OpenAI upstream gets a continued, converted stream", async () => {
   await withGuardProxy(
     { attempts: [LATE_LOOP, { text: "That is all." }], upstream: "openai" },
@@ -349,26 +339,6 @@ Deno.test("a looping OpenAI answer is retried before the client gets it", async 
     assert.equal(upstreamJson(mock, 1).presence_penalty, 0.7);
     assert.equal((await readDumps(dumpDir)).length, 1);
   });
-});
-
-Deno.test("a looping Anthropic answer is retried before the client gets it", async () => {
-  await withGuardProxy({ attempts: [REPEATED_ANSWER, { text: CLEAN }] }, async ({ mock, proxy }) => {
-    const body = await (await postJson(`${proxy.url}${MESSAGES}`, messages())).json();
-    assert.deepEqual(body.content, [{ type: "text", text: CLEAN }]);
-    assert.equal(mock.requests.length, 2);
-  });
-});
-
-Deno.test("a looping answer of an OpenAI upstream is retried and converted for an Anthropic client", async () => {
-  await withGuardProxy(
-    { attempts: [REPEATED_ANSWER, { text: CLEAN }], upstream: "openai" },
-    async ({ mock, proxy }) => {
-      const body = await (await postJson(`${proxy.url}${MESSAGES}`, messages())).json();
-      assert.equal(body.type, "message");
-      assert.deepEqual(body.content, [{ type: "text", text: CLEAN }]);
-      assert.equal(mock.requests.length, 2);
-    },
-  );
 });
 
 Deno.test("the same tool call three times in one answer is retried", async () => {

@@ -102,6 +102,10 @@ Deno.test("backoff resolves early when the signal aborts", async () => {
   const controller = new AbortController();
   const waiting = backoff(60_000, controller.signal);
   controller.abort();
-  await waiting;
+  // The abort event is dispatched synchronously, so the wait must already be settled. Both racers settle after the
+  // same number of reactions, so a settled wait wins by being registered first. An ignored abort leaves it pending
+  // (and its 60 s timer then also trips Deno's timer leak sanitizer): a quick failure, never a slow pass.
+  const state = await Promise.race([waiting.then(() => "settled"), Promise.resolve("pending").then((s) => s)]);
+  assert.equal(state, "settled", "the abort did not end the wait");
   await backoff(0, signal);
 });
