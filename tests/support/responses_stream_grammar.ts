@@ -9,7 +9,7 @@
  * `reasoning_text` in a reasoning item); deltas go to an open part (or an open function call), their `….done` text
  * equals the deltas joined, and a part closes after its text; an item closes once, after its parts, with the same
  * id, type, `call_id`, text and arguments. The stream ends with exactly one terminal event: `response.completed` /
- * `response.incomplete` (every item closed, `output` listing them in order, usage present), `response.failed`
+ * `response.incomplete` (every item closed, `output` listing them in order, usage, when sent, with integer counts), `response.failed`
  * (with an error) or `error`.
  *
  * @module
@@ -180,9 +180,12 @@ class ResponsesGrammar {
     if (JSON.stringify(ids) !== JSON.stringify(expected)) {
       this.#fail(`output ids ${JSON.stringify(ids)} differ from the streamed items ${JSON.stringify(expected)}`);
     }
-    const usage = this.#usage;
-    if (!usage || typeof usage.input_tokens !== "number" || typeof usage.output_tokens !== "number") {
-      this.#fail(`${type} without usage`);
+    const usage = response.usage;
+    if (
+      usage !== undefined && (!isRecord(usage) || !Number.isInteger(usage.input_tokens) ||
+        !Number.isInteger(usage.output_tokens) || !Number.isInteger(usage.total_tokens))
+    ) {
+      this.#fail(`${type} with usage lacking integer input, output and total tokens`);
     }
     if (type === "response.completed") {
       for (const item of this.#items) {

@@ -130,7 +130,7 @@ Deno.test("assertValidResponsesStream rejects text, arguments and items that dis
   rejects(valid.filter((_, index) => index !== 6), "content part done before its text");
 });
 
-Deno.test("assertValidResponsesStream rejects a terminal event with open items, other output or no usage", () => {
+Deno.test("assertValidResponsesStream rejects a terminal event with open items, other output or bad usage", () => {
   const last = valid.length - 1;
   rejects(valid.filter((_, index) => index !== 12), "while output item 1 is open");
   rejects(
@@ -138,8 +138,11 @@ Deno.test("assertValidResponsesStream rejects a terminal event with open items, 
     "output ids",
   );
   rejects(
-    withEvent(last, { type: "response.completed", response: response("completed", [message("Hi!"), call('{"a":1}')]) }),
-    "without usage",
+    withEvent(last, {
+      type: "response.completed",
+      response: response("completed", [message("Hi!"), call('{"a":1}')], { usage: { input_tokens: 1 } }),
+    }),
+    "usage lacking",
   );
   rejects(
     withEvent(last, { type: "response.completed", response: response("in_progress", [], { usage }) }),
