@@ -113,6 +113,7 @@ export interface ResponsesReasoningItem {
 /** Any input item: the kinds the converter maps, or another (built-in tool calls, `item_reference`, …). */
 export type ResponsesInputItem =
   | ResponsesMessageItem
+  | ResponsesOutputMessage
   | ResponsesFunctionCallItem
   | ResponsesFunctionCallOutputItem
   | ResponsesReasoningItem
