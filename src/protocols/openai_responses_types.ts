@@ -320,7 +320,7 @@ export interface ResponsesErrorEvent extends EventBase {
   param: string | null;
 }
 
-/** Every stream event the converter emits. */
+/** Every stream event the proxy writes (the converter) or may read (an upstream's `error` event). */
 export type ResponsesStreamEvent =
   | ResponsesLifecycleEvent
   | ResponsesOutputItemEvent

@@ -23,7 +23,7 @@ const PART_SEPARATOR = "\n\n";
 const ROLES = new Set(["user", "assistant", "system", "developer"]);
 
 /**
- * Converts one content part to a chat part, or `undefined` for a part without content for the model.
+ * Converts one content part to a chat part.
  *
  * `input_text` and `output_text` → text; `refusal` → its text; `input_image` with a URL → `image_url`; `input_file`
  * with `file_data` → chat's `file` part. A part that names a file in OpenAI's file store (`file_id` only) or any

@@ -101,7 +101,7 @@ export class ChatToResponsesStream extends TransformStream<SseEvent, SseEvent> {
 }
 
 /** The state machine behind {@link ChatToResponsesStream}: one chat event in, zero or more Responses events out. */
-export class ResponsesEventConverter {
+class ResponsesEventConverter {
   readonly #ctx: ResponsesContext;
   readonly #id = newId("resp");
   readonly #createdAt = unixSeconds();

@@ -41,7 +41,7 @@ function forcedBuiltIn(name: string) {
   );
 }
 
-/** Converts `tool_choice` given the function tools that remain (their names) and the dropped tools' names. */
+/** Converts `tool_choice` given the function tools kept and the dropped tools' names; gives the tools to offer. */
 function toChatToolChoice(
   choice: unknown,
   functions: OpenAITool[],
