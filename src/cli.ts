@@ -32,6 +32,8 @@ export interface CliCommand {
   insecureNoAuth: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
+  /** `--ready-file`, if given: where the URL is written once listening (`ready_file.ts`). */
+  readyFile: string | undefined;
   /** Values that replace the config file's. */
   overrides: CliOverrides;
 }
@@ -46,6 +48,7 @@ Options:
       --host HOST                Address to listen on (default 127.0.0.1)
       --port PORT                Port to listen on (default 8001; 0 picks a free port)
       --base-path PATH           Prefix of every route, e.g. /proxy
+      --ready-file PATH          Once listening, write the URL to PATH (atomically; removed on a clean stop)
       --target-base-url URL      Upstream URL; repeatable. URL replaces the only upstream's URL,
                                  name=URL replaces that upstream's URL or adds an upstream
       --model-bindings JSON      Model → upstream bindings, e.g. '{"glm-*":"zai","*":"local"}'
@@ -66,6 +69,7 @@ Options:
   -h, --help                     Print this help and exit
 
 Precedence: command line > config file > built-in defaults.
+Logs go to stderr; stdout carries only the "listening on URL" line.
 Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config (or missing client keys).`;
 
 const OPTIONS = {
@@ -73,6 +77,7 @@ const OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
   "base-path": { type: "string" },
+  "ready-file": { type: "string" },
   "target-base-url": { type: "string", multiple: true },
   "model-bindings": { type: "string" },
   "enforce-params": { type: "string", short: "e" },
@@ -118,6 +123,7 @@ export function parseCli(args: string[]): CliCommand {
   }
   if (v.port !== undefined) overrides.port = parsePort(v.port);
   if (v["base-path"] !== undefined) overrides.basePath = v["base-path"];
+  if (v["ready-file"] !== undefined && v["ready-file"].trim() === "") throw new CliError("--ready-file needs a path");
   if (v["target-base-url"]) overrides.targets = v["target-base-url"].map(parseTarget);
   if (v["model-bindings"] !== undefined) {
     overrides.bindings = parseJsonObject("--model-bindings", v["model-bindings"], (key, value) => {
@@ -153,6 +159,7 @@ export function parseCli(args: string[]): CliCommand {
     requireAuth: v["require-auth"] ?? false,
     insecureNoAuth: v["insecure-no-auth"] ?? false,
     configPath: v.config,
+    readyFile: v["ready-file"],
     overrides,
   };
 }

@@ -20,6 +20,7 @@ Deno.test("parseCli returns no overrides and no actions for an empty command lin
     requireAuth: false,
     insecureNoAuth: false,
     configPath: undefined,
+    readyFile: undefined,
     overrides: {},
   });
 });
@@ -172,6 +173,7 @@ Deno.test("HELP_TEXT lists every flag and the exit codes", () => {
     "--host",
     "--port",
     "--base-path",
+    "--ready-file",
     "--target-base-url",
     "--model-bindings",
     "-e, --enforce-params",
@@ -188,4 +190,10 @@ Deno.test("HELP_TEXT lists every flag and the exit codes", () => {
   ];
   for (const flag of flags) assert.ok(HELP_TEXT.includes(flag), flag);
   assert.match(HELP_TEXT, /Exit codes: 0 ok, 1 runtime failure .*, 2 bad flag or config/);
+  assert.match(HELP_TEXT, /Logs go to stderr/);
+});
+
+Deno.test("parseCli takes --ready-file and refuses an empty one", () => {
+  assert.equal(parseCli(["--ready-file", "/tmp/ready"]).readyFile, "/tmp/ready");
+  assertCliError(["--ready-file", " "], /^--ready-file needs a path$/);
 });
