@@ -99,7 +99,6 @@ export async function main(args: string[]): Promise<number> {
     console.error(`sampling-proxy: ${startProblem}`);
     return 2;
   }
-  if (command.readyFile) await removeReadyFile(command.readyFile);
   let gate: ConnectionGate;
   try {
     gate = serveGated(app.handler, {

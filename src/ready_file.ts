@@ -6,27 +6,29 @@
  * @module
  */
 
-import { dirname } from "node:path";
-
 /**
- * Why `path` cannot serve as the ready file (no write permission, or no such folder), or `undefined` when it can.
- * Checked before listening, so a CI step fails at once instead of waiting for a file that never comes.
+ * Why `path` cannot serve as the ready file (no permission to write and rename it, no such folder, a read-only
+ * file system), or `undefined` when it can. It is written and removed once, which also clears a stale file from
+ * an earlier run. Checked before listening, so a CI step fails at once instead of waiting for a file that never
+ * comes.
  */
 export async function readyFileProblem(path: string): Promise<string | undefined> {
-  const permission = await Deno.permissions.query({ name: "write", path });
-  if (permission.state !== "granted") return `--ready-file ${path}: no write permission (run with --allow-write)`;
-  const folder = dirname(path);
   try {
-    if (!(await Deno.stat(folder)).isDirectory) return `--ready-file ${path}: ${folder} is not a folder`;
+    await writeReadyFile(path, "");
+    await removeReadyFile(path);
+    return undefined;
   } catch (error) {
-    return `--ready-file ${path}: ${folder}: ${error instanceof Error ? error.message : String(error)}`;
+    const reason = error instanceof Deno.errors.NotCapable ? "no read and write permission" : String(error);
+    return `--ready-file ${path}: ${reason}`;
   }
-  return undefined;
 }
 
-/** Writes `url` and a newline to `path` atomically: a temporary file in the same folder, renamed over `path`. */
+/**
+ * Writes `url` and a newline to `path` atomically: a temporary file in the same folder, renamed over `path`
+ * (which needs read and write permission for both).
+ */
 export async function writeReadyFile(path: string, url: string): Promise<void> {
-  const temporary = `${path}.${Deno.pid}.tmp`;
+  const temporary = temporaryOf(path);
   try {
     await Deno.writeTextFile(temporary, `${url}\n`);
     await Deno.rename(temporary, path);
@@ -43,4 +45,9 @@ export async function removeReadyFile(path: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+}
+
+/** The temporary file beside `path` that {@link writeReadyFile} renames over it. */
+function temporaryOf(path: string): string {
+  return `${path}.${Deno.pid}.tmp`;
 }

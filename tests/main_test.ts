@@ -130,9 +130,10 @@ Deno.test("main --ready-file exits 2 before listening when the file cannot be wr
   try {
     const denied = await run(["--port", "0", "--ready-file", `${dir}/ready`]);
     assert.equal(denied.code, 2);
-    assert.match(denied.stderr, /--ready-file .*ready: no write permission/);
+    assert.match(denied.stderr, /--ready-file .*ready: no read and write permission/);
     assert.doesNotMatch(denied.stdout, /listening/);
     const missing = await run(["--port", "0", "--ready-file", `${dir}/no/such/ready`], [dir]);
+    assert.match(missing.stderr, /NotFound/);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--ready-file .*no[/\\]such/);
     assert.doesNotMatch(missing.stdout, /listening/);
