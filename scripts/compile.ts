@@ -3,7 +3,8 @@
  * (`scripts/targets.ts`), into `dist/` (or `--out-dir DIR`), named `sampling-proxy-<version>-<target>`, with a
  * `SHA256SUMS` file beside them. `--target T` (repeatable) picks targets by name.
  *
- * The sources are compiled from a staged copy that carries the git commit (`build_stage.ts`). Everything happens in
+ * The sources are compiled from a staged copy that carries the git commit (`build_stage.ts`; `SAMPLING_PROXY_COMMIT`
+ * names it where there is no git checkout, as in a container build). Everything happens in
  * a temporary folder beside the output folder; binaries move into it only once every target compiled, so a failed
  * run leaves no empty or partial `dist/`.
  *
@@ -91,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
   await Deno.mkdir(dirname(outDir), { recursive: true });
   const work = await Deno.makeTempDir({ dir: dirname(outDir), prefix: ".sampling-proxy-build-" });
   try {
-    const commit = await gitCommit(root);
+    const commit = Deno.env.get("SAMPLING_PROXY_COMMIT") || await gitCommit(root);
     const stage = join(work, "stage");
     await Deno.mkdir(stage);
     const entry = await stageSources(root, stage, commit);

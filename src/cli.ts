@@ -32,6 +32,8 @@ export interface CliCommand {
   insecureNoAuth: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
+  /** `--probe URL`: GET URL and exit 0 on a 2xx answer, 1 otherwise (`probe.ts`). */
+  probe: string | undefined;
   /** `--ready-file`, if given: where the URL is written once listening (`ready_file.ts`). */
   readyFile: string | undefined;
   /** Values that replace the config file's. */
@@ -65,6 +67,8 @@ Options:
       --check                    Resolve the config, print each upstream's URLs, probe them and exit
                                  (0 when every upstream answers, 1 otherwise)
       --print-schema             Print the config file's JSON Schema and exit
+      --probe URL                GET URL (e.g. http://127.0.0.1:8001/health) and exit 0 on a 2xx
+                                 answer, 1 otherwise (a container health check)
   -V, --version                  Print the version and exit
   -h, --help                     Print this help and exit
 
@@ -91,6 +95,7 @@ const OPTIONS = {
   "override-logs": { type: "boolean", short: "o" },
   check: { type: "boolean" },
   "print-schema": { type: "boolean" },
+  probe: { type: "string" },
   version: { type: "boolean", short: "V" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -123,6 +128,7 @@ export function parseCli(args: string[]): CliCommand {
   }
   if (v.port !== undefined) overrides.port = parsePort(v.port);
   if (v["base-path"] !== undefined) overrides.basePath = v["base-path"];
+  if (v.probe !== undefined) parseHttpUrl("--probe", v.probe);
   if (v["ready-file"] !== undefined && v["ready-file"].trim() === "") throw new CliError("--ready-file needs a path");
   if (v["target-base-url"]) overrides.targets = v["target-base-url"].map(parseTarget);
   if (v["model-bindings"] !== undefined) {
@@ -159,6 +165,7 @@ export function parseCli(args: string[]): CliCommand {
     requireAuth: v["require-auth"] ?? false,
     insecureNoAuth: v["insecure-no-auth"] ?? false,
     configPath: v.config,
+    probe: v.probe,
     readyFile: v["ready-file"],
     overrides,
   };
@@ -174,16 +181,20 @@ function parseTarget(text: string): { name?: string; url: string } {
   const match = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(text);
   const name = match?.[1];
   const url = match ? match[2] : text;
+  parseHttpUrl("--target-base-url", url, " (expected http://host:port[/path] or name=URL)");
+  return name === undefined ? { url } : { name, url };
+}
+
+function parseHttpUrl(flag: string, url: string, expected = ""): void {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`--target-base-url: "${url}" is not a URL (expected http://host:port[/path] or name=URL)`);
+    throw new CliError(`${flag}: "${url}" is not a URL${expected}`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new CliError(`--target-base-url: "${url}" must use http or https`);
+    throw new CliError(`${flag}: "${url}" must use http or https`);
   }
-  return name === undefined ? { url } : { name, url };
 }
 
 function parseJsonObject<T>(flag: string, text: string, check: (key: string, value: unknown) => T): Record<string, T> {

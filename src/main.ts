@@ -9,6 +9,8 @@
  * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`); 130 or 143 when a second SIGINT or
  * SIGTERM cuts the shutdown short.
  *
+ * `--probe URL` GETs a running proxy's URL and exits 0 on a 2xx answer, 1 otherwise (container health checks).
+ *
  * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
  * models endpoint answered 2xx, 1 otherwise.
  *
@@ -26,6 +28,7 @@ import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
 import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
 import { Redactor } from "./observability/redact.ts";
+import { probe } from "./probe.ts";
 import { readyFileProblem, removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { countOf } from "./observability/wording.ts";
 import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
@@ -52,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(`sampling-proxy ${VERSION} (commit ${COMMIT})`);
     return 0;
   }
+  if (command.probe !== undefined) return await probe(command.probe);
   if (command.printSchema) {
     console.log(JSON.stringify(configJsonSchema(), null, 2));
     return 0;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { chatBody, messagesBody, proxyConfig, waitUntil } from "./e2e/harness.ts";
+import { closedPort } from "./support/black_hole.ts";
 import { postJson } from "./support/http.ts";
 import { type MockUpstream, type Scenario, startMockUpstream } from "./support/mock_upstream.ts";
 import { readSse } from "./support/sse.ts";
@@ -123,6 +124,26 @@ Deno.test("main --ready-file writes the URL once listening, over a stale file, a
   assert.equal(status.code, 0);
   await assert.rejects(Deno.stat(ready), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main --probe exits 0 when the URL answers 2xx and 1 with a reason when it does not", async () => {
+  const child = command(["--port", "0", "--target-base-url", "http://127.0.0.1:9/v1"]).spawn();
+  const { url, out, stdout: lines } = await listening(child);
+  try {
+    assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
+    assert.equal((await run(["--probe", `${url}/health`])).code, 0);
+    const missing = await run(["--probe", `${url}/no-such-route`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /answered 404/);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await lines.cancel();
+    await child.stderr.cancel();
+  }
+  const closed = await run(["--probe", `http://127.0.0.1:${closedPort()}/health`]);
+  assert.equal(closed.code, 1);
+  assert.match(closed.stderr, /sampling-proxy: http:\/\/127\.0\.0\.1:\d+\/health: /);
 });
 
 Deno.test("main --ready-file exits 2 before listening when the file cannot be written", async () => {

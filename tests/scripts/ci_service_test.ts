@@ -10,9 +10,21 @@ import { fileURLToPath } from "node:url";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/ci_service.sh", import.meta.url));
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-/** The action's `version: source` command. */
-const FROM_SOURCE = [Deno.execPath(), "run", "--allow-net", "--allow-read", "--allow-env", "--allow-write", MAIN];
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The action's `version: source` command (action.yml), which runs from the job's own working folder. */
+const FROM_SOURCE = [
+  Deno.execPath(),
+  "run",
+  "--config",
+  join(ROOT, "deno.json"),
+  "--lock",
+  join(ROOT, "deno.lock"),
+  "--allow-net",
+  "--allow-read",
+  "--allow-env",
+  "--allow-write",
+  join(ROOT, "src", "main.ts"),
+];
 /** The script is bash for the Linux and macOS runners (and Git Bash); these tests send POSIX signals. */
 const WINDOWS = Deno.build.os === "windows";
 const decoder = new TextDecoder();
@@ -20,6 +32,7 @@ const decoder = new TextDecoder();
 async function service(args: string[], env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command("bash", {
     args: [SCRIPT, ...args],
+    cwd: "/", // not the checkout: the command finds its config by its flags, as in a job
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
