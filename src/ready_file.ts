@@ -7,14 +7,16 @@
  */
 
 /**
- * Why `path` cannot serve as the ready file (no permission to write and rename it, no such folder, a read-only
- * file system), or `undefined` when it can. It is written and removed once, which also clears a stale file from
- * an earlier run. Checked before listening, so a CI step fails at once instead of waiting for a file that never
- * comes.
+ * Why `path` cannot serve as the ready file (no permission to write and rename files there, no such folder, a
+ * read-only file system), or `undefined` when it can, after removing a stale file from an earlier run. The check
+ * writes and renames temporary files beside `path`, never `path` itself, so nobody waiting sees it early. Checked
+ * before listening, so a CI step fails at once instead of waiting for a file that never comes.
  */
 export async function readyFileProblem(path: string): Promise<string | undefined> {
+  const trial = `${temporaryOf(path)}.check`;
   try {
-    await writeReadyFile(path, "");
+    await writeReadyFile(trial, "");
+    await removeReadyFile(trial);
     await removeReadyFile(path);
     return undefined;
   } catch (error) {
