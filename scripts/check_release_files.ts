@@ -1,13 +1,15 @@
 /**
  * The release files' lint, run by `deno task check`: the GitHub workflows and `action.yml` are validated against
  * GitHub's schemas (`@action-validator/core`, pinned in `tests/deno.lock`), and the shell scripts by `shellcheck`
- * (`.ci/run` installs it where it is missing). No Dockerfile linter is used: hadolint is neither on npm nor in
- * Debian. Exit codes: 0 clean, 1 problems found (each printed as `file: where: what`).
+ * (`.ci/run` installs it where it is missing), and the `Dockerfile` by `dockerfile-utils` (the linter of the
+ * Dockerfile language server; hadolint is neither on npm nor in Debian). Exit codes: 0 clean, 1 problems found
+ * (each printed as `file: where: what`).
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
+import { validate as validateDockerfile } from "npm:dockerfile-utils@0.16.3";
 import { validateAction, validateWorkflow, type ValidationError } from "npm:@action-validator/core@0.6.0";
 
 /** The shell scripts `shellcheck` reads. */
@@ -27,6 +29,11 @@ function describe(errors: ValidationError[]): string[] {
 export function yamlProblems(name: string, text: string): string[] {
   const result = name.endsWith("action.yml") ? validateAction(text) : validateWorkflow(text);
   return [...new Set(describe(result.errors))].map((line) => `${name}: ${line}`);
+}
+
+/** What the Dockerfile linter finds in the `Dockerfile` text `text`, one `Dockerfile:line: message` each. */
+export function dockerfileProblems(text: string): string[] {
+  return validateDockerfile(text).map((d) => `Dockerfile:${d.range.start.line + 1}: ${d.message}`);
 }
 
 /** What `shellcheck` finds in `paths`; a missing `shellcheck` is a problem too. */
@@ -49,10 +56,11 @@ async function main(): Promise<number> {
   }
   const problems = [];
   for (const file of files.sort()) problems.push(...yamlProblems(file, await Deno.readTextFile(new URL(file, root))));
+  problems.push(...dockerfileProblems(await Deno.readTextFile(new URL("Dockerfile", root))));
   problems.push(...await shellProblems(SHELL_SCRIPTS.map((path) => fileURLToPath(new URL(path, root)))));
   for (const problem of problems) console.error(problem);
   if (problems.length === 0) {
-    console.log(`Release files: ${files.length} workflow files and ${SHELL_SCRIPTS.length} scripts ok`);
+    console.log(`Release files ok: ${files.length} workflow files, ${SHELL_SCRIPTS.length} scripts, Dockerfile`);
   }
   return problems.length === 0 ? 0 : 1;
 }

@@ -1,7 +1,7 @@
-/** `scripts/check_release_files.ts`: the workflow and action schema check finds mistakes and passes ours. */
+/** `scripts/check_release_files.ts`: the workflow, action and Dockerfile checks find mistakes and pass ours. */
 
 import assert from "node:assert/strict";
-import { yamlProblems } from "../../scripts/check_release_files.ts";
+import { dockerfileProblems, yamlProblems } from "../../scripts/check_release_files.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -21,4 +21,12 @@ Deno.test("yamlProblems finds nothing in action.yml and the workflows", async ()
   for (const file of ["action.yml", ".github/workflows/ci.yml", ".github/workflows/release.yml"]) {
     assert.deepEqual(yamlProblems(file, await Deno.readTextFile(new URL(file, ROOT))), [], file);
   }
+});
+
+Deno.test("dockerfileProblems names bad instructions by line, and finds nothing in the Dockerfile", async () => {
+  assert.deepEqual(dockerfileProblems("FROM debian\nEXPOSE http\nHEALTHCHECK CMD\n"), [
+    "Dockerfile:2: Invalid containerPort: http",
+    "Dockerfile:3: Missing command after HEALTHCHECK CMD",
+  ]);
+  assert.deepEqual(dockerfileProblems(await Deno.readTextFile(new URL("Dockerfile", ROOT))), []);
 });
