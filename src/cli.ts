@@ -32,6 +32,10 @@ export interface CliCommand {
   insecureNoAuth: boolean;
   /** `--config`, if given. */
   configPath: string | undefined;
+  /** `--probe URL`: GET URL and exit 0 on a 2xx answer, 1 otherwise (`probe.ts`). */
+  probe: string | undefined;
+  /** `--ready-file`, if given: where the URL is written once listening (`ready_file.ts`). */
+  readyFile: string | undefined;
   /** Values that replace the config file's. */
   overrides: CliOverrides;
 }
@@ -46,6 +50,7 @@ Options:
       --host HOST                Address to listen on (default 127.0.0.1)
       --port PORT                Port to listen on (default 8001; 0 picks a free port)
       --base-path PATH           Prefix of every route, e.g. /proxy
+      --ready-file PATH          Once listening, write the URL to PATH (atomically; removed on a clean stop)
       --target-base-url URL      Upstream URL; repeatable. URL replaces the only upstream's URL,
                                  name=URL replaces that upstream's URL or adds an upstream
       --model-bindings JSON      Model → upstream bindings, e.g. '{"glm-*":"zai","*":"local"}'
@@ -62,10 +67,13 @@ Options:
       --check                    Resolve the config, print each upstream's URLs, probe them and exit
                                  (0 when every upstream answers, 1 otherwise)
       --print-schema             Print the config file's JSON Schema and exit
+      --probe URL                GET URL (e.g. http://127.0.0.1:8001/health) and exit 0 on a 2xx
+                                 answer, 1 otherwise (a container health check)
   -V, --version                  Print the version and exit
   -h, --help                     Print this help and exit
 
 Precedence: command line > config file > built-in defaults.
+Logs go to stderr; stdout carries only the "listening on URL" line.
 Exit codes: 0 ok, 1 runtime failure (e.g. port in use), 2 bad flag or config (or missing client keys).`;
 
 const OPTIONS = {
@@ -73,6 +81,7 @@ const OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
   "base-path": { type: "string" },
+  "ready-file": { type: "string" },
   "target-base-url": { type: "string", multiple: true },
   "model-bindings": { type: "string" },
   "enforce-params": { type: "string", short: "e" },
@@ -86,6 +95,7 @@ const OPTIONS = {
   "override-logs": { type: "boolean", short: "o" },
   check: { type: "boolean" },
   "print-schema": { type: "boolean" },
+  probe: { type: "string" },
   version: { type: "boolean", short: "V" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -118,6 +128,8 @@ export function parseCli(args: string[]): CliCommand {
   }
   if (v.port !== undefined) overrides.port = parsePort(v.port);
   if (v["base-path"] !== undefined) overrides.basePath = v["base-path"];
+  if (v.probe !== undefined) parseHttpUrl("--probe", v.probe);
+  if (v["ready-file"] !== undefined && v["ready-file"].trim() === "") throw new CliError("--ready-file needs a path");
   if (v["target-base-url"]) overrides.targets = v["target-base-url"].map(parseTarget);
   if (v["model-bindings"] !== undefined) {
     overrides.bindings = parseJsonObject("--model-bindings", v["model-bindings"], (key, value) => {
@@ -153,6 +165,8 @@ export function parseCli(args: string[]): CliCommand {
     requireAuth: v["require-auth"] ?? false,
     insecureNoAuth: v["insecure-no-auth"] ?? false,
     configPath: v.config,
+    probe: v.probe,
+    readyFile: v["ready-file"],
     overrides,
   };
 }
@@ -167,16 +181,20 @@ function parseTarget(text: string): { name?: string; url: string } {
   const match = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(text);
   const name = match?.[1];
   const url = match ? match[2] : text;
+  parseHttpUrl("--target-base-url", url, " (expected http://host:port[/path] or name=URL)");
+  return name === undefined ? { url } : { name, url };
+}
+
+function parseHttpUrl(flag: string, url: string, expected = ""): void {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`--target-base-url: "${url}" is not a URL (expected http://host:port[/path] or name=URL)`);
+    throw new CliError(`${flag}: "${url}" is not a URL${expected}`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new CliError(`--target-base-url: "${url}" must use http or https`);
+    throw new CliError(`${flag}: "${url}" must use http or https`);
   }
-  return name === undefined ? { url } : { name, url };
 }
 
 function parseJsonObject<T>(flag: string, text: string, check: (key: string, value: unknown) => T): Record<string, T> {

@@ -3,10 +3,13 @@
  * SIGINT/SIGTERM (`shutdown.ts`).
  *
  * Prints one line to stdout once listening (`sampling-proxy listening on http://127.0.0.1:8001`), so scripts can
- * start it with `--port 0` and read the URL. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
- * a bad flag or config, or a dump folder it may not write, or missing client keys
+ * start it with `--port 0` and read the URL; with `--ready-file PATH` the URL is also written to PATH
+ * (`ready_file.ts`). Logs go to stderr. Exit codes: 0 after a clean shutdown, 1 when it cannot listen, 2 for
+ * a bad flag or config, or a dump folder or ready file it may not write, or missing client keys
  * (`--require-auth`, or a non-loopback bind without `--insecure-no-auth`); 130 or 143 when a second SIGINT or
  * SIGTERM cuts the shutdown short.
+ *
+ * `--probe URL` GETs a running proxy's URL and exits 0 on a 2xx answer, 1 otherwise (container health checks).
  *
  * `--check` resolves the config, prints each upstream's URLs, probes them and exits: 0 when every upstream's
  * models endpoint answered 2xx, 1 otherwise.
@@ -25,10 +28,12 @@ import { type ConnectionGate, serveGated } from "./http/connection_gate.ts";
 import { dumpDirProblem } from "./observability/dump_permission.ts";
 import { createLogger } from "./observability/logger.ts";
 import { Redactor } from "./observability/redact.ts";
+import { probe } from "./probe.ts";
+import { readyFileProblem, removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { countOf } from "./observability/wording.ts";
 import { displayUrl, upstreamEndpoints } from "./routing/upstream_url.ts";
 import { stopOnSignal } from "./shutdown.ts";
-import { VERSION } from "./version.ts";
+import { COMMIT, VERSION } from "./version.ts";
 
 /** Runs the proxy with `args`; resolves with the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -47,9 +52,10 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command.version) {
-    console.log(`sampling-proxy ${VERSION}`);
+    console.log(`sampling-proxy ${VERSION} (commit ${COMMIT})`);
     return 0;
   }
+  if (command.probe !== undefined) return await probe(command.probe);
   if (command.printSchema) {
     console.log(JSON.stringify(configJsonSchema(), null, 2));
     return 0;
@@ -92,8 +98,9 @@ export async function main(args: string[]): Promise<number> {
   logger.log("info", garbageDetectionLine(config, app));
   const dumpProblem = app.context.garbage.settings.enabled ? dumpDirProblem(config.logging.dumpDir) : undefined;
   if (command.check) return await check(app, dumpProblem);
-  if (dumpProblem) {
-    console.error(`sampling-proxy: ${dumpProblem}`);
+  const startProblem = dumpProblem ?? (command.readyFile ? await readyFileProblem(command.readyFile) : undefined);
+  if (startProblem) {
+    console.error(`sampling-proxy: ${startProblem}`);
     return 2;
   }
   let gate: ConnectionGate;
@@ -123,9 +130,21 @@ export async function main(args: string[]): Promise<number> {
   });
   const { hostname, port } = gate.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  console.log(`sampling-proxy listening on http://${host}:${port}${config.listen.basePath}`);
+  const url = `http://${host}:${port}${config.listen.basePath}`;
+  if (command.readyFile) {
+    try {
+      await writeReadyFile(command.readyFile, url);
+    } catch (error) {
+      logger.log("error", `Cannot write --ready-file ${command.readyFile}: ${String(error)}`);
+      await app.upstreamHealth.stop();
+      await gate.close();
+      return 1;
+    }
+  }
+  console.log(`sampling-proxy listening on ${url}`);
   await stopped;
   await app.upstreamHealth.stop();
+  if (command.readyFile) await removeReadyFile(command.readyFile);
   return 0;
 }
 

@@ -20,6 +20,8 @@ Deno.test("parseCli returns no overrides and no actions for an empty command lin
     requireAuth: false,
     insecureNoAuth: false,
     configPath: undefined,
+    probe: undefined,
+    readyFile: undefined,
     overrides: {},
   });
 });
@@ -172,6 +174,7 @@ Deno.test("HELP_TEXT lists every flag and the exit codes", () => {
     "--host",
     "--port",
     "--base-path",
+    "--ready-file",
     "--target-base-url",
     "--model-bindings",
     "-e, --enforce-params",
@@ -183,9 +186,22 @@ Deno.test("HELP_TEXT lists every flag and the exit codes", () => {
     "-o, --override-logs",
     "--check",
     "--print-schema",
+    "--probe URL",
     "-V, --version",
     "-h, --help",
   ];
   for (const flag of flags) assert.ok(HELP_TEXT.includes(flag), flag);
   assert.match(HELP_TEXT, /Exit codes: 0 ok, 1 runtime failure .*, 2 bad flag or config/);
+  assert.match(HELP_TEXT, /Logs go to stderr/);
+});
+
+Deno.test("parseCli takes an http(s) --probe URL and refuses anything else", () => {
+  assert.equal(parseCli(["--probe", "http://127.0.0.1:8001/health"]).probe, "http://127.0.0.1:8001/health");
+  assertCliError(["--probe", "127.0.0.1:8001"], /^--probe: "127\.0\.0\.1:8001" is not a URL$/);
+  assertCliError(["--probe", "file:///etc/passwd"], /^--probe: "file:\/\/\/etc\/passwd" must use http or https$/);
+});
+
+Deno.test("parseCli takes --ready-file and refuses an empty one", () => {
+  assert.equal(parseCli(["--ready-file", "/tmp/ready"]).readyFile, "/tmp/ready");
+  assertCliError(["--ready-file", " "], /^--ready-file needs a path$/);
 });

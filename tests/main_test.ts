@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { chatBody, messagesBody, proxyConfig, waitUntil } from "./e2e/harness.ts";
+import { closedPort } from "./support/black_hole.ts";
 import { postJson } from "./support/http.ts";
 import { type MockUpstream, type Scenario, startMockUpstream } from "./support/mock_upstream.ts";
 import { readSse } from "./support/sse.ts";
@@ -15,9 +16,13 @@ const CONFIG = fromFileUrl(new URL("../deno.json", import.meta.url));
 /** The permissions `deno task start` grants, minus the dump folder (tests write nothing there). */
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env"];
 
-/** The proxy as a command; with `fdLimit`, started by `sh` under `ulimit -n fdLimit` (not on Windows). */
-function command(args: string[], fdLimit?: number): Deno.Command {
-  const deno = [Deno.execPath(), "run", "--config", CONFIG, ...PERMISSIONS, MAIN, ...args];
+/**
+ * The proxy as a command; with `fdLimit`, started by `sh` under `ulimit -n fdLimit` (not on Windows); `write`
+ * grants write permission to those paths.
+ */
+function command(args: string[], fdLimit?: number, write: string[] = []): Deno.Command {
+  const writable = write.length > 0 ? [`--allow-write=${write.join(",")}`] : [];
+  const deno = [Deno.execPath(), "run", "--config", CONFIG, ...PERMISSIONS, ...writable, MAIN, ...args];
   const [program, ...rest] = fdLimit === undefined
     ? deno
     : ["sh", "-c", `ulimit -n ${fdLimit} && exec "$@"`, "sh", ...deno];
@@ -30,8 +35,8 @@ function command(args: string[], fdLimit?: number): Deno.Command {
   });
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await command(args).output();
+async function run(args: string[], write: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await command(args, undefined, write).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
@@ -92,7 +97,70 @@ Deno.test("main prints help and version", async () => {
   assert.match(help.stdout, /--target-base-url URL/);
   const version = await run(["-V"]);
   assert.equal(version.code, 0);
-  assert.match(version.stdout, /^sampling-proxy \d+\.\d+\.\d+/);
+  assert.match(version.stdout, /^sampling-proxy \d+\.\d+\.\d+ \(commit source\)$/m);
+});
+
+Deno.test("main --ready-file writes the URL once listening, over a stale file, and removes it after SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const ready = `${dir}/ready`;
+  await Deno.writeTextFile(ready, "http://stale.invalid\n");
+  const child = command(
+    ["--port", "0", "--ready-file", ready, "--target-base-url", "http://127.0.0.1:9/v1"],
+    undefined,
+    [
+      dir,
+    ],
+  ).spawn();
+  const { url, out, stdout: lines } = await listening(child);
+  assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
+  assert.equal(await Deno.readTextFile(ready), `${url}\n`);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["ready"], "no temporary file left");
+  const health = await (await fetch(`${(await Deno.readTextFile(ready)).trim()}/health`)).json();
+  assert.equal(health.commit, "source");
+  child.kill("SIGTERM");
+  const status = await child.status;
+  await lines.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  await assert.rejects(Deno.stat(ready), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main --probe exits 0 when the URL answers 2xx and 1 with a reason when it does not", async () => {
+  const child = command(["--port", "0", "--target-base-url", "http://127.0.0.1:9/v1"]).spawn();
+  const { url, out, stdout: lines } = await listening(child);
+  try {
+    assert.ok(url, `no listening line in ${JSON.stringify(out)}`);
+    assert.equal((await run(["--probe", `${url}/health`])).code, 0);
+    const missing = await run(["--probe", `${url}/no-such-route`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /answered 404/);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await lines.cancel();
+    await child.stderr.cancel();
+  }
+  const closed = await run(["--probe", `http://127.0.0.1:${closedPort()}/health`]);
+  assert.equal(closed.code, 1);
+  assert.match(closed.stderr, /sampling-proxy: http:\/\/127\.0\.0\.1:\d+\/health: /);
+});
+
+Deno.test("main --ready-file exits 2 before listening when the file cannot be written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const denied = await run(["--port", "0", "--ready-file", `${dir}/ready`]);
+    assert.equal(denied.code, 2);
+    assert.match(denied.stderr, /--ready-file .*ready: no read and write permission/);
+    assert.doesNotMatch(denied.stdout, /listening/);
+    const missing = await run(["--port", "0", "--ready-file", `${dir}/no/such/ready`], [dir]);
+    assert.match(missing.stderr, /NotFound/);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--ready-file .*no[/\\]such/);
+    assert.doesNotMatch(missing.stdout, /listening/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** A running `main` child with a config around `mock`: its URL, and its stderr as it comes. */

@@ -6,11 +6,11 @@
 
 import type { ProxyContext } from "../context.ts";
 import { displayUrl } from "../routing/upstream_url.ts";
-import { VERSION } from "../version.ts";
+import { COMMIT, VERSION } from "../version.ts";
 import type { UpstreamHealth } from "./upstream_health.ts";
 
 /**
- * The health document: version, uptime, upstreams (URLs without credentials, and what their last probe found),
+ * The health document: version and commit, uptime, upstreams (URLs without credentials, and what their last probe found),
  * bindings, concurrency and garbage detection figures. `status` is `degraded` while an upstream's last probe got
  * no answer.
  */
@@ -29,6 +29,7 @@ export function healthReport(ctx: ProxyContext, probes: UpstreamHealth): Record<
     name: "sampling-proxy",
     status: degraded ? "degraded" : "ok",
     version: VERSION,
+    commit: COMMIT,
     uptime_seconds: Math.round((performance.now() - ctx.startedAt) / 1000),
     upstreams: ctx.config.upstreams.map((u) => ({
       name: u.name,
