@@ -175,7 +175,7 @@ async function proxyRequest(
     if (!endpoint.convertible || !record.listening) return response;
     // Usage is read from the upstream's answer (in its protocol) as the body goes by; the finish reports a body
     // that did not end first.
-    const tap = tapUsage(response, wireProtocol(upstreamDialect), (usage) => record.emit({ type: "usage", usage }));
+    const tap = tapUsage(response, upstreamDialect.usage, (usage) => record.emit({ type: "usage", usage }));
     record.onFinish(tap.flush);
     return tap.response;
   };

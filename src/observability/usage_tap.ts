@@ -11,9 +11,9 @@
  * @module
  */
 
-import type { WireProtocol } from "../policy/sampling.ts";
+import type { DialectUsage } from "../protocols/dialect.ts";
 import { type ChunkReader, readerStream, type UpstreamResponse } from "../http/upstream_call.ts";
-import { anthropicMessagesUsage, anthropicStreamUsage, openaiChatUsage, type TokenUsage } from "./usage.ts";
+import type { TokenUsage } from "./usage.ts";
 
 /** An upstream response whose usage is read on the way, and the way to report it early. */
 export interface UsageTap {
@@ -25,14 +25,14 @@ export interface UsageTap {
 
 const USAGE = '"usage"';
 
-/** Wraps `response` (an answer in `protocol`) so that its usage goes to `report`, once; see the module doc. */
+/** Wraps `response` (an answer whose dialect reports usage as `dialect` says) so that its usage goes to `report`, once; see the module doc. */
 export function tapUsage(
   response: UpstreamResponse,
-  protocol: WireProtocol,
+  dialect: DialectUsage,
   report: (usage: TokenUsage) => void,
 ): UsageTap {
   const stream = (response.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");
-  const scanner = stream ? new StreamScanner(protocol) : response.status < 300 ? new BodyScanner(protocol) : undefined;
+  const scanner = stream ? new StreamScanner(dialect) : response.status < 300 ? new BodyScanner(dialect) : undefined;
   let reported = false;
   const flush = () => {
     if (reported || scanner === undefined) return;
@@ -83,13 +83,13 @@ export function tapUsage(
 
 /** The usage so far of an event stream, from its `data:` lines. */
 class StreamScanner {
-  #protocol: WireProtocol;
+  #dialect: DialectUsage;
   #decoder = new TextDecoder();
   #partial = "";
   #usage: TokenUsage | undefined;
 
-  constructor(protocol: WireProtocol) {
-    this.#protocol = protocol;
+  constructor(dialect: DialectUsage) {
+    this.#dialect = dialect;
   }
 
   push(chunk: Uint8Array): void {
@@ -105,9 +105,7 @@ class StreamScanner {
       } catch {
         continue; // Not JSON: the stream's consumer reports it; usage just stays unknown.
       }
-      this.#usage = this.#protocol === "anthropic"
-        ? anthropicStreamUsage(this.#usage, data)
-        : openaiChatUsage(data) ?? this.#usage;
+      this.#usage = this.#dialect.event(this.#usage, data);
     }
   }
 
@@ -118,11 +116,11 @@ class StreamScanner {
 
 /** The usage of a whole JSON body, read at its end. */
 class BodyScanner {
-  #protocol: WireProtocol;
+  #dialect: DialectUsage;
   #chunks: Uint8Array[] = [];
 
-  constructor(protocol: WireProtocol) {
-    this.#protocol = protocol;
+  constructor(dialect: DialectUsage) {
+    this.#dialect = dialect;
   }
 
   push(chunk: Uint8Array): void {
@@ -141,6 +139,6 @@ class BodyScanner {
     } catch {
       return undefined;
     }
-    return this.#protocol === "anthropic" ? anthropicMessagesUsage(body) : openaiChatUsage(body);
+    return this.#dialect.body(body);
   }
 }

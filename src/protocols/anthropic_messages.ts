@@ -13,6 +13,7 @@ import { AnthropicAttemptSplicer, anthropicCanPrefill } from "../guard/continuat
 import { anthropicAnswerText, anthropicEventFacts } from "../guard/event_text.ts";
 import { anthropicLengthCutEvents, cutAnthropicAnswer } from "../guard/length_cut.ts";
 import { AnthropicToolCalls } from "../guard/streamed_tool_calls.ts";
+import { anthropicMessagesUsage, anthropicStreamUsage } from "../observability/usage.ts";
 import type { Dialect, DialectError } from "./dialect.ts";
 import { isAnthropicFinalEvent } from "./final_event.ts";
 import { SSE_KEEPALIVE_COMMENT } from "./sse.ts";
@@ -37,6 +38,7 @@ export const ANTHROPIC_MESSAGES: Dialect = {
   isFinalEvent: isAnthropicFinalEvent,
   // A `ping` before `message_start` would break the event grammar: a comment until the stream has begun.
   keepAlive: (begun) => begun ? PING : SSE_KEEPALIVE_COMMENT,
+  usage: { body: anthropicMessagesUsage, event: anthropicStreamUsage },
   auth: {
     adoptCredentials(headers) {
       const auth = headers.get("authorization");

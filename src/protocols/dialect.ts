@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { TokenUsage } from "../observability/usage.ts";
 import type { ErrorKind } from "../http/errors.ts";
 import type { AttemptSplicer, AttemptSplicerOptions } from "../guard/continuation.ts";
 import type { Delivery, DeliveryRules } from "../guard/delivery.ts";
@@ -88,9 +89,14 @@ export interface Dialect {
   readonly auth: DialectAuth;
   /** What the garbage guard reads and writes in this dialect. */
   readonly guard: GuardDialect;
-  /**
-   * Token usage of a non-streamed answer body, when it reports one. Seam for the request lifecycle (the
-   * observability side fills the extraction in); `undefined` until then.
-   */
-  usage?(body: unknown): Readonly<Record<string, number>> | undefined;
+  /** Token usage as this dialect reports it, read for the request lifecycle. */
+  readonly usage: DialectUsage;
+}
+
+/** Where a dialect reports token usage (see `observability/usage_tap.ts`). */
+export interface DialectUsage {
+  /** The usage of a whole answer body, when it reports one. */
+  body(body: unknown): TokenUsage | undefined;
+  /** The usage after one stream event's `data` (parsed JSON), given the usage so far. */
+  event(previous: TokenUsage | undefined, data: unknown): TokenUsage | undefined;
 }

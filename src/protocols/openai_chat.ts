@@ -10,6 +10,7 @@ import { OpenAIAttemptSplicer } from "../guard/continuation.ts";
 import { openAIAnswerText, openAIEventFacts } from "../guard/event_text.ts";
 import { cutOpenAIAnswer, openAILengthCutEvents } from "../guard/length_cut.ts";
 import { OpenAIToolCalls } from "../guard/streamed_tool_calls.ts";
+import { openaiChatUsage } from "../observability/usage.ts";
 import type { Dialect } from "./dialect.ts";
 import { isOpenAIFinalEvent } from "./final_event.ts";
 import { SSE_KEEPALIVE_COMMENT } from "./sse.ts";
@@ -26,6 +27,10 @@ export const OPENAI_CHAT: Dialect = {
   errorEvent: ({ kind, message, code }) => ({ data: JSON.stringify(openaiErrorBody(kind, message, code)) }),
   isFinalEvent: isOpenAIFinalEvent,
   keepAlive: () => SSE_KEEPALIVE_COMMENT,
+  usage: {
+    body: openaiChatUsage,
+    event: (previous, data) => openaiChatUsage(data) ?? previous,
+  },
   auth: {
     adoptCredentials(headers) {
       const key = headers.get("x-api-key");
