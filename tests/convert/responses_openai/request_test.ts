@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ProxyError } from "../../../src/http/errors.ts";
 import { toAnthropicRequest } from "../../../src/convert/openai_anthropic/request.ts";
-import { IGNORED_FIELDS, toChatRequest } from "../../../src/convert/responses/request.ts";
+import { IGNORED_FIELDS, toChatRequest } from "../../../src/convert/responses_openai/request.ts";
 import type { ResponsesRequest } from "../../../src/protocols/openai_responses_types.ts";
 
 /** Asserts that converting `req` is refused with a 400 whose message matches `message`. */

@@ -6,8 +6,8 @@
  */
 
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import { ChatToResponsesStream } from "../../../src/convert/responses/stream.ts";
-import type { ResponsesContext } from "../../../src/convert/responses/response.ts";
+import { ChatToResponsesStream } from "../../../src/convert/responses_openai/stream.ts";
+import type { ResponsesContext } from "../../../src/convert/responses_openai/response.ts";
 import { formatSse, type SseEvent } from "../../../src/protocols/sse.ts";
 
 /** The context most tests use. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProxyError } from "../../../src/http/errors.ts";
-import { toResponsesObject } from "../../../src/convert/responses/response.ts";
+import { toResponsesObject } from "../../../src/convert/responses_openai/response.ts";
 
 const ctx = { request: { model: "qwen-local", input: "Hi", instructions: "Be brief", max_output_tokens: 50 } };
 

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { toChatRequest } from "../../../src/convert/responses/request.ts";
-import { toResponsesObject } from "../../../src/convert/responses/response.ts";
-import { ChatToResponsesStream } from "../../../src/convert/responses/stream.ts";
+import { toChatRequest } from "../../../src/convert/responses_openai/request.ts";
+import { toResponsesObject } from "../../../src/convert/responses_openai/response.ts";
+import { ChatToResponsesStream } from "../../../src/convert/responses_openai/stream.ts";
 import type { OpenAIChatRequest } from "../../../src/protocols/openai.ts";
 import type { ResponsesRequest } from "../../../src/protocols/openai_responses_types.ts";
 import { SseEncoderStream, type SseEvent } from "../../../src/protocols/sse.ts";

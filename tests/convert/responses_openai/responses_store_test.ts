@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ResponsesStore, type StoredResponse } from "../../../src/convert/responses/responses_store.ts";
-import { toResponsesObject } from "../../../src/convert/responses/response.ts";
+import { ResponsesStore, type StoredResponse } from "../../../src/convert/responses_openai/responses_store.ts";
+import { toResponsesObject } from "../../../src/convert/responses_openai/response.ts";
 
 /** A stored entry whose response has id `id` and answer `text`. */
 function entry(id: string, text = "answer"): StoredResponse {
