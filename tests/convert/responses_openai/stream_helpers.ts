@@ -13,31 +13,21 @@ import { formatSse, type SseEvent } from "../../../src/protocols/sse.ts";
 /** The context most tests use. */
 export const CTX: ResponsesContext = { request: { model: "qwen-local", input: "Hi", stream: true } };
 
+/** One chat completion chunk event carrying `fields` (its choices, its usage). */
+function chunkEvent(fields: Record<string, unknown>): SseEvent {
+  return {
+    data: JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "qwen", ...fields }),
+  };
+}
+
 /** One chat completion chunk event with one choice. */
 export function chunk(delta: Record<string, unknown>, finishReason: string | null = null): SseEvent {
-  return {
-    data: JSON.stringify({
-      id: "chatcmpl-1",
-      object: "chat.completion.chunk",
-      created: 1,
-      model: "qwen",
-      choices: [{ index: 0, delta, finish_reason: finishReason }],
-    }),
-  };
+  return chunkEvent({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
 }
 
 /** The usage chunk a server sends for `stream_options.include_usage`. */
 export function usageChunk(usage: Record<string, unknown>): SseEvent {
-  return {
-    data: JSON.stringify({
-      id: "chatcmpl-1",
-      object: "chat.completion.chunk",
-      created: 1,
-      model: "qwen",
-      choices: [],
-      usage,
-    }),
-  };
+  return chunkEvent({ choices: [], usage });
 }
 
 /** The end of a chat stream. */
